@@ -1,0 +1,1 @@
+"""The qdl compiler: front end, IR, passes."""

@@ -1,0 +1,218 @@
+"""Lark parse tree -> qdl AST (`ast.py`), one method per grammar rule.
+
+Every node gets a `Span` from the rule's `meta` (character offsets).
+"""
+
+from __future__ import annotations
+
+from lark import Token, Transformer, v_args
+
+from qdl.compiler.diagnostics import Span
+from qdl.compiler.frontend import ast
+
+
+@v_args(inline=True, meta=True)
+class AstBuilder(Transformer):
+    """Builds AST nodes bottom-up; `file` names the source in every span."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+
+    def _span(self, meta) -> Span | None:
+        if getattr(meta, "empty", True):
+            return None
+        return Span(self.file, meta.start_pos, meta.end_pos)
+
+    def _tok(self, tok: Token) -> Span:
+        return Span(self.file, tok.start_pos, tok.end_pos)
+
+    # ------------------------------------------------------------ top level
+
+    def start(self, meta, *items):
+        return ast.Program(self.file, tuple(items))
+
+    def import_decl(self, meta, path):
+        return ast.Import(str(path)[1:-1], self._span(meta))
+
+    def const_decl(self, meta, name, type_, value):
+        return ast.ConstDecl(str(name), type_, value, self._span(meta))
+
+    def observable_decl(self, meta, name, value):
+        return ast.ObservableDecl(str(name), value, self._span(meta))
+
+    def gate_def(self, meta, name, params, qargs, body):
+        return ast.GateDef(str(name), params or (), qargs, body, self._tok(name), self._span(meta))
+
+    def gate_params(self, meta, *params):
+        return tuple(p for p in params if p is not None)
+
+    def param_decl(self, meta, name, type_):
+        return ast.ParamDecl(str(name), type_, self._span(meta))
+
+    def gate_qargs(self, meta, *qargs):
+        return tuple(qargs)
+
+    def qarg_decl(self, meta, name, size):
+        return ast.QArgDecl(str(name), size, self._span(meta))
+
+    def circuit_def(self, meta, name, *rest):
+        *args, _arrow, returns, body = rest
+        args = tuple(a for a in args if a is not None)
+        types, is_tuple = returns if returns is not None else (None, False)
+        return ast.CircuitDef(str(name), args, types, is_tuple, body, self._tok(name), self._span(meta))
+
+    def arg_decl(self, meta, param, name, type_):
+        return ast.ArgDecl(str(name), type_, param is not None, self._span(meta))
+
+    def return_type(self, meta, type_):
+        return ((type_,), False)
+
+    def return_tuple(self, meta, *types):
+        return (tuple(types), True)
+
+    def type(self, meta, base, *dims):
+        dims = tuple(d for d in dims if d is not None)
+        return ast.TypeExpr(str(base), dims, self._span(meta))
+
+    # ------------------------------------------------------------ statements
+
+    def block(self, meta, *stmts):
+        return tuple(stmts)
+
+    def qubit_decl(self, meta, name, size):
+        return ast.QubitDecl(str(name), size, self._span(meta))
+
+    def bit_decl(self, meta, name, size):
+        return ast.BitDecl(str(name), size, self._span(meta))
+
+    def gate_call(self, meta, *parts):
+        modifiers = tuple(p for p in parts if isinstance(p, ast.Modifier))
+        rest = parts[len(modifiers):]
+        name, args, qubits = rest[0], rest[1], rest[2:]
+        return ast.GateCall(modifiers, str(name), args or (), tuple(qubits),
+                            self._tok(name), self._span(meta))
+
+    def call_args(self, meta, *args):
+        return tuple(a for a in args if a is not None)
+
+    def ctrl(self, meta, arg):
+        return ast.Modifier("ctrl", arg, self._span(meta))
+
+    def negctrl(self, meta, arg):
+        return ast.Modifier("negctrl", arg, self._span(meta))
+
+    def inv(self, meta):
+        return ast.Modifier("inv", None, self._span(meta))
+
+    def pow(self, meta, arg):
+        return ast.Modifier("pow", arg, self._span(meta))
+
+    def for_stmt(self, meta, var, iterable, body):
+        return ast.For(str(var), iterable, body, self._span(meta))
+
+    def range(self, meta, start, _op, stop):
+        return ast.Range(start, stop, self._span(meta))
+
+    def over(self, meta, value):
+        return value
+
+    def if_stmt(self, meta, cond, then, orelse):
+        if isinstance(orelse, ast.If):
+            orelse = (orelse,)
+        return ast.If(cond, then, orelse or (), self._span(meta))
+
+    def measure_assign(self, meta, target, qubit):
+        return ast.Measure(qubit, target, self._span(meta))
+
+    def measure_arrow(self, meta, qubit, target):
+        return ast.Measure(qubit, target, self._span(meta))
+
+    def reset_stmt(self, meta, *qubits):
+        return ast.Reset(tuple(qubits), self._span(meta))
+
+    def barrier_stmt(self, meta, *qubits):
+        return ast.Barrier(tuple(q for q in qubits if q is not None), self._span(meta))
+
+    def return_stmt(self, meta, value):
+        return ast.Return(value, self._span(meta))
+
+    def qubit_ref(self, meta, name, *index_lists):
+        node = ast.Name(str(name), self._tok(name))
+        for items in index_lists:
+            node = ast.Index(node, items, self._span(meta))
+        return node
+
+    bit_ref = qubit_ref
+
+    # ------------------------------------------------------------ expressions
+
+    def _binary(op):  # noqa: N805 - a factory used in the class body
+        def build(self, meta, lhs, rhs):
+            return ast.BinOp(op, lhs, rhs, self._span(meta))
+        return build
+
+    add = _binary("+")
+    sub = _binary("-")
+    mul = _binary("*")
+    div = _binary("/")
+    pow_ = _binary("**")
+    and_ = _binary("&&")
+    or_ = _binary("||")
+
+    def compare(self, meta, lhs, op, rhs):
+        return ast.BinOp(str(op), lhs, rhs, self._span(meta))
+
+    def neg(self, meta, operand):
+        return ast.UnaryOp("-", operand, self._span(meta))
+
+    def pos(self, meta, operand):
+        return ast.UnaryOp("+", operand, self._span(meta))
+
+    def not_(self, meta, operand):
+        return ast.UnaryOp("!", operand, self._span(meta))
+
+    def index(self, meta, base, items):
+        return ast.Index(base, items, self._span(meta))
+
+    def index_list(self, meta, *items):
+        return tuple(items)
+
+    def slice(self, meta, lo, hi):
+        return ast.Slice(lo, hi, self._span(meta))
+
+    def int_lit(self, meta, tok):
+        return ast.Number(int(tok), self._tok(tok))
+
+    def float_lit(self, meta, tok):
+        return ast.Number(float(tok), self._tok(tok))
+
+    def true_lit(self, meta):
+        return ast.BoolLit(True, self._span(meta))
+
+    def false_lit(self, meta):
+        return ast.BoolLit(False, self._span(meta))
+
+    def name(self, meta, tok):
+        return ast.Name(str(tok), self._tok(tok))
+
+    def call(self, meta, fn, *args):
+        args = tuple(a for a in args if a is not None)
+        return ast.Call(str(fn), args, self._tok(fn), self._span(meta))
+
+    def sum_over(self, meta, var, iterable, body):
+        return ast.SumOver(str(var), iterable, body, self._span(meta))
+
+    def tuple(self, meta, *items):
+        return ast.TupleLit(tuple(i for i in items if i is not None), self._span(meta))
+
+    def array(self, meta, *items):
+        return ast.ArrayLit(tuple(i for i in items if i is not None), self._span(meta))
+
+    def pauli_string(self, meta, *factors):
+        if len(factors) == 1:
+            return factors[0]
+        return ast.PauliString(tuple(factors), self._span(meta))
+
+    def pauli(self, meta, letter, qubit):
+        return ast.Pauli(str(letter), qubit, self._span(meta))

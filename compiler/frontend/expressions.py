@@ -1,0 +1,372 @@
+"""Evaluate AST expressions to compile-time values (see `values.py`).
+
+Constants fold to numbers; anything touching a circuit argument becomes a
+symbolic `Expr`.  Every mistake raises `ElabError` with a located diagnostic.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+
+import numpy as np
+
+from qdl.compiler import expr as sym
+from qdl.compiler.diagnostics import Span, error
+from qdl.compiler.expr import Expr
+from qdl.compiler.frontend import ast
+from qdl.compiler.frontend.context import (ARGUMENT, BITS, CONST, LOCAL, OBSERVABLE, POISON, QUBITS,
+                                           ElabError, Poisoned, Scope, suggest)
+from qdl.compiler.frontend.values import Bits, PauliSum, Qubits, describe, is_constant, is_scalar
+
+BUILTIN_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": 2 * math.pi}
+MATH_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "arcsin", "arccos", "arctan")
+RESULT_FUNCTIONS = ("expval", "var", "probs", "sample", "state")
+_ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+          "**": operator.pow}
+_COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+            ">": operator.gt, ">=": operator.ge}
+
+
+def fail(code: str, message: str, span: Span | None, label: str = "", **kw) -> ElabError:
+    return ElabError(error(code, message, span, label, **kw))
+
+
+class Evaluator:
+    """Evaluates expressions in a scope; `scope` is swapped as blocks nest."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    # ------------------------------------------------------------ entry points
+
+    def eval(self, node: ast.ExprNode) -> object:
+        method = getattr(self, "_eval_" + type(node).__name__, None)
+        if method is None:
+            raise fail("E0205", "this expression is not allowed here", node.span)
+        return method(node)
+
+    def constant_int(self, node: ast.ExprNode, what: str) -> int:
+        """A compile-time integer, e.g. a register size or a loop bound."""
+        value = self.eval(node)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+            if isinstance(value, Expr) or (isinstance(value, np.ndarray) and value.dtype == object):
+                raise self.not_constant(node, value, what)
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise fail("E0205", f"{what} must be an integer, found {describe(value)}", node.span,
+                       f"expected an integer")
+        return int(value)
+
+    def constant_number(self, node: ast.ExprNode, what: str) -> float:
+        value = self.eval(node)
+        if isinstance(value, Expr):
+            raise self.not_constant(node, value, what)
+        if not isinstance(value, (int, float, np.integer, np.floating)) or isinstance(value, bool):
+            raise fail("E0205", f"{what} must be a number, found {describe(value)}", node.span,
+                       "expected a number")
+        return float(value)
+
+    def not_constant(self, node: ast.ExprNode, value: object, what: str) -> ElabError:
+        names = sorted({a.name for a in _free_args(value)})
+        because = f"it depends on the circuit argument `{names[0]}`" if names else \
+            "its value is only known when the circuit runs"
+        return fail("E0207", f"{what} must be known at compile time", node.span,
+                    "not a compile-time constant", notes=(because,),
+                    help="use a `const`, a loop variable or a literal here")
+
+    # ------------------------------------------------------------ leaves
+
+    def _eval_Number(self, node: ast.Number) -> object:
+        return node.value
+
+    def _eval_BoolLit(self, node: ast.BoolLit) -> object:
+        return node.value
+
+    def _eval_Name(self, node: ast.Name) -> object:
+        symbol = self.scope.lookup(node.id)
+        if symbol is None:
+            if node.id in BUILTIN_CONSTANTS:
+                return BUILTIN_CONSTANTS[node.id]
+            raise self.unknown_name(node.id, node.span)
+        symbol.used = True
+        if symbol.value is POISON:
+            raise Poisoned()
+        if symbol.kind not in (CONST, ARGUMENT, LOCAL, OBSERVABLE, QUBITS, BITS):
+            raise fail("E0205", f"`{node.id}` is a {symbol.kind}, not a value", node.span,
+                       f"a {symbol.kind}", help=f"call a {symbol.kind} as a statement" if symbol.kind == "gate" else None)
+        return symbol.value
+
+    def unknown_name(self, name: str, span: Span | None) -> ElabError:
+        candidates = self.scope.visible_names() + list(BUILTIN_CONSTANTS)
+        return fail("E0201", f"cannot find `{name}` in this scope", span, "not found",
+                    help=suggest(name, candidates))
+
+    # ------------------------------------------------------------ indexing
+
+    def _eval_Index(self, node: ast.Index) -> object:
+        base = self.eval(node.base)
+        if isinstance(base, (Qubits, Bits)):
+            return self._index_register(base, node)
+        if not isinstance(base, np.ndarray):
+            raise fail("E0205", f"cannot index a {describe(base)}", node.base.span,
+                       f"this is a {describe(base)}, not an array or register")
+        keys = tuple(self._index_key(item, base, axis) for axis, item in enumerate(node.items))
+        if len(keys) > base.ndim:
+            raise fail("E0212", f"too many indices: the array has {base.ndim} dimension(s)",
+                       node.span, f"{len(keys)} indices into {describe(base)}")
+        return to_python(base[keys])
+
+    def _index_key(self, item, base: np.ndarray, axis: int):
+        size = base.shape[axis] if axis < base.ndim else 0
+        if isinstance(item, ast.Slice):
+            lo = 0 if item.lo is None else self.constant_int(item.lo, "a slice bound")
+            hi = size if item.hi is None else self.constant_int(item.hi, "a slice bound")
+            self._check_slice(lo, hi, size, item.span)
+            return slice(lo, hi)
+        index = self.constant_int(item, "an index")
+        if axis < base.ndim and not -size <= index < size:
+            raise fail("E0212", f"index {index} is out of range for size {size}", item.span,
+                       f"valid indices are 0..{size - 1}")
+        return index
+
+    def _check_slice(self, lo: int, hi: int, size: int, span: Span | None) -> None:
+        if not (0 <= lo <= hi <= size):
+            raise fail("E0212", f"slice {lo}:{hi} is out of range for size {size}", span,
+                       f"bounds must satisfy 0 <= start <= stop <= {size}")
+
+    def _index_register(self, base: Qubits | Bits, node: ast.Index) -> Qubits | Bits:
+        kind = "qubit" if isinstance(base, Qubits) else "bit"
+        if base.single:
+            raise fail("E0205", f"cannot index the single {kind} `{base.label}`", node.span,
+                       f"`{base.label}` is one {kind}, not a register")
+        if len(node.items) != 1:
+            raise fail("E0212", f"a {kind} register takes one index", node.span)
+        item, size = node.items[0], len(base.indices)
+        if isinstance(item, ast.Slice):
+            lo = 0 if item.lo is None else self.constant_int(item.lo, "a slice bound")
+            hi = size if item.hi is None else self.constant_int(item.hi, "a slice bound")
+            self._check_slice(lo, hi, size, item.span)
+            return type(base)(base.indices[lo:hi], False, f"{base.label}[{lo}:{hi}]")
+        index = self.constant_int(item, f"a {kind} index")
+        if not 0 <= index < size:
+            raise fail("E0212", f"{kind} index {index} is out of range for `{base.label}` of size {size}",
+                        item.span, f"valid indices are 0..{size - 1}")
+        return type(base)((base.indices[index],), True, f"{base.label}[{index}]")
+
+    # ------------------------------------------------------------ calls
+
+    def _eval_Call(self, node: ast.Call) -> object:
+        if node.fn in RESULT_FUNCTIONS:
+            raise fail("E0222", f"`{node.fn}` can only be used in a `return` statement", node.span,
+                       "measurement result used inside an expression")
+        if node.fn == "len":
+            return self._len(node)
+        if node.fn not in MATH_FUNCTIONS:
+            candidates = list(MATH_FUNCTIONS) + ["len"] + list(RESULT_FUNCTIONS)
+            hint = suggest(node.fn, candidates)
+            symbol = self.scope.lookup(node.fn)
+            if symbol is not None and symbol.kind == "gate":
+                hint = f"`{node.fn}` is a gate: apply it as a statement, `{node.fn}(...) q;`"
+            raise fail("E0218", f"unknown function `{node.fn}`", node.fn_span, "not a function",
+                       help=hint or "available functions: " + ", ".join(MATH_FUNCTIONS + ("len",)))
+        self._arity(node, 1)
+        return self._apply_math(node.fn, self.eval(node.args[0]), node)
+
+    def _arity(self, node: ast.Call, n: int) -> None:
+        if len(node.args) != n:
+            raise fail("E0219", f"`{node.fn}` takes {n} argument(s) but {len(node.args)} were given",
+                       node.span)
+
+    def _len(self, node: ast.Call) -> int:
+        self._arity(node, 1)
+        value = self.eval(node.args[0])
+        if isinstance(value, (Qubits, Bits)):
+            return len(value.indices)
+        if isinstance(value, np.ndarray) and value.ndim > 0:
+            return int(value.shape[0])
+        raise fail("E0205", f"`len` needs an array or a register, found {describe(value)}",
+                   node.args[0].span)
+
+    def _apply_math(self, fn: str, value: object, node: ast.Call) -> object:
+        if isinstance(value, np.ndarray):
+            return np.vectorize(lambda v: self._apply_math(fn, v, node), otypes=[value.dtype if value.dtype == object else float])(value)
+        if isinstance(value, Expr):
+            return sym.apply(fn, value)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise fail("E0205", f"`{fn}` needs a number, found {describe(value)}", node.args[0].span)
+        with np.errstate(all="ignore"):
+            result = float(sym.UNARY_FUNCTIONS[fn](np.float64(value)))
+        if not math.isfinite(result):
+            raise fail("E0217", f"`{fn}({value})` is not a finite real number", node.span,
+                       "outside the function's domain")
+        return result
+
+    def _eval_SumOver(self, node: ast.SumOver) -> object:
+        total: object = 0
+        for value in self.iterate(node.iterable):
+            inner = self.scope.child()
+            from qdl.compiler.frontend.context import Symbol  # local: avoids a cycle at import
+            inner.define(node.var, Symbol(LOCAL, value, node.span, used=True))
+            saved, self.scope = self.scope, inner
+            try:
+                total = self.combine("+", total, self.eval(node.body), node.span)
+            finally:
+                self.scope = saved
+        return total
+
+    def iterate(self, node) -> list:
+        """The values a `for` loop or `sum` runs over: a range or an array's rows."""
+        if isinstance(node, ast.Range):
+            start = self.constant_int(node.start, "a range bound")
+            stop = self.constant_int(node.stop, "a range bound")
+            return list(range(start, stop))
+        value = self.eval(node)
+        if isinstance(value, np.ndarray) and value.ndim > 0:
+            return [to_python(v) for v in value]
+        if isinstance(value, (Qubits, Bits)) and not value.single:
+            return [type(value)((i,), True, f"{value.label}[{k}]") for k, i in enumerate(value.indices)]
+        raise fail("E0220", f"cannot loop over a {describe(value)}", node.span,
+                   "not a range, an array or a register", help="loop over a range: `for i in 0..N`")
+
+    # ------------------------------------------------------------ operators
+
+    def _eval_UnaryOp(self, node: ast.UnaryOp) -> object:
+        value = self.eval(node.operand)
+        if node.op == "!":
+            if not isinstance(value, (bool, np.bool_)):
+                raise fail("E0205", f"`!` needs a bool, found {describe(value)}", node.operand.span)
+            return not value
+        if isinstance(value, (bool, np.bool_, Qubits, Bits)):
+            raise fail("E0205", f"cannot apply unary `{node.op}` to a {describe(value)}",
+                       node.operand.span)
+        if node.op == "+":
+            return value
+        return value.scale(-1) if isinstance(value, PauliSum) else -value
+
+    def _eval_BinOp(self, node: ast.BinOp) -> object:
+        if node.op in ("&&", "||"):
+            return self._logic(node)
+        lhs, rhs = self.eval(node.lhs), self.eval(node.rhs)
+        if node.op in _COMPARE:
+            return self._compare(node, lhs, rhs)
+        return self.combine(node.op, lhs, rhs, node.span, node)
+
+    def _logic(self, node: ast.BinOp) -> bool:
+        values = [self.eval(node.lhs), self.eval(node.rhs)]
+        for value, child in zip(values, (node.lhs, node.rhs)):
+            if not isinstance(value, (bool, np.bool_)):
+                raise fail("E0205", f"`{node.op}` needs bools, found {describe(value)}", child.span)
+        return bool(values[0] and values[1]) if node.op == "&&" else bool(values[0] or values[1])
+
+    def _compare(self, node: ast.BinOp, lhs: object, rhs: object) -> bool:
+        for value, child in ((lhs, node.lhs), (rhs, node.rhs)):
+            if isinstance(value, Expr):
+                raise self.not_constant(child, value, "a comparison")
+            if not isinstance(value, (int, float, bool, np.integer, np.floating, np.bool_)):
+                raise fail("E0205", f"cannot compare a {describe(value)}", child.span,
+                           help="conditions on measured bits are written `if (c[0] == 1) { ... }`"
+                           if isinstance(value, Bits) else None)
+        return bool(_COMPARE[node.op](lhs, rhs))
+
+    def combine(self, op: str, lhs: object, rhs: object, span: Span | None,
+                node: ast.BinOp | None = None) -> object:
+        """Arithmetic on any two values: numbers, expressions, arrays or observables."""
+        if isinstance(lhs, PauliSum) or isinstance(rhs, PauliSum):
+            return self._observable_arith(op, lhs, rhs, span, node)
+        for value, child in ((lhs, node.lhs if node else None), (rhs, node.rhs if node else None)):
+            if isinstance(value, (Qubits, Bits)) or (isinstance(value, (bool, np.bool_))):
+                raise fail("E0205", f"cannot use a {describe(value)} in arithmetic",
+                           child.span if child else span, f"this is a {describe(value)}")
+        if op == "/" and is_constant(rhs) and np.any(np.asarray(rhs) == 0):
+            raise fail("E0217", "division by zero", span, "the divisor is zero")
+        if op == "**" and isinstance(lhs, (int, np.integer)) and isinstance(rhs, (int, np.integer)) and rhs < 0:
+            lhs = float(lhs)
+        try:
+            with np.errstate(all="raise"):
+                result = _ARITH[op](lhs, rhs)
+        except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError) as exc:
+            raise fail("E0217", f"invalid arithmetic: {exc}", span, "cannot be computed")
+        except TypeError:
+            raise fail("E0205", f"cannot apply `{op}` to {describe(lhs)} and {describe(rhs)}", span)
+        if isinstance(result, complex) or (isinstance(result, float) and not math.isfinite(result)):
+            raise fail("E0217", "the result is not a finite real number", span,
+                       "e.g. a negative number to a fractional power")
+        return result
+
+    def _observable_arith(self, op: str, lhs, rhs, span, node) -> PauliSum:
+        def as_sum(value, child) -> PauliSum:
+            if isinstance(value, PauliSum):
+                return value
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return PauliSum.constant(value)
+            where = child.span if child else span
+            if isinstance(value, Expr):
+                raise fail("E0304", "observable coefficients must be compile-time constants", where,
+                           "depends on a circuit argument",
+                           help="scale the result instead: return expval(H) and multiply in Python")
+            raise fail("E0205", f"cannot combine an observable with a {describe(value)}", where)
+        a = as_sum(lhs, node.lhs if node else None)
+        if op == "/":
+            if not isinstance(rhs, (int, float)) or isinstance(rhs, bool) or rhs == 0:
+                raise fail("E0205", "an observable can only be divided by a non-zero number", span)
+            return a.scale(1 / rhs)
+        b = as_sum(rhs, node.rhs if node else None)
+        if op == "+":
+            return a + b
+        if op == "-":
+            return a - b
+        if op == "*":
+            return a * b
+        raise fail("E0205", f"`{op}` is not defined for observables", span)
+
+    # ------------------------------------------------------------ literals
+
+    def _eval_TupleLit(self, node: ast.TupleLit) -> object:
+        raise fail("E0205", "tuples can only be returned from a circuit", node.span,
+                   help="use an array `[a, b]` for a list of values")
+
+    def _eval_ArrayLit(self, node: ast.ArrayLit) -> np.ndarray:
+        items = [self.eval(item) for item in node.items]
+        for item, child in zip(items, node.items):
+            if not (is_scalar(item) or isinstance(item, np.ndarray)) or isinstance(item, PauliSum):
+                raise fail("E0205", f"arrays hold numbers, found {describe(item)}", child.span)
+        shapes = {np.shape(item) for item in items}
+        if len(shapes) > 1:
+            raise fail("E0206", "array rows have different shapes", node.span,
+                       "rows of shapes " + ", ".join(sorted(str(list(s)) for s in shapes)))
+        symbolic = any(isinstance(i, Expr) or (isinstance(i, np.ndarray) and i.dtype == object) for i in items)
+        if symbolic:
+            out = np.empty((len(items),) + next(iter(shapes), ()), dtype=object)
+            for k, item in enumerate(items):
+                out[k] = item
+            return out
+        return np.array(items) if items else np.zeros((0,))
+
+    def _eval_Pauli(self, node: ast.Pauli) -> PauliSum:
+        qubit = self.constant_int(node.qubit, "a Pauli operator's qubit")
+        if qubit < 0:
+            raise fail("E0303", f"qubit index {qubit} is negative", node.qubit.span)
+        return PauliSum.single(node.letter, qubit)
+
+    def _eval_PauliString(self, node: ast.PauliString) -> PauliSum:
+        product = PauliSum.constant(1)
+        for factor in node.factors:
+            product = product * self._eval_Pauli(factor)
+        return product
+
+
+def to_python(value: object) -> object:
+    """numpy scalars become Python numbers; arrays and expressions pass through."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _free_args(value: object) -> set:
+    if isinstance(value, Expr):
+        return set(value.free_args())
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        out: set = set()
+        for item in value.flat:
+            out |= _free_args(item)
+        return out
+    return set()

@@ -1,0 +1,309 @@
+"""Gate application: built-in gates, inlined user gates, broadcasting and modifiers.
+
+A call `mods @ g(args) a, b, ...` elaborates in four steps:
+1. split the qubit operands into control operands (one per `ctrl`/`negctrl`
+   qubit) and gate operands;
+2. broadcast: a register given where the gate takes one qubit applies the gate
+   to each element in turn (all such registers must have the same size);
+3. per instance, produce the ops of `g` alone: one `GateOp` for a built-in
+   gate, the inlined body for a user gate;
+4. apply the modifiers innermost first: `inv` reverses and inverts, `pow(k)`
+   repeats (or scales a rotation angle), `ctrl`/`negctrl` add controls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from qdl.compiler import gates as gate_table
+from qdl.compiler.expr import Expr, as_expr
+from qdl.compiler.frontend import ast
+from qdl.compiler.frontend.context import ARGUMENT, GATE, LOCAL, QUBITS, ElabError, Symbol, suggest
+from qdl.compiler.frontend.expressions import BUILTIN_CONSTANTS, Evaluator, fail
+from qdl.compiler.frontend.values import Qubits, describe, is_constant
+from qdl.compiler.ir import BarrierOp, GateOp, Op
+
+
+class GateCalls:
+    """Mixin of the body elaborator: everything about applying gates."""
+
+    # ------------------------------------------------------------ the call
+
+    def stmt_GateCall(self, node: ast.GateCall) -> None:
+        target = self._resolve_gate(node)
+        args = [self.evaluator.eval(a) for a in node.args]
+        operands = [self.qubit_operand(q) for q in node.qubits]
+        n_controls = sum(self._control_count(m) for m in node.modifiers)
+        if len(operands) < n_controls + 1 and not self._takes_no_qubits(target):
+            raise fail("E0204", f"`{node.name}` with {n_controls} control(s) needs at least "
+                       f"{n_controls + 1} qubit operands, found {len(operands)}", node.span)
+        controls, targets = operands[:n_controls], operands[n_controls:]
+        for instance in self._broadcast(node, target, controls, targets):
+            ctrl_qubits, target_qubits = instance
+            self._check_distinct(node, ctrl_qubits + [q for op in target_qubits for q in op.indices])
+            ops = self._gate_ops(node, target, args, target_qubits)
+            ops = self._apply_modifiers(node, ops, [q.indices[0] for q in ctrl_qubits])
+            for op in ops:
+                self.emit(op)
+
+    def _resolve_gate(self, node: ast.GateCall):
+        symbol = self.scope.lookup(node.name)
+        if symbol is not None and symbol.kind == GATE:
+            symbol.used = True
+            return symbol
+        spec = gate_table.lookup(node.name)
+        if spec is not None:
+            return spec
+        if symbol is not None:
+            raise fail("E0202", f"`{node.name}` is a {symbol.kind}, not a gate", node.name_span,
+                       "not a gate")
+        candidates = list(gate_table.GATES) + list(gate_table.ALIASES) + \
+            self.scope.visible_names((GATE,))
+        raise fail("E0202", f"unknown gate `{node.name}`", node.name_span, "no such gate",
+                   help=suggest(node.name, candidates))
+
+    @staticmethod
+    def _takes_no_qubits(target) -> bool:
+        return isinstance(target, gate_table.GateSpec) and target.num_qubits == 0
+
+    def _control_count(self, modifier: ast.Modifier) -> int:
+        if modifier.kind not in ("ctrl", "negctrl"):
+            return 0
+        if modifier.arg is None:
+            return 1
+        count = self.evaluator.constant_int(modifier.arg, f"the number of `{modifier.kind}` qubits")
+        if count < 1:
+            raise fail("E0216", f"`{modifier.kind}({count})` needs a positive count", modifier.arg.span)
+        return count
+
+    # ------------------------------------------------------------ broadcasting
+
+    def _operand_is_register(self, target, position: int) -> bool:
+        """Does the gate take a whole register at this operand position?"""
+        if isinstance(target, gate_table.GateSpec):
+            return False
+        qargs = target.value.qargs
+        return position < len(qargs) and qargs[position].size is not None
+
+    def _broadcast(self, node: ast.GateCall, target, controls: list[Qubits], targets: list[Qubits]):
+        """Yield (control qubits, gate operands) for each broadcast instance."""
+        arity = self._gate_arity(target)
+        if arity is not None and len(targets) != arity:
+            raise fail("E0204", f"`{node.name}` acts on {arity} qubit(s) but {len(targets)} "
+                       f"operand(s) were given", node.span, f"{len(targets)} qubit operand(s)",
+                       help=self._arity_help(node, target))
+        sizes = {len(op.indices) for op in controls if not op.single}
+        sizes |= {len(op.indices) for k, op in enumerate(targets)
+                  if not op.single and not self._operand_is_register(target, k)}
+        if len(sizes) > 1:
+            raise fail("E0302", "registers of different sizes in one gate call", node.span,
+                       "sizes " + ", ".join(map(str, sorted(sizes))),
+                       help="apply the gate to registers of equal size, or index them")
+        count = sizes.pop() if sizes else 1
+        for k in range(count):
+            pick = lambda op: op if op.single else Qubits((op.indices[k],), True, f"{op.label}[{k}]")
+            ctrl = [pick(op) for op in controls]
+            tgt = [op if self._operand_is_register(target, j) else pick(op) for j, op in enumerate(targets)]
+            yield ctrl, tgt
+
+    @staticmethod
+    def _gate_arity(target) -> int | None:
+        if isinstance(target, gate_table.GateSpec):
+            return target.num_qubits
+        return len(target.value.qargs)
+
+    @staticmethod
+    def _arity_help(node: ast.GateCall, target) -> str | None:
+        if isinstance(target, gate_table.GateSpec) and target.num_qubits == 2:
+            return f"write `{node.name} a, b;` with two qubits"
+        return None
+
+    def _check_distinct(self, node: ast.GateCall, qubits: list[int]) -> None:
+        seen: set[int] = set()
+        for q in qubits:
+            if q in seen:
+                raise fail("E0301", f"qubit {self.qubit_name(q)} is used twice in one gate", node.span,
+                           "the same qubit appears more than once",
+                           notes=("a gate acts on distinct qubits (no-cloning)",))
+            seen.add(q)
+
+    # ------------------------------------------------------------ one instance
+
+    def _gate_ops(self, node: ast.GateCall, target, args: list, operands: list[Qubits]) -> list[Op]:
+        if isinstance(target, gate_table.GateSpec):
+            return [self._builtin_op(node, target, args, operands)]
+        return self._inline(node, target, args, operands)
+
+    def _builtin_op(self, node: ast.GateCall, spec, args: list, operands: list[Qubits]) -> GateOp:
+        if len(args) != spec.num_params:
+            raise fail("E0203", f"`{node.name}` takes {spec.num_params} angle(s) but "
+                       f"{len(args)} were given", node.span, f"{len(args)} angle(s)",
+                       help=f"`{spec.name}` is {spec.doc}" if spec.doc else None)
+        params = tuple(self._angle(a, child) for a, child in zip(args, node.args))
+        return GateOp(spec.name, tuple(op.indices[0] for op in operands), params, span=node.span)
+
+    def _angle(self, value: object, node: ast.ExprNode) -> Expr:
+        if isinstance(value, Expr):
+            return value
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
+            return as_expr(float(value))
+        raise fail("E0205", f"a gate angle must be a number, found {describe(value)}", node.span,
+                   f"this is a {describe(value)}")
+
+    # ------------------------------------------------------------ user gates
+
+    def _inline(self, node: ast.GateCall, symbol: Symbol, args: list, operands: list[Qubits]) -> list[Op]:
+        gate: ast.GateDef = symbol.value
+        if gate.name in self.call_stack:
+            raise fail("E0209", f"gate `{gate.name}` calls itself", node.span, "recursive call",
+                       notes=("gates are inlined, so recursion would never end",),
+                       help="unroll the recursion with a `for` loop")
+        if len(args) != len(gate.params):
+            raise fail("E0203", f"gate `{gate.name}` takes {len(gate.params)} parameter(s) but "
+                       f"{len(args)} were given", node.span, f"{len(args)} argument(s)")
+        scope = symbol.scope.child()
+        shape_vars: dict[str, int] = {}
+        dims = Evaluator(symbol.scope)  # declared shapes read the gate's own file scope
+        for param, value, child in zip(gate.params, args, node.args):
+            self._bind_param(scope, param, value, child, shape_vars, dims)
+        for qarg, operand, child in zip(gate.qargs, operands, node.qubits):
+            self._bind_qarg(scope, qarg, operand, child, shape_vars, dims)
+        return self.run_gate_body(gate, scope)
+
+    def _bind_param(self, scope, param: ast.ParamDecl, value, node, shape_vars: dict[str, int],
+                    dims: Evaluator) -> None:
+        if param.type is not None:
+            self._check_param_type(param, value, node, shape_vars, dims)
+        elif not (isinstance(value, (int, float, Expr)) and not isinstance(value, bool)):
+            raise fail("E0205", f"gate parameter `{param.name}` expects a number, found {describe(value)}",
+                       node.span, help=f"declare it with a shape, e.g. `{param.name}: float[n]`, "
+                       "to pass an array")
+        scope.define(param.name, Symbol(LOCAL, value, param.span, used=True))
+        for name, size in shape_vars.items():
+            scope.define(name, Symbol(LOCAL, size, param.span, used=True))
+
+    def _check_param_type(self, param: ast.ParamDecl, value, node, shape_vars: dict[str, int],
+                          dims_eval: Evaluator) -> None:
+        dims = param.type.dims
+        shape = np.shape(value) if isinstance(value, np.ndarray) else ()
+        if len(shape) != len(dims) or isinstance(value, (Qubits,)):
+            want = f"{param.type.base}[{len(dims)} dims]" if dims else param.type.base
+            raise fail("E0206", f"gate parameter `{param.name}` expects {want}, found {describe(value)}",
+                       node.span, f"this is a {describe(value)}")
+        for axis, (dim, size) in enumerate(zip(dims, shape)):
+            self._match_dim(param.name, dim, size, node, shape_vars, dims_eval)
+
+    def _match_dim(self, name: str, dim: ast.ExprNode, size: int, node, shape_vars: dict[str, int],
+                   dims: Evaluator) -> None:
+        """A dimension is a constant to check or, if a fresh name, a size to bind."""
+        if isinstance(dim, ast.Name) and _is_free(dim.id, shape_vars, dims):
+            bound = shape_vars.setdefault(dim.id, size)
+            if bound == size:
+                return
+            expected = bound
+        else:
+            expected = dims.constant_int(dim, "an array dimension")
+            if expected == size:
+                return
+        raise fail("E0206", f"`{name}` expects size {expected} here, found {size}", node.span,
+                   f"size {size}")
+
+    def _bind_qarg(self, scope, qarg: ast.QArgDecl, operand: Qubits, node, shape_vars,
+                   dims: Evaluator) -> None:
+        if qarg.size is not None:
+            if operand.single:
+                raise fail("E0206", f"`{qarg.name}` expects a qubit register, found one qubit",
+                           node.span, "a single qubit")
+            self._match_dim(qarg.name, qarg.size, len(operand.indices), node, shape_vars, dims)
+            for name, size in shape_vars.items():
+                scope.define(name, Symbol(LOCAL, size, qarg.span, used=True))
+        scope.define(qarg.name, Symbol(QUBITS, operand, qarg.span, used=True))
+
+    # ------------------------------------------------------------ modifiers
+
+    def _apply_modifiers(self, node: ast.GateCall, ops: list[Op], controls: list[int]) -> list[Op]:
+        for modifier in reversed(node.modifiers):
+            if modifier.kind == "inv":
+                ops = self._invert(ops, modifier)
+            elif modifier.kind == "pow":
+                ops = self._power(ops, modifier)
+            else:
+                count = self._control_count(modifier)
+                mine, controls = controls[len(controls) - count:], controls[:len(controls) - count]
+                ops = [self._control(op, mine, modifier.kind == "ctrl", modifier) for op in ops]
+        return ops
+
+    def _only_gates(self, ops: list[Op], modifier: ast.Modifier) -> None:
+        for op in ops:
+            if not isinstance(op, (GateOp, BarrierOp)):
+                raise fail("E0307", f"`{modifier.kind}` cannot be applied to a gate that measures or resets",
+                           modifier.span, "modifier on a non-unitary gate")
+
+    def _invert(self, ops: list[Op], modifier: ast.Modifier) -> list[Op]:
+        self._only_gates(ops, modifier)
+        out: list[Op] = []
+        for op in reversed(ops):
+            if isinstance(op, GateOp):
+                name, params = gate_table.lookup(op.gate).inverse(op.params)
+                op = replace(op, gate=name, params=tuple(params))
+            out.append(op)
+        return out
+
+    def _power(self, ops: list[Op], modifier: ast.Modifier) -> list[Op]:
+        self._only_gates(ops, modifier)
+        k = self.evaluator.constant_number(modifier.arg, "a `pow` exponent")
+        if k.is_integer():
+            base = ops if k >= 0 else self._invert(ops, modifier)
+            return base * int(abs(k))
+        gate_ops = [op for op in ops if isinstance(op, GateOp)]
+        if len(gate_ops) == 1:
+            op = gate_ops[0]
+            form = gate_table.power_form(op.gate, op.params, k)
+            if form is not None:
+                return [replace(op, gate=name, params=tuple(params)) for name, params in form]
+        raise fail("E0308", f"`pow({k:g})` with a fractional exponent is only defined for single "
+                   "rotation-like gates", modifier.span, "fractional power",
+                   help="use an integer exponent, or a rotation gate whose angle can be scaled")
+
+    def _control(self, op: Op, controls: list[int], positive: bool, modifier: ast.Modifier) -> Op:
+        if isinstance(op, BarrierOp):
+            return op
+        if not isinstance(op, GateOp):
+            raise fail("E0307", f"`{modifier.kind}` cannot be applied to a gate that measures or resets",
+                       modifier.span)
+        overlap = set(controls) & set(op.all_qubits)
+        if overlap:
+            raise fail("E0301", f"qubit {self.qubit_name(min(overlap))} is both a control and a target",
+                       modifier.span, "control overlaps the gate's qubits")
+        new = replace(op, controls=tuple(controls) + op.controls,
+                      control_values=(positive,) * len(controls) + op.control_values)
+        return normalize_controls(new)
+
+
+def _is_free(name: str, shape_vars: dict[str, int], dims: Evaluator) -> bool:
+    """A dimension name that binds a size: not a constant visible to the gate."""
+    if name in shape_vars:
+        return True
+    return dims.scope.lookup(name) is None and name not in BUILTIN_CONSTANTS
+
+
+_CONTROLLED_BASE = {"cx": ("x", 1), "ccx": ("x", 2), "cy": ("y", 1), "cz": ("z", 1),
+                    "ch": ("h", 1), "crx": ("rx", 1), "cry": ("ry", 1), "crz": ("rz", 1),
+                    "cphase": ("phase", 1), "cswap": ("swap", 1)}
+
+
+def normalize_controls(op: GateOp) -> GateOp:
+    """Fold positive controls into a named controlled gate where the table has one."""
+    if not op.controls or not all(op.control_values):
+        return op
+    base, inner = _CONTROLLED_BASE.get(op.gate, (op.gate, 0))
+    if op.gate == "gphase":  # controlled global phase = phase gate on the last control
+        last = op.controls[-1]
+        return normalize_controls(GateOp("phase", (last,), op.params, op.controls[:-1],
+                                         op.control_values[:-1], op.condition, op.span))
+    name = gate_table.controlled_form(base, inner + len(op.controls))
+    if name is None:
+        return op
+    return GateOp(name, op.controls + op.qubits, op.params, (), (), op.condition, op.span)

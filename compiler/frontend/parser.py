@@ -1,0 +1,194 @@
+"""Source text -> AST, with syntax errors turned into diagnostics.
+
+The grammar is `grammar/qdl.lark` (package data), parsed LALR(1) with the
+contextual lexer.  A missing `;` is repaired by insertion so that one run
+reports every such slip; any other syntax error ends the parse of that file
+(skipping tokens only produces cascades of bogus errors).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from importlib import resources
+from pathlib import Path
+
+from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from qdl.compiler.diagnostics import Diagnostic, DiagnosticSink, Label, Span, error
+from qdl.compiler.frontend import ast
+from qdl.compiler.frontend.build_ast import AstBuilder
+
+MAX_SYNTAX_ERRORS = 20
+
+# How the parser's terminal names read in a message.
+TOKEN_NAMES = {
+    "SEMICOLON": "`;`", "COMMA": "`,`", "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`",
+    "RSQB": "`]`", "LBRACE": "`{`", "RBRACE": "`}`", "COLON": "`:`", "EQUAL": "`=`",
+    "AT": "`@`", "ARROW": "`->`", "RANGE": "`..`", "PLUS": "`+`", "MINUS": "`-`",
+    "STAR": "`*`", "SLASH": "`/`", "MORETHAN": "`>`", "LESSTHAN": "`<`", "BANG": "`!`",
+    "NAME": "a name", "INT": "an integer", "FLOAT": "a number", "STRING": "a string",
+    "PAULI": "a Pauli operator", "TYPE_NAME": "a type", "CMP_OP": "a comparison",
+    "PARAM": "`param`", "$END": "end of file", "__ANON_0": "`**`",
+}
+
+_parser_lock = threading.Lock()
+_parser: Lark | None = None
+
+
+def cache_dir() -> Path:
+    """Where qdl keeps its caches (`QDL_CACHE_DIR`, else ~/.cache/qdl)."""
+    root = os.environ.get("QDL_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "qdl")
+    return Path(root)
+
+
+def grammar_text() -> str:
+    return resources.files("qdl.grammar").joinpath("qdl.lark").read_text(encoding="utf-8")
+
+
+def make_parser(strict: bool = False, cache: bool = True) -> Lark:
+    """Build the LALR parser; `strict=True` (tests) turns any conflict into an error."""
+    options = dict(parser="lalr", lexer="contextual", propagate_positions=True,
+                   maybe_placeholders=True, strict=strict)
+    if cache and not strict:
+        try:
+            directory = cache_dir()
+            directory.mkdir(parents=True, exist_ok=True)
+            options["cache"] = str(directory / "qdl-grammar.lark.cache")
+        except OSError:
+            pass  # an unwritable cache only costs start-up time
+    return Lark(grammar_text(), **options)
+
+
+def get_parser() -> Lark:
+    global _parser
+    with _parser_lock:
+        if _parser is None:
+            try:
+                _parser = make_parser()
+            except Exception:  # a corrupt cache file must not break the compiler
+                _parser = make_parser(cache=False)
+        return _parser
+
+
+def parse(text: str, file: str, sink: DiagnosticSink) -> ast.Program | None:
+    """Parse one file; report syntax errors to `sink` and return None on any."""
+    sink.sources.add(file, text)
+    errors: list[Diagnostic] = []
+
+    def on_error(exc: UnexpectedInput) -> bool:
+        errors.append(_syntax_diagnostic(exc, file, text))
+        return len(errors) < MAX_SYNTAX_ERRORS and _insert_semicolon(exc)
+
+    try:
+        tree = get_parser().parse(text, on_error=on_error)
+    except UnexpectedInput as exc:
+        if not errors or _syntax_diagnostic(exc, file, text).span != errors[-1].span:
+            errors.append(_syntax_diagnostic(exc, file, text))
+        tree = None
+    for diagnostic in errors:
+        sink.emit(diagnostic)
+    if errors or tree is None:
+        return None
+    return AstBuilder(file).transform(tree)
+
+
+def _insert_semicolon(exc: UnexpectedInput) -> bool:
+    """Repair a missing `;` before the unexpected token, then resume."""
+    if not isinstance(exc, UnexpectedToken) or "SEMICOLON" not in exc.accepts:
+        return False
+    if exc.token.type == "$END":
+        return False
+    parser = exc.interactive_parser
+    try:
+        parser.feed_token(Token("SEMICOLON", ";"))
+        parser.feed_token(exc.token)
+    except UnexpectedInput:
+        return False
+    return True
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        return _unexpected_character(exc, file, text)
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        return _unexpected_token(exc, file)
+    return _unexpected_end(exc, file, text)
+
+
+def _unexpected_character(exc: UnexpectedCharacters, file: str, text: str) -> Diagnostic:
+    pos = exc.pos_in_stream
+    char = text[pos] if pos < len(text) else ""
+    if char == '"':
+        return error("E0104", "unterminated string", Span(file, pos, pos + 1),
+                     "this string has no closing `\"` on its line",
+                     help='close the string with `"` before the end of the line')
+    if text.startswith("/*", pos):
+        return error("E0104", "unterminated block comment", Span(file, pos, pos + 2),
+                     "this comment is never closed", help="close the comment with `*/`")
+    shown = char if char.isprintable() and not char.isspace() else repr(char)
+    return error("E0102", f"unexpected character `{shown}`", Span(file, pos, pos + 1),
+                 "not valid here", help=_character_help(char))
+
+
+def _character_help(char: str) -> str | None:
+    if char == "'":
+        return 'strings use double quotes: "file.qdl"'
+    if char in "#%$":
+        return "comments start with `//` or are enclosed in `/* */`"
+    if char == "^":
+        return "powers are written `a ** b`"
+    return None
+
+
+def _unexpected_token(exc: UnexpectedToken, file: str) -> Diagnostic:
+    found = exc.token
+    expected = _describe_expected(exc.accepts)
+    found_text = _describe_token(found)
+    span = Span(file, found.start_pos, found.end_pos)
+    prev = exc.token_history[-1] if exc.token_history else None
+    if "SEMICOLON" in exc.accepts and prev is not None and prev.end_pos is not None:
+        after = Span(file, prev.end_pos, prev.end_pos + 1)
+        return error("E0101", f"expected `;`, found {found_text}", after, "expected `;` here",
+                     secondary=(Label(span, f"unexpected {found_text}", primary=False),),
+                     help="every statement ends with `;`")
+    return error("E0101", f"expected {expected}, found {found_text}", span,
+                 f"expected {expected}", help=_token_help(found, exc.accepts))
+
+
+def _unexpected_end(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+    end = len(text.rstrip())
+    expected = _describe_expected(getattr(exc, "expected", None) or getattr(exc, "accepts", set()))
+    return error("E0103", "unexpected end of file", Span(file, max(end - 1, 0), max(end, 1)),
+                 f"expected {expected} after this",
+                 help="a `{` may be missing its `}`" if "RBRACE" in str(expected) or "`}`" in expected else None)
+
+
+def _describe_expected(accepts) -> str:
+    names = sorted({TOKEN_NAMES.get(t, _literal_name(t)) for t in accepts or ()})
+    if not names:
+        return "something else"
+    if len(names) > 6:
+        return "one of " + ", ".join(names[:6]) + ", ..."
+    return names[0] if len(names) == 1 else "one of " + ", ".join(names)
+
+
+def _literal_name(terminal: str) -> str:
+    if terminal.isupper() and terminal.isalpha():
+        return f"`{terminal.lower()}`"  # keywords: IF -> `if`
+    return terminal
+
+
+def _describe_token(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    return f"`{token}`"
+
+
+def _token_help(found: Token, accepts) -> str | None:
+    if found.type == "NAME" and "LPAR" in accepts and "NAME" not in accepts:
+        return "gate angles go in parentheses before the qubits: `rx(theta) q[0];`"
+    if found.type == "__ANON_0" or str(found) == "=" and "EQUAL" not in accepts:
+        return None
+    return None

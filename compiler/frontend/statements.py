@@ -1,0 +1,370 @@
+"""Statements of circuit and gate bodies -> flat IR ops.
+
+Loops unroll, compile-time `if`s pick a branch, user gates inline (see
+`gate_calls.py`), and `if` on measured bits attaches a `Condition` to the
+gates of its block.  Each statement is elaborated on its own: a mistake is
+reported and the next statement still runs, so one run shows every error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from qdl.compiler.diagnostics import DiagnosticSink, Span
+from qdl.compiler.frontend import ast
+from qdl.compiler.frontend.context import (BITS, CONST, LOCAL, POISON, QUBITS, AbortCircuit, ElabError,
+                                           Poisoned, Scope, Symbol)
+from qdl.compiler.frontend.expressions import Evaluator, fail
+from qdl.compiler.frontend.gate_calls import GateCalls
+from qdl.compiler.frontend.values import Bits, Qubits, describe, is_constant
+from qdl.compiler.ir import BarrierOp, Condition, GateOp, MeasureOp, Op, Register, ResetOp
+
+STATE_BYTES_PER_AMPLITUDE = 16  # complex128
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """Limits and switches of one compilation.
+
+    `max_ops` bounds the unrolled size of one circuit; `max_state_bytes` bounds
+    the state vector a circuit may need (default: half the machine's memory).
+    """
+
+    max_ops: int = 5_000_000
+    max_state_bytes: int | None = None
+
+    def state_limit(self) -> int:
+        if self.max_state_bytes is not None:
+            return self.max_state_bytes
+        try:
+            import os
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+        except (ValueError, OSError, AttributeError):
+            return 8 << 30
+
+
+@dataclass
+class CircuitState:
+    """What a circuit has allocated and emitted so far."""
+
+    num_qubits: int = 0
+    num_bits: int = 0
+    qubit_registers: list[Register] = field(default_factory=list)
+    bit_registers: list[Register] = field(default_factory=list)
+    ops: list[Op] = field(default_factory=list)
+    op_count: int = 0
+    budget_exceeded: bool = False
+
+
+class BodyElaborator(GateCalls):
+    """Elaborates statements into `self.out`, the op list currently being filled."""
+
+    def __init__(self, sink: DiagnosticSink, options: CompileOptions, state: CircuitState,
+                 scope: Scope, circuit_span: Span | None) -> None:
+        self.sink = sink
+        self.options = options
+        self.state = state
+        self.scope = scope
+        self.evaluator = Evaluator(scope)
+        self.out: list[Op] = state.ops
+        self.call_stack: list[str] = []
+        self.condition: Condition | None = None
+        self.in_gate = False
+        self.circuit_span = circuit_span
+
+    # ------------------------------------------------------------ driving
+
+    def run_block(self, stmts: tuple, scope: Scope) -> None:
+        saved = self.scope
+        self.scope = self.evaluator.scope = scope
+        try:
+            for stmt in stmts:
+                self.statement(stmt)
+        finally:
+            self.scope = self.evaluator.scope = saved
+
+    def statement(self, stmt) -> None:
+        try:
+            getattr(self, "stmt_" + type(stmt).__name__)(stmt)
+        except ElabError as exc:
+            self.sink.emit(exc.diagnostic)
+        except Poisoned:
+            pass
+
+    def emit(self, op: Op) -> None:
+        if self.condition is not None:
+            op = self._conditioned(op)
+        self.out.append(op)
+        self.state.op_count += 1
+        if self.state.op_count > self.options.max_ops:
+            self.sink.emit(fail("E0306", f"the circuit unrolls to more than {self.options.max_ops} "
+                                "operations", self.circuit_span, "in this circuit",
+                                help="reduce loop counts, or raise the limit with `--max-ops`").diagnostic)
+            raise AbortCircuit()
+
+    def _conditioned(self, op: Op) -> Op:
+        if isinstance(op, BarrierOp):
+            return op
+        if not isinstance(op, GateOp):
+            raise fail("E0309", "only gates can be conditioned on measured bits", op.span,
+                       "not a gate", help="move the measurement or reset out of the `if`")
+        if op.condition is None:
+            return replace(op, condition=self.condition)
+        return replace(op, condition=_merge_conditions(self.condition, op.condition, op.span))
+
+    def run_gate_body(self, gate: ast.GateDef, scope: Scope) -> list[Op]:
+        """Inline a user gate's body into a fresh op list and return it."""
+        saved = (self.out, self.condition, self.in_gate)
+        self.out, self.condition, self.in_gate = [], None, True
+        self.call_stack.append(gate.name)
+        try:
+            self.run_block(gate.body, scope)
+            return self.out
+        finally:
+            self.call_stack.pop()
+            self.out, self.condition, self.in_gate = saved
+
+    # ------------------------------------------------------------ declarations
+
+    def stmt_QubitDecl(self, node: ast.QubitDecl) -> None:
+        self._not_in_gate(node, "qubits are declared in circuits; a gate receives them as operands")
+        size = self._register_size(node)
+        total = self.state.num_qubits + size
+        needed = STATE_BYTES_PER_AMPLITUDE * (2 ** min(total, 200))
+        if needed > self.options.state_limit():
+            self.sink.emit(fail("E0305", f"{total} qubits need {_bytes(needed)} for the state vector",
+                                node.span, f"brings the circuit to {total} qubits",
+                                notes=(f"the limit is {_bytes(self.options.state_limit())}",),
+                                help="use fewer qubits, or raise the limit with `--max-memory`").diagnostic)
+            raise AbortCircuit()
+        start = self.state.num_qubits
+        self.state.num_qubits = total
+        self.state.qubit_registers.append(Register(node.name, start, size))
+        value = Qubits(tuple(range(start, total)), node.size is None, node.name)
+        self._define(node.name, Symbol(QUBITS, value, node.span), node.span)
+
+    def stmt_BitDecl(self, node: ast.BitDecl) -> None:
+        self._not_in_gate(node, "bits are declared in circuits")
+        size = self._register_size(node)
+        start = self.state.num_bits
+        self.state.num_bits += size
+        self.state.bit_registers.append(Register(node.name, start, size))
+        value = Bits(tuple(range(start, start + size)), node.size is None, node.name)
+        self._define(node.name, Symbol(BITS, value, node.span, used=True), node.span)
+
+    def _register_size(self, node) -> int:
+        if node.size is None:
+            return 1
+        size = self.evaluator.constant_int(node.size, "a register size")
+        if size < 1:
+            raise fail("E0206", f"a register needs at least one element, found size {size}", node.size.span)
+        return size
+
+    def stmt_ConstDecl(self, node: ast.ConstDecl) -> None:
+        define_const(self.evaluator, self.scope, node, self.sink)
+
+    def _define(self, name: str, symbol: Symbol, span: Span | None) -> None:
+        previous = self.scope.names.get(name)
+        if previous is not None:
+            raise fail("E0208", f"`{name}` is defined twice in this scope", span, "redefined here",
+                       help="choose another name")
+        self.scope.define(name, symbol)
+
+    def _not_in_gate(self, node, why: str) -> None:
+        if self.in_gate:
+            raise fail("E0222", f"`{type(node).__name__.replace('Decl', '').lower()}` declarations are not "
+                       "allowed in a gate", node.span, "inside a gate body", notes=(why,))
+
+    # ------------------------------------------------------------ control flow
+
+    def stmt_For(self, node: ast.For) -> None:
+        for value in self.evaluator.iterate(node.iterable):
+            scope = self.scope.child()
+            scope.define(node.var, Symbol(LOCAL, value, node.span, used=True))
+            self.run_block(node.body, scope)
+
+    def stmt_If(self, node: ast.If) -> None:
+        condition = self.condition_value(node.cond)
+        if isinstance(condition, Condition):
+            self._runtime_if(node, condition)
+            return
+        branch = node.then if condition else node.orelse
+        self.run_block(branch, self.scope.child())
+
+    def condition_value(self, node: ast.ExprNode) -> bool | Condition:
+        """A compile-time bool, or a `Condition` on measured bits."""
+        runtime = self._bit_condition(node)
+        if runtime is not None:
+            return runtime
+        value = self.evaluator.eval(node)
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if not is_constant(value):
+            raise self.evaluator.not_constant(node, value, "an `if` condition")
+        raise fail("E0205", f"an `if` condition must be a bool, found {describe(value)}", node.span,
+                   help="compare it: `if (n > 0) { ... }`")
+
+    def _bit_condition(self, node: ast.ExprNode) -> Condition | None:
+        negate = isinstance(node, ast.UnaryOp) and node.op == "!"
+        inner = node.operand if negate else node
+        if isinstance(inner, ast.BinOp) and inner.op in ("==", "!="):
+            bits = self._bits_or_none(inner.lhs)
+            if bits is None:
+                return None
+            value = self.evaluator.constant_int(inner.rhs, "the value a bit register is compared with")
+            if not 0 <= value < 2 ** len(bits.indices):
+                raise fail("E0212", f"`{bits.label}` has {len(bits.indices)} bit(s) and can never equal {value}",
+                           inner.rhs.span)
+            if (inner.op == "!=") != negate:
+                return self._negated(Condition(bits.indices, value), inner.span)
+            return Condition(bits.indices, value)
+        bits = self._bits_or_none(inner)
+        if bits is None:
+            return None
+        if not bits.single:
+            raise fail("E0205", f"a register `{bits.label}` is not a condition", inner.span,
+                       help=f"compare it with a value: `if ({bits.label} == 1)`")
+        return Condition(bits.indices, 0 if negate else 1)
+
+    def _bits_or_none(self, node: ast.ExprNode) -> Bits | None:
+        if not isinstance(node, (ast.Name, ast.Index)):
+            return None
+        base = node
+        while isinstance(base, ast.Index):
+            base = base.base
+        symbol = self.scope.lookup(base.id)
+        if symbol is None or symbol.kind != BITS:
+            return None
+        value = self.evaluator.eval(node)
+        return value if isinstance(value, Bits) else None
+
+    def _negated(self, condition: Condition, span: Span | None) -> Condition:
+        if len(condition.bits) != 1:
+            raise fail("E0309", "`!=` and `else` are only supported on single-bit conditions", span,
+                       help="test one bit at a time, or list the values with `==`")
+        return Condition(condition.bits, 1 - condition.value)
+
+    def _runtime_if(self, node: ast.If, condition: Condition) -> None:
+        branches = [(node.then, condition)]
+        if node.orelse:
+            branches.append((node.orelse, self._negated(condition, node.cond.span)))
+        for body, cond in branches:
+            saved = self.condition
+            self.condition = cond if saved is None else _merge_conditions(saved, cond, node.span)
+            try:
+                self.run_block(body, self.scope.child())
+            finally:
+                self.condition = saved
+
+    # ------------------------------------------------------------ measurement
+
+    def qubit_operand(self, node: ast.ExprNode) -> Qubits:
+        value = self.evaluator.eval(node)
+        if not isinstance(value, Qubits):
+            raise fail("E0205", f"expected a qubit, found {describe(value)}", node.span,
+                       "not a qubit", help=_declare_help(node))
+        return value
+
+    def bit_operand(self, node: ast.ExprNode) -> Bits:
+        value = self.evaluator.eval(node)
+        if not isinstance(value, Bits):
+            raise fail("E0205", f"expected a bit, found {describe(value)}", node.span, "not a bit",
+                       help="declare classical bits with `bit c[2];`")
+        return value
+
+    def stmt_Measure(self, node: ast.Measure) -> None:
+        qubits, bits = self.qubit_operand(node.qubit), self.bit_operand(node.target)
+        if len(qubits.indices) != len(bits.indices):
+            raise fail("E0302", f"measuring {len(qubits.indices)} qubit(s) into {len(bits.indices)} bit(s)",
+                       node.span, help="measure a register into a bit register of the same size")
+        for q, b in zip(qubits.indices, bits.indices):
+            self.emit(MeasureOp(q, b, node.span))
+
+    def stmt_Reset(self, node: ast.Reset) -> None:
+        for operand in node.qubits:
+            for q in self.qubit_operand(operand).indices:
+                self.emit(ResetOp(q, node.span))
+
+    def stmt_Barrier(self, node: ast.Barrier) -> None:
+        if node.qubits:
+            qubits = tuple(q for operand in node.qubits for q in self.qubit_operand(operand).indices)
+        else:
+            qubits = tuple(range(self.state.num_qubits))
+        self.emit(BarrierOp(qubits, node.span))
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        where = "a gate" if self.in_gate else "a loop or `if`"
+        raise fail("E0222", f"`return` is not allowed in {where}", node.span,
+                   help="a circuit returns once, as its last statement")
+
+    def qubit_name(self, index: int) -> str:
+        for reg in self.state.qubit_registers:
+            if reg.start <= index < reg.start + reg.size:
+                return f"`{reg.name}[{index - reg.start}]`" if reg.size > 1 else f"`{reg.name}`"
+        return f"#{index}"
+
+
+def define_const(evaluator: Evaluator, scope: Scope, node: ast.ConstDecl, sink: DiagnosticSink) -> None:
+    """Evaluate a `const` (in a file or a body) and bind it, poisoning it on error."""
+    if node.name in scope.names:
+        sink.emit(fail("E0208", f"`{node.name}` is defined twice", node.span, "redefined here",
+                       help="choose another name").diagnostic)
+        return
+    try:
+        value = evaluator.eval(node.value)
+        if not (is_constant(value) or _is_observable(value)):
+            raise evaluator.not_constant(node.value, value, "a `const` value")
+        if node.type is not None:
+            value = _check_const_type(evaluator, node, value)
+    except ElabError as exc:
+        sink.emit(exc.diagnostic)
+        value = POISON
+    except Poisoned:
+        value = POISON
+    scope.define(node.name, Symbol(CONST, value, node.span))
+
+
+def _is_observable(value: object) -> bool:
+    from qdl.compiler.frontend.values import PauliSum
+    return isinstance(value, PauliSum)
+
+
+def _check_const_type(evaluator: Evaluator, node: ast.ConstDecl, value: object) -> object:
+    base, dims = node.type.base, node.type.dims
+    shape = tuple(evaluator.constant_int(d, "an array dimension") for d in dims)
+    if np.shape(value) != shape:
+        raise fail("E0206", f"`{node.name}` is declared with shape {list(shape)} but its value has shape "
+                   f"{list(np.shape(value))}", node.value.span)
+    if base == "int":
+        if not np.all(np.equal(np.mod(value, 1), 0)) or np.asarray(value).dtype.kind == "b":
+            raise fail("E0205", f"`{node.name}` is declared `int` but its value is not an integer",
+                       node.value.span)
+        return np.asarray(value, dtype=np.int64) if shape else int(value)
+    if base == "float":
+        return np.asarray(value, dtype=np.float64) if shape else float(value)
+    if base == "bool" and np.asarray(value).dtype.kind != "b":
+        raise fail("E0205", f"`{node.name}` is declared `bool` but its value is {describe(value)}",
+                   node.value.span)
+    return value
+
+
+def _merge_conditions(outer: Condition, inner: Condition, span: Span | None) -> Condition:
+    if set(outer.bits) & set(inner.bits):
+        raise fail("E0309", "nested conditions on the same bit are not supported", span)
+    bits = outer.bits + inner.bits
+    return Condition(bits, outer.value | (inner.value << len(outer.bits)))
+
+
+def _declare_help(node: ast.ExprNode) -> str | None:
+    if isinstance(node, ast.Name):
+        return f"declare it with `qubit {node.id};` or `qubit {node.id}[n];`"
+    return None
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.3g} {unit}"
+    return f"{n} bytes"

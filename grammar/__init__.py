@@ -1,0 +1,1 @@
+"""The Lark grammars of qdl (package data)."""

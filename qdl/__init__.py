@@ -1,0 +1,1 @@
+"""qdl: a differentiable quantum programming language."""

@@ -1,0 +1,1 @@
+"""The qdl runtime: simulators and execution."""

@@ -1,0 +1,1 @@
+"""The qdl standard library, written in qdl (std/*.qdl)."""
