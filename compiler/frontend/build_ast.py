@@ -156,6 +156,7 @@ class AstBuilder(Transformer):
     sub = _binary("-")
     mul = _binary("*")
     div = _binary("/")
+    mod = _binary("%")
     pow_ = _binary("**")
     and_ = _binary("&&")
     or_ = _binary("||")

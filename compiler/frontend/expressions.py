@@ -23,7 +23,7 @@ BUILTIN_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": 2 * math.pi}
 MATH_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "arcsin", "arccos", "arctan")
 RESULT_FUNCTIONS = ("expval", "var", "probs", "sample", "state")
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-          "**": operator.pow}
+          "**": operator.pow, "%": operator.mod}
 _COMPARE = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
             ">": operator.gt, ">=": operator.ge}
 
@@ -278,7 +278,10 @@ class Evaluator:
             if isinstance(value, (Qubits, Bits)) or (isinstance(value, (bool, np.bool_))):
                 raise fail("E0205", f"cannot use a {describe(value)} in arithmetic",
                            child.span if child else span, f"this is a {describe(value)}")
-        if op == "/" and is_constant(rhs) and np.any(np.asarray(rhs) == 0):
+        if op == "%" and not (is_constant(lhs) and is_constant(rhs)):
+            raise self.not_constant(node.rhs if node and not is_constant(rhs) else node.lhs if node else None,
+                                    rhs if not is_constant(rhs) else lhs, "an operand of `%`")
+        if op in "/%" and is_constant(rhs) and np.any(np.asarray(rhs) == 0):
             raise fail("E0217", "division by zero", span, "the divisor is zero")
         if op == "**" and isinstance(lhs, (int, np.integer)) and isinstance(rhs, (int, np.integer)) and rhs < 0:
             lhs = float(lhs)

@@ -135,7 +135,7 @@ def _unexpected_character(exc: UnexpectedCharacters, file: str, text: str) -> Di
 def _character_help(char: str) -> str | None:
     if char == "'":
         return 'strings use double quotes: "file.qdl"'
-    if char in "#%$":
+    if char in "#$":
         return "comments start with `//` or are enclosed in `/* */`"
     if char == "^":
         return "powers are written `a ** b`"

@@ -1,0 +1,216 @@
+"""`qdlc`: check, compile and run qdl programs from the command line.
+
+Exit codes: 0 success, 1 errors in the program (or when running it), 2 usage
+errors (bad options, bad `--arg` values, unknown circuit).  A user never sees a
+Python traceback for their own mistakes; an internal error prints a short
+report (the traceback only with QDL_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+import click
+import numpy as np
+
+from qdl import __version__
+from qdl.compiler.driver import CompileOptions, CompileResult, compile_file
+from qdl.compiler.frontend.ast import dump
+from qdl.errors import QdlError
+
+EXIT_PROGRAM_ERROR = 1
+EXIT_USAGE = 2
+EXIT_INTERNAL = 3
+
+
+class UsageError(click.UsageError):
+    """A mistake on the command line (exit 2)."""
+
+
+def _options(max_ops: int | None, max_memory: str | None) -> CompileOptions:
+    defaults = CompileOptions()
+    return CompileOptions(max_ops=max_ops or defaults.max_ops,
+                          max_state_bytes=_parse_bytes(max_memory) if max_memory else None)
+
+
+def _parse_bytes(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    clean = text.strip().upper().removesuffix("B").removesuffix("I")
+    number, unit = (clean[:-1], clean[-1]) if clean and clean[-1] in units else (clean, "")
+    try:
+        return int(float(number) * units[unit])
+    except ValueError:
+        raise UsageError(f"--max-memory: cannot read `{text}`; write e.g. 512M or 8G") from None
+
+
+def _report(result: CompileResult, style: str) -> None:
+    """Print diagnostics (errors and warnings) to stderr."""
+    if not result.sink.diagnostics:
+        return
+    if style == "json":
+        click.echo(json.dumps([_diagnostic_json(d, result) for d in result.sink.sorted()], indent=2), err=True)
+        return
+    click.echo(result.render(style), err=True)
+
+
+def _diagnostic_json(diagnostic, result: CompileResult) -> dict:
+    span = diagnostic.span
+    location = {}
+    if span is not None:
+        line, col = result.sink.sources.line_col(span.file, span.start)
+        end_line, end_col = result.sink.sources.line_col(span.file, span.end)
+        location = {"file": span.file, "line": line, "column": col,
+                    "end_line": end_line, "end_column": end_col}
+    return {"severity": diagnostic.severity.value, "code": diagnostic.code,
+            "message": diagnostic.message, **location, "notes": list(diagnostic.notes),
+            "help": diagnostic.help}
+
+
+def _compile(path: str, options: CompileOptions, style: str) -> CompileResult:
+    result = compile_file(path, options)
+    _report(result, style)
+    return result
+
+
+def _write_output(text: str, output: str | None) -> None:
+    """Write to stdout, or atomically to a file (nothing half-written on failure)."""
+    if output is None or output == "-":
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    target = Path(output)
+    try:
+        with tempfile.NamedTemporaryFile("w", dir=target.parent or ".", delete=False,
+                                         prefix=f".{target.name}.", encoding="utf-8") as tmp:
+            tmp.write(text)
+        os.replace(tmp.name, target)
+    except OSError as exc:
+        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
+
+
+common_limits = [
+    click.option("--max-ops", type=click.IntRange(min=1), default=None,
+                 help="Largest number of operations a circuit may unroll to."),
+    click.option("--max-memory", default=None, metavar="SIZE",
+                 help="Largest state vector a circuit may need, e.g. 4G (default: half the RAM)."),
+    click.option("--diagnostics-format", "style", type=click.Choice(["rich", "short", "json"]),
+                 default="rich", show_default=True, help="How errors and warnings are printed."),
+]
+
+
+def with_limits(func):
+    for option in reversed(common_limits):
+        func = option(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="qdlc")
+def cli() -> None:
+    """The qdl compiler: check, compile and run differentiable quantum programs."""
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@with_limits
+def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
+    """Report errors and warnings in FILES; exit 1 if any has errors."""
+    options = _options(max_ops, max_memory)
+    failed = [path for path in files if not _compile(path, options, style).ok]
+    if failed:
+        sys.exit(EXIT_PROGRAM_ERROR)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--emit", type=click.Choice(["ast", "ir"]), default="ir", show_default=True,
+              help="What to print: the syntax tree or the Circuit IR.")
+@click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of stdout.")
+@with_limits
+def compile(file: str, emit: str, output: str | None, max_ops, max_memory, style) -> None:
+    """Compile FILE and print its AST or IR."""
+    result = _compile(file, _options(max_ops, max_memory), style)
+    if not result.ok:
+        sys.exit(EXIT_PROGRAM_ERROR)
+    if emit == "ast":
+        _write_output(dump(result.program) + "\n", output)
+        return
+    from qdl.compiler.ir_text import format_module
+    _write_output(format_module(result.module), output)
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--circuit", "circuit_name", default=None, metavar="NAME",
+              help="Which circuit to run (needed when the file has several).")
+@click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
+              help="An argument: a number, a JSON list, or @file.npy / @file.json. Repeatable.")
+@click.option("--shots", type=click.IntRange(min=1), default=None, help="Shots for `sample` results.")
+@click.option("--seed", type=int, default=None, help="Seed for sampling.")
+@click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="How results are printed.")
+@with_limits
+def run(file: str, circuit_name, arg_texts, shots, seed, out_format, max_ops, max_memory, style) -> None:
+    """Run a circuit of FILE on the reference simulator and print its results."""
+    from qdl.api import CircuitFunction
+    from qdl.cli_values import format_results, parse_arg
+
+    result = _compile(file, _options(max_ops, max_memory), style)
+    if not result.ok:
+        sys.exit(EXIT_PROGRAM_ERROR)
+    circuit = _pick_circuit(result, circuit_name, file)
+    kwargs = dict(parse_arg(text) for text in arg_texts)
+    function = CircuitFunction(circuit)
+    values = function(shots=shots, seed=seed, **kwargs)
+    click.echo(format_results(circuit, values, out_format))
+
+
+def _pick_circuit(result: CompileResult, name: str | None, file: str):
+    names = result.module.names
+    if name is None:
+        if len(names) == 1:
+            return result.module.circuits[0]
+        if not names:
+            raise UsageError(f"{file} defines no circuit to run")
+        raise UsageError(f"{file} defines several circuits ({', '.join(names)}); choose one with --circuit NAME")
+    if name not in names:
+        import difflib
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean `{close[0]}`?" if close else f"; circuits: {', '.join(names)}"
+        raise UsageError(f"{file} has no circuit `{name}`{hint}")
+    return result.module[name]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `qdlc` console script."""
+    try:
+        cli.main(args=argv, prog_name="qdlc", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) or exc.exit_code == 2 else exc.exit_code)
+    except QdlError as exc:
+        from qdl.errors import ArgumentError
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_USAGE if isinstance(exc, ArgumentError) else EXIT_PROGRAM_ERROR)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # a bug in qdl, never a user mistake
+        click.echo(f"internal compiler error: {type(exc).__name__}: {exc}\n"
+                   "this is a bug in qdl; please report it with the input that caused it", err=True)
+        if os.environ.get("QDL_DEBUG"):
+            traceback.print_exc()
+        sys.exit(EXIT_INTERNAL)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,80 @@
+"""Reading `--arg NAME=VALUE` and printing results for `qdlc run`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from qdl.compiler.ir import Circuit, ExpVal, Probs, Result, Sample, State, Var
+from qdl.errors import ArgumentError
+
+
+def parse_arg(text: str) -> tuple[str, object]:
+    """`theta=0.5`, `x=[1, 2]`, `w=@weights.npy` or `w=@weights.json`."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ArgumentError(f"--arg `{text}`: write NAME=VALUE, e.g. --arg theta=0.5")
+    value = value.strip()
+    if value.startswith("@"):
+        return name, _load_file(name, value[1:])
+    try:
+        return name, json.loads(value)
+    except json.JSONDecodeError:
+        pass
+    try:
+        return name, float(value)  # also accepts nan, inf
+    except ValueError:
+        raise ArgumentError(f"--arg {name}: cannot read `{value}` as a number or a JSON list; "
+                            "write e.g. 0.5, [0.1, 0.2] or @values.npy") from None
+
+
+def _load_file(name: str, path: str) -> object:
+    file = Path(path)
+    if not file.is_file():
+        raise ArgumentError(f"--arg {name}: no such file `{path}`")
+    try:
+        if file.suffix == ".npy":
+            return np.load(file, allow_pickle=False)
+        if file.suffix == ".json":
+            return json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise ArgumentError(f"--arg {name}: cannot read `{path}`: {exc}") from None
+    raise ArgumentError(f"--arg {name}: `{path}` is neither .npy nor .json")
+
+
+def result_label(result: Result) -> str:
+    """A short name for a result: `expval`, `probs(0, 1)`, `state`."""
+    if isinstance(result, (ExpVal, Var)):
+        return "expval" if isinstance(result, ExpVal) else "var"
+    if isinstance(result, (Probs, Sample)):
+        kind = "probs" if isinstance(result, Probs) else "sample"
+        return f"{kind}({', '.join(map(str, result.qubits))})"
+    return "state"
+
+
+def format_results(circuit: Circuit, values: object, style: str) -> str:
+    results = circuit.results
+    items = values if circuit.returns_tuple else (values,)
+    if style == "json":
+        payload = {"circuit": circuit.name,
+                   "results": [{"kind": result_label(r), "value": _jsonable(v)} for r, v in zip(results, items)]}
+        return json.dumps(payload, indent=2)
+    return "\n".join(f"{result_label(r)}: {_text(v)}" for r, v in zip(results, items))
+
+
+def _jsonable(value: object) -> object:
+    array = np.asarray(value)
+    if np.iscomplexobj(array):
+        return {"real": array.real.tolist(), "imag": array.imag.tolist()}
+    return array.tolist()
+
+
+def _text(value: object) -> str:
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return repr(float(array.real)) if not np.iscomplexobj(array) else str(complex(array))
+    with np.printoptions(precision=10, suppress=True, linewidth=100, threshold=64):
+        return np.array2string(array, separator=", ")
