@@ -169,6 +169,17 @@ def run(file: str, circuit_name, arg_texts, shots, seed, out_format, max_ops, ma
     click.echo(format_results(circuit, values, out_format))
 
 
+@cli.command()
+@click.argument("code")
+def explain(code: str) -> None:
+    """Explain a diagnostic CODE such as E0301."""
+    from qdl.compiler.diagnostic_codes import CODES, explain as explain_code
+    text = explain_code(code)
+    if text is None:
+        raise UsageError(f"unknown diagnostic code `{code}`; codes: {', '.join(CODES)}")
+    click.echo(text)
+
+
 def _pick_circuit(result: CompileResult, name: str | None, file: str):
     names = result.module.names
     if name is None:

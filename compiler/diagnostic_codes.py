@@ -1,0 +1,129 @@
+"""Every diagnostic code qdl emits, with a title and a longer explanation.
+
+`qdlc explain CODE` prints the explanation; tests check that every code the
+compiler can emit is listed here.  Codes by phase: E00xx files, E01xx syntax,
+E02xx names and types, E03xx quantum semantics, W02xx warnings.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+CODES: dict[str, tuple[str, str]] = {
+    "E0001": ("cannot read a file",
+              "The file does not exist or cannot be read. Check the path and its permissions."),
+    "E0101": ("unexpected token",
+              "The parser found a token that cannot come here. The message lists what it expected; "
+              "a missing `;` is the most common cause, so the caret points just after the previous "
+              "token."),
+    "E0102": ("unexpected character",
+              "A character that is not part of the language, such as `#`, `$` or `'`. Comments are "
+              "`// ...` or `/* ... */`; strings use double quotes."),
+    "E0103": ("unexpected end of file",
+              "The file ended inside a declaration or a block, usually because a `}` or `;` is missing."),
+    "E0104": ("unterminated string or comment",
+              "A string must close with `\"` on the same line; a block comment must close with `*/`."),
+    "E0105": ("file is not UTF-8",
+              "qdl sources are UTF-8 text. Re-save the file as UTF-8."),
+    "E0201": ("unknown name",
+              "No constant, argument, register, observable or loop variable of this name is visible "
+              "here. Names are visible after their declaration in the same block or an enclosing one; "
+              "top-level constants, observables and gates are visible in the whole file and in files "
+              "that import it."),
+    "E0202": ("unknown gate",
+              "The name is neither a built-in gate (see the gate table in docs/language.md) nor a "
+              "`gate` defined in this file or an imported one."),
+    "E0203": ("wrong number of gate parameters",
+              "A gate was given more or fewer angles (or parameters) than it takes."),
+    "E0204": ("wrong number of qubits",
+              "A gate was given more or fewer qubit operands than it acts on. With `ctrl @` or "
+              "`negctrl @`, the control qubits come first."),
+    "E0205": ("type mismatch",
+              "A value of one kind was used where another is needed: for example a qubit in "
+              "arithmetic, an array as a gate angle, or a number where a qubit is expected."),
+    "E0206": ("shape mismatch",
+              "An array or register does not have the size or number of dimensions that its use "
+              "requires, for example a `float[3]` passed to a gate parameter declared `float[n, 3]`."),
+    "E0207": ("value must be known at compile time",
+              "Register sizes, loop bounds, indices, `if` conditions and `pow` exponents are fixed "
+              "when the program compiles. Circuit arguments are only known when the circuit runs, so "
+              "they can appear in gate angles but not in these places. Use a `const`."),
+    "E0208": ("defined twice",
+              "Two declarations of the same name in one scope, or a user gate that reuses the name of "
+              "a built-in gate."),
+    "E0209": ("recursive gate",
+              "Gates are inlined where they are called, so a gate that calls itself (directly or "
+              "through others) would never finish expanding. Write the repetition as a `for` loop."),
+    "E0210": ("import not found",
+              "`import \"path\";` looks relative to the importing file, then in the standard library, "
+              "and nowhere else. Absolute paths are not allowed."),
+    "E0211": ("import cycle",
+              "Files import each other in a cycle. Move the definitions they share into a third file."),
+    "E0212": ("index out of range",
+              "An index or slice lies outside the array or register, or a bit register is compared "
+              "with a value it can never hold."),
+    "E0213": ("bad return value",
+              "A circuit returns measurement results: `expval(H)`, `var(H)`, `probs(q)`, `sample(q)`, "
+              "`state()` or a tuple of them. If the circuit declares a return type after `->`, the "
+              "results must match it: expval/var are `float`, probs of k qubits `float[2**k]`, state "
+              "`complex[2**n]`, sample of k qubits `int[k]` per shot."),
+    "E0214": ("missing return",
+              "Every circuit ends with a `return` statement that names its results."),
+    "E0216": ("bad modifier",
+              "`ctrl(n) @` and `negctrl(n) @` need a positive count of control qubits."),
+    "E0217": ("invalid arithmetic",
+              "A constant expression divides by zero or leaves a function's domain (e.g. `log(0)`, "
+              "`sqrt(-1)`), or does not give a finite real number."),
+    "E0218": ("unknown function",
+              "Available functions: sin, cos, tan, exp, log, sqrt, arcsin, arccos, arctan, len, and "
+              "sum(v in ...: ...). Results (expval, var, probs, sample, state) only appear in `return`."),
+    "E0219": ("wrong number of function arguments",
+              "A function or result was called with the wrong number of arguments."),
+    "E0220": ("cannot loop over this value",
+              "`for` loops run over a range `a..b`, a constant array (its rows) or a register."),
+    "E0221": ("trainable argument is not a float",
+              "Only `float` arguments (and float arrays) can be marked `param`."),
+    "E0222": ("statement not allowed here",
+              "Qubit and bit declarations and `return` belong in circuits, not in gates; `return` "
+              "must be the last statement of a circuit; results are only used in `return`."),
+    "E0301": ("a qubit used twice in one gate",
+              "A gate acts on distinct qubits: the same qubit cannot be two operands (or both a "
+              "control and a target) of one gate."),
+    "E0302": ("register sizes differ",
+              "When a gate is applied to whole registers it is applied element by element, so the "
+              "registers must have the same size; a measurement into bits needs as many bits as qubits."),
+    "E0303": ("observable qubit out of range",
+              "An observable refers to a qubit index the circuit does not have, or a negative index."),
+    "E0304": ("observable is not a Hermitian constant",
+              "Observable coefficients must be compile-time real numbers. A product of Pauli operators "
+              "on the same qubit can have an imaginary weight (`X[0] Y[0] = i Z[0]`), which is not "
+              "Hermitian."),
+    "E0305": ("too many qubits for memory",
+              "Simulating n qubits needs a state vector of 2**n complex numbers (16 bytes each). The "
+              "limit is half the machine's memory unless `--max-memory` says otherwise."),
+    "E0306": ("circuit too large to unroll",
+              "Loops and gates are unrolled at compile time; this circuit would exceed the operation "
+              "budget. Raise it with `--max-ops` if the size is intended."),
+    "E0307": ("modifier on a non-unitary operation",
+              "`ctrl`, `negctrl`, `inv` and `pow` apply to unitary gates only, not to gates whose body "
+              "measures or resets."),
+    "E0308": ("fractional power not supported",
+              "`pow(k) @` with a non-integer k is defined for single rotation-like gates, whose angle "
+              "is scaled. Use an integer exponent otherwise."),
+    "E0309": ("unsupported classical condition",
+              "Only gates can be conditioned on measured bits; `!=` and `else` are supported on single "
+              "bits; nested conditions must test different bits."),
+    "W0201": ("unused argument",
+              "A circuit argument is never used; callers must still pass it."),
+    "W0202": ("unused qubit",
+              "A declared qubit is never touched by a gate, a measurement or a result."),
+}
+
+
+def explain(code: str) -> str | None:
+    """The explanation text for a code like `E0301`, or None if unknown."""
+    entry = CODES.get(code.upper())
+    if entry is None:
+        return None
+    title, text = entry
+    return f"{code.upper()}: {title}\n\n" + textwrap.fill(text, width=80)
