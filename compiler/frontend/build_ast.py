@@ -89,7 +89,7 @@ class AstBuilder(Transformer):
     def gate_call(self, meta, *parts):
         modifiers = tuple(p for p in parts if isinstance(p, ast.Modifier))
         rest = parts[len(modifiers):]
-        name, args, qubits = rest[0], rest[1], rest[2:]
+        name, args, qubits = rest[0], rest[1], [q for q in rest[2:] if q is not None]
         return ast.GateCall(modifiers, str(name), args or (), tuple(qubits),
                             self._tok(name), self._span(meta))
 

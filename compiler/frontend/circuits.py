@@ -33,9 +33,9 @@ def elaborate_circuit(node: ast.CircuitDef, file_scope: Scope, sink: DiagnosticS
             results = _results(body, ret, node, sink)
     except AbortCircuit:
         return None
-    _warn_unused(node, scope, arguments, state, results, sink)
     if len(sink.errors) > errors_before:
-        return None
+        return None  # unused-name warnings would only echo the errors
+    _warn_unused(node, scope, arguments, state, results, sink)
     return Circuit(node.name, arguments, state.num_qubits, tuple(state.ops), results,
                    returns_tuple=node.returns_tuple if ret is None else isinstance(ret.value, ast.TupleLit),
                    num_bits=state.num_bits, qubit_registers=tuple(state.qubit_registers),

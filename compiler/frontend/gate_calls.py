@@ -18,6 +18,7 @@ from dataclasses import replace
 import numpy as np
 
 from qdl.compiler import gates as gate_table
+from qdl.compiler.diagnostics import Label
 from qdl.compiler.expr import Expr, as_expr
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import ARGUMENT, GATE, LOCAL, QUBITS, ElabError, Symbol, suggest
@@ -42,7 +43,7 @@ class GateCalls:
         controls, targets = operands[:n_controls], operands[n_controls:]
         for instance in self._broadcast(node, target, controls, targets):
             ctrl_qubits, target_qubits = instance
-            self._check_distinct(node, ctrl_qubits + [q for op in target_qubits for q in op.indices])
+            self._check_distinct(node, ctrl_qubits + target_qubits)
             ops = self._gate_ops(node, target, args, target_qubits)
             ops = self._apply_modifiers(node, ops, [q.indices[0] for q in ctrl_qubits])
             for op in ops:
@@ -120,14 +121,17 @@ class GateCalls:
             return f"write `{node.name} a, b;` with two qubits"
         return None
 
-    def _check_distinct(self, node: ast.GateCall, qubits: list[int]) -> None:
-        seen: set[int] = set()
-        for q in qubits:
-            if q in seen:
-                raise fail("E0301", f"qubit {self.qubit_name(q)} is used twice in one gate", node.span,
-                           "the same qubit appears more than once",
-                           notes=("a gate acts on distinct qubits (no-cloning)",))
-            seen.add(q)
+    def _check_distinct(self, node: ast.GateCall, operands: list[Qubits]) -> None:
+        """No qubit may be two operands of one gate; point at the repeat and the first use."""
+        first_use: dict[int, ast.ExprNode] = {}
+        for operand, source in zip(operands, node.qubits):
+            for q in operand.indices:
+                if q in first_use:
+                    raise fail("E0301", f"qubit {self.qubit_name(q)} is used twice in one gate",
+                               source.span, "used again here",
+                               secondary=(Label(first_use[q].span, "first used here", primary=False),),
+                               notes=("a gate acts on distinct qubits (no-cloning)",))
+                first_use[q] = source
 
     # ------------------------------------------------------------ one instance
 
