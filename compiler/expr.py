@@ -14,6 +14,7 @@ form stays close to what the user wrote.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Union
 
@@ -325,12 +326,22 @@ _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2, "neg": 3, "**": 4}
 
 
 def format_number(value: float) -> str:
-    """Shortest text that reads back as exactly `value` (`pi` multiples kept readable)."""
+    """Shortest text that reads back as exactly `value` (`pi`, `nan`, `inf`, `-0.0` included)."""
+    if math.isnan(value):
+        return "nan"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    if value == 0.0 and math.copysign(1.0, value) < 0:
+        return "-0.0"
     if value == math.pi:
         return "pi"
     if value == int(value) and abs(value) < 1e15:
-        return str(int(value)) if value != 0 or math.copysign(1, value) > 0 else "0"
+        return str(int(value))
     return repr(float(value))
+
+
+# A `-` directly before a digit or `inf` reads as part of the literal.
+_LITERAL_START = re.compile(r"\d|inf(?!\w)")
 
 
 def format_expr(expr: Expr) -> str:
@@ -341,13 +352,15 @@ def format_expr(expr: Expr) -> str:
 def _format(expr: Expr, outer: int) -> str:
     if isinstance(expr, Const):
         text = format_number(expr.value)
-        return f"({text})" if expr.value < 0 and outer > 0 else text
+        return f"({text})" if text.startswith("-") and outer > 0 else text
     if isinstance(expr, Arg):
         return expr.name + (f"[{', '.join(map(str, expr.index))}]" if expr.index else "")
     if isinstance(expr, Unary):
         if expr.fn == "neg":
-            text = "-" + _format(expr.arg, _PRECEDENCE["neg"])
-            return f"({text})" if outer >= _PRECEDENCE["neg"] else text
+            operand = _format(expr.arg, _PRECEDENCE["neg"])
+            if _LITERAL_START.match(operand):  # `-3` would read back as the constant -3
+                operand = f"({operand})"
+            return f"(-{operand})" if outer >= _PRECEDENCE["neg"] else f"-{operand}"
         return f"{expr.fn}({_format(expr.arg, 0)})"
     assert isinstance(expr, Binary)
     prec = _PRECEDENCE[expr.op]

@@ -1,0 +1,354 @@
+"""The numpy reference state-vector simulator: simple, exact, and the oracle in tests.
+
+Qubit order.  Basis-state indices are little-endian, as in the IR and Qiskit:
+bit i of an index is qubit i, so on 3 qubits `x q[0]` gives index 1 and
+`x q[2]` index 4.  Internally a batch of states is an array of shape
+`(B,) + (2,) * n` (the C-order reshape of the little-endian vector), so qubit
+q lives on axis `1 + (n - 1 - q)`.  Gate matrices from `compiler.gates` are
+written with their FIRST qubit as the MOST significant bit; `_apply_matrix`
+reads the gate's local basis value from its qubits' axes in that order.
+
+Results follow the same rule: `Probs(qubits)` has bit j of its index equal to
+`qubits[j]`; `State` is the little-endian vector; `Sample` column j is
+`qubits[j]`.
+
+Mid-circuit measurement, reset and classically conditioned gates are simulated
+exactly by branching: a list of `Branch(weight, state, bits)`, split at every
+measurement with both outcomes possible.  Circuits without them run fully
+vectorised over the batch; circuits with them run one batch element at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from qdl.compiler.gates import GateSpec, lookup
+from qdl.compiler.ir import (
+    BarrierOp, Circuit, Condition, ExpVal, GateOp, MeasureOp, Observable, Op, Probs,
+    ResetOp, Result, Sample, State, Var,
+)
+
+# Outcomes less likely than this are dropped instead of branched on (round-off only).
+ZERO_PROBABILITY = 1e-12
+
+
+@dataclass
+class Branch:
+    """One measurement history: its probability, its (normalised) state and bits."""
+
+    weight: float
+    state: np.ndarray  # (1,) + (2,) * n
+    bits: tuple[int, ...]
+
+
+def simulate(circuit: Circuit, args: Mapping[str, np.ndarray], *, shots: int | None = None,
+             seed: int | None = None) -> tuple[np.ndarray, ...]:
+    """Run `circuit` on a batch of arguments; one array per result, leading axis B.
+
+    `args[name]` has shape `(B,) + argument.shape`.  `shots` is required when
+    the circuit has a `Sample` result; `seed` makes sampling reproducible.
+    """
+    if shots is None and any(isinstance(r, Sample) for r in circuit.results):
+        raise ValueError("`sample` needs a number of shots; pass shots=...")
+    batch = _batch_size(circuit, args)
+    rng = np.random.default_rng(seed)
+    if not _is_dynamic(circuit.ops):
+        state = _run_static(circuit.ops, circuit.num_qubits, args, batch)
+        return _results(circuit, [(np.ones(batch), state)], shots, rng)
+    per_element = [_run_dynamic(circuit, _element(args, b), shots, rng) for b in range(batch)]
+    return tuple(np.concatenate(parts) for parts in zip(*per_element))
+
+
+def unitary(circuit_or_ops: Circuit | Iterable[Op], num_qubits: int,
+            args: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
+    """The full 2**n x 2**n unitary, little-endian, for one set of arguments.
+
+    `args` values are unbatched (or carry a batch axis of length 1).  Barriers
+    are ignored; measurements, resets and conditions are rejected.
+    """
+    ops = circuit_or_ops.ops if isinstance(circuit_or_ops, Circuit) else tuple(circuit_or_ops)
+    dim = 2**num_qubits
+    columns = np.eye(dim, dtype=np.complex128).reshape((dim,) + (2,) * num_qubits)
+    for op in ops:
+        if isinstance(op, BarrierOp):
+            continue
+        if not isinstance(op, GateOp) or op.condition is not None:
+            raise ValueError(f"`unitary` needs a purely unitary circuit, found {type(op).__name__}")
+        spec = _spec(op)
+        columns = _apply_gate(columns, op, _matrix(op, spec, args or {}, scalar=True), num_qubits)
+    return columns.reshape(dim, dim).T
+
+
+# --- gate application --------------------------------------------------------------
+
+
+def _axis(qubit: int, num_qubits: int) -> int:
+    return 1 + (num_qubits - 1 - qubit)
+
+
+def _spec(op: GateOp) -> GateSpec:
+    spec = lookup(op.gate)
+    if spec is None:
+        raise ValueError(f"unknown gate {op.gate!r}")
+    if len(op.qubits) != spec.num_qubits or len(op.params) != spec.num_params:
+        raise ValueError(f"gate {spec.name!r} takes {spec.num_qubits} qubits and "
+                         f"{spec.num_params} parameters, got {len(op.qubits)} and {len(op.params)}")
+    return spec
+
+
+def _matrix(op: GateOp, spec: GateSpec, env: Mapping[str, np.ndarray], scalar: bool = False) -> np.ndarray:
+    """The op's matrix: (d, d) for constant params, else (B, d, d)."""
+    values = [np.asarray(p.evaluate(env), dtype=np.float64) for p in op.params]
+    if scalar:
+        if any(v.size != 1 for v in values):
+            raise ValueError("`unitary` needs unbatched arguments")
+        values = [v.reshape(()) for v in values]
+    return spec.matrix(*values)
+
+
+def _apply_matrix(psi: np.ndarray, matrix: np.ndarray, axes: Sequence[int]) -> np.ndarray:
+    """out_i = Σ_j M[i, j] psi_j over the 2**k slices of the gate's axes (axes[0] = MSB).
+
+    Elementwise multiply-adds on slice views rather than `matmul`: BLAS calls
+    on these thin products are fast when the machine is idle but slow down a
+    hundredfold when it is oversubscribed; skipping zero entries also makes
+    permutation and diagonal gates cheap.  M is (d, d), (1, d, d) or (B, d, d).
+    """
+    dim = 2 ** len(axes)
+    coeffs = matrix.reshape(-1, dim, dim)
+    batch_shape = (coeffs.shape[0],) + (1,) * (psi.ndim - 1 - len(axes))
+    out = np.zeros(np.broadcast_shapes(psi.shape, batch_shape + (1,) * len(axes)), dtype=np.complex128)
+    inputs = [psi[_slice(psi.ndim, axes, j)] for j in range(dim)]
+    for i in range(dim):
+        target = out[_slice(out.ndim, axes, i)]  # a view: += writes into `out`
+        for j in range(dim):
+            if coeffs[:, i, j].any():
+                target += coeffs[:, i, j].reshape(batch_shape) * inputs[j]
+    return out
+
+
+def _slice(ndim: int, axes: Sequence[int], value: int) -> tuple[object, ...]:
+    """Index selecting basis value `value` on `axes` (axes[0] = most significant bit)."""
+    index: list[object] = [slice(None)] * ndim
+    for position, axis in enumerate(axes):
+        index[axis] = (value >> (len(axes) - 1 - position)) & 1
+    return tuple(index)
+
+
+def _apply_gate(psi: np.ndarray, op: GateOp, matrix: np.ndarray, num_qubits: int) -> np.ndarray:
+    """Apply a (possibly controlled) gate; may reuse `psi`'s buffer.
+
+    Controls select a view of the controlled slice; only that slice changes, so
+    a controlled zero-qubit gate (gphase) is a relative phase.
+    """
+    if not op.controls:
+        return _apply_matrix(psi, matrix, [_axis(q, num_qubits) for q in op.qubits])
+    index: list[object] = [slice(None)] * psi.ndim
+    control_axes = [_axis(c, num_qubits) for c in op.controls]
+    for axis, value in zip(control_axes, op.control_values):
+        index[axis] = int(value)  # integer indices drop the control axes from the view
+    targets = [_axis(q, num_qubits) for q in op.qubits]
+    shifted = [a - sum(c < a for c in control_axes) for a in targets]
+    psi[tuple(index)] = _apply_matrix(psi[tuple(index)], matrix, shifted)
+    return psi
+
+
+def _zero_state(batch: int, num_qubits: int) -> np.ndarray:
+    psi = np.zeros((batch,) + (2,) * num_qubits, dtype=np.complex128)
+    psi[(slice(None),) + (0,) * num_qubits] = 1.0
+    return psi
+
+
+# --- running -----------------------------------------------------------------------
+
+
+def _batch_size(circuit: Circuit, args: Mapping[str, np.ndarray]) -> int:
+    sizes = {np.shape(args[a.name])[0] for a in circuit.arguments if a.name in args}
+    if len(sizes) > 1:
+        raise ValueError(f"arguments disagree on the batch size: {sorted(sizes)}")
+    return sizes.pop() if sizes else 1
+
+
+def _element(args: Mapping[str, np.ndarray], b: int) -> dict[str, np.ndarray]:
+    return {name: np.asarray(value)[b : b + 1] for name, value in args.items()}
+
+
+def _is_dynamic(ops: Sequence[Op]) -> bool:
+    return any(isinstance(op, (MeasureOp, ResetOp)) or (isinstance(op, GateOp) and op.condition is not None)
+               for op in ops)
+
+
+def _run_static(ops: Sequence[Op], num_qubits: int, args: Mapping[str, np.ndarray], batch: int) -> np.ndarray:
+    psi = _zero_state(batch, num_qubits)
+    for op in ops:
+        if isinstance(op, GateOp):
+            psi = _apply_gate(psi, op, _matrix(op, _spec(op), args), num_qubits)
+    return psi
+
+
+def _run_dynamic(circuit: Circuit, env: Mapping[str, np.ndarray], shots: int | None,
+                 rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Exact branching simulation of one batch element."""
+    n = circuit.num_qubits
+    branches = [Branch(1.0, _zero_state(1, n), (0,) * circuit.num_bits)]
+    for op in circuit.ops:
+        if isinstance(op, GateOp):
+            branches = _gate_on_branches(branches, op, env, n)
+        elif isinstance(op, MeasureOp):
+            branches = [child for br in branches for child in _measure(br, op.qubit, op.bit, n)]
+        elif isinstance(op, ResetOp):
+            branches = [child for br in branches for child in _reset(br, op.qubit, n)]
+    weighted = [(np.array([br.weight]), br.state) for br in branches]
+    return _results(circuit, weighted, shots, rng)
+
+
+def _gate_on_branches(branches: list[Branch], op: GateOp, env: Mapping[str, np.ndarray],
+                      n: int) -> list[Branch]:
+    spec = _spec(op)
+    matrix = _matrix(op, spec, env)
+    for br in branches:
+        if op.condition is None or _holds(op.condition, br.bits):
+            br.state = _apply_gate(br.state, op, matrix, n)
+    return branches
+
+
+def _holds(condition: Condition, bits: tuple[int, ...]) -> bool:
+    value = sum(bits[b] << i for i, b in enumerate(condition.bits))
+    return value == condition.value
+
+
+def _project(br: Branch, qubit: int, n: int) -> list[tuple[int, float, np.ndarray]]:
+    """The possible outcomes of measuring `qubit`: (value, probability, normalised state)."""
+    axis = _axis(qubit, n)
+    outcomes = []
+    for value in (0, 1):
+        index = (slice(None),) * axis + (value,)
+        part = np.zeros_like(br.state)
+        part[index] = br.state[index]
+        probability = float(np.sum(np.abs(part) ** 2))
+        if probability > ZERO_PROBABILITY:
+            outcomes.append((value, probability, part / np.sqrt(probability)))
+    return outcomes
+
+
+def _measure(br: Branch, qubit: int, bit: int, n: int) -> list[Branch]:
+    return [Branch(br.weight * p, state, br.bits[:bit] + (value,) + br.bits[bit + 1 :])
+            for value, p, state in _project(br, qubit, n)]
+
+
+def _reset(br: Branch, qubit: int, n: int) -> list[Branch]:
+    """Measure, then flip the |1> outcome back to |0>; identical results merge."""
+    axis = _axis(qubit, n)
+    children = [Branch(br.weight * p, np.flip(state, axis) if value else state, br.bits)
+                for value, p, state in _project(br, qubit, n)]
+    if len(children) == 2 and _same_ray(children[0].state, children[1].state):
+        # e.g. reset of an unentangled qubit: one pure state, not a mixture
+        return [Branch(br.weight, children[0].state, br.bits)]
+    return children
+
+
+def _same_ray(a: np.ndarray, b: np.ndarray) -> bool:
+    return abs(np.vdot(a, b)) > 1 - 1e-12
+
+
+# --- results -----------------------------------------------------------------------
+
+Weighted = list[tuple[np.ndarray, np.ndarray]]  # (weights (B,), states (B,) + (2,)*n)
+
+
+def _results(circuit: Circuit, branches: Weighted, shots: int | None,
+             rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    n = circuit.num_qubits
+    samples: np.ndarray | None = None  # basis indices, shared so that Sample results correlate
+    out = []
+    for result in circuit.results:
+        if isinstance(result, Sample):
+            if samples is None:
+                samples = _sample_indices(branches, n, shots or 0, rng)
+            out.append(_bits_of(samples, result.qubits))
+        else:
+            out.append(_exact_result(result, branches, n))
+    return tuple(out)
+
+
+def _exact_result(result: Result, branches: Weighted, n: int) -> np.ndarray:
+    if isinstance(result, ExpVal):
+        return sum(w * _expval(psi, result.observable, n) for w, psi in branches)
+    if isinstance(result, Var):
+        mean = sum(w * _expval(psi, result.observable, n) for w, psi in branches)
+        square = sum(w * _norm2(_apply_observable(psi, result.observable, n)) for w, psi in branches)
+        return square - mean**2
+    if isinstance(result, Probs):
+        return sum(w[:, None] * _probs(psi, result.qubits, n) for w, psi in branches)
+    if isinstance(result, State):
+        if len(branches) > 1:
+            raise ValueError("state is undefined after a mid-circuit measurement with random outcome; "
+                             "return probs or expval instead, or sample")
+        return branches[0][1].reshape(branches[0][1].shape[0], -1).copy()
+    raise TypeError(f"unknown result {result!r}")
+
+
+def _apply_pauli(psi: np.ndarray, letter: str, axis: int) -> np.ndarray:
+    shape = [1] * psi.ndim
+    shape[axis] = 2
+    if letter == "Z":
+        return psi * np.array([1, -1]).reshape(shape)
+    flipped = np.flip(psi, axis)
+    if letter == "X":
+        return flipped
+    return flipped * np.array([-1j, 1j]).reshape(shape)  # Y|0> = i|1>, Y|1> = -i|0>
+
+
+def _apply_observable(psi: np.ndarray, observable: Observable, n: int) -> np.ndarray:
+    """H|psi> for a weighted Pauli sum, vectorised over the batch."""
+    total = np.zeros_like(psi)
+    for term in observable.terms:
+        part = psi
+        for qubit, letter in term.paulis:
+            part = _apply_pauli(part, letter, _axis(qubit, n))
+        total += term.coeff * part
+    return total
+
+
+def _expval(psi: np.ndarray, observable: Observable, n: int) -> np.ndarray:
+    hpsi = _apply_observable(psi, observable, n)
+    return np.sum(np.conj(psi) * hpsi, axis=tuple(range(1, psi.ndim))).real
+
+
+def _norm2(psi: np.ndarray) -> np.ndarray:
+    return np.sum(np.abs(psi) ** 2, axis=tuple(range(1, psi.ndim)))
+
+
+def _probs(psi: np.ndarray, qubits: tuple[int, ...], n: int) -> np.ndarray:
+    """(B, 2**k) marginal probabilities, bit j of the index = qubits[j]."""
+    if len(set(qubits)) != len(qubits):
+        raise ValueError(f"repeated qubit in probs{qubits}")
+    kept = [_axis(q, n) for q in reversed(qubits)]  # the last listed qubit is most significant
+    others = [a for a in range(1, psi.ndim) if a not in kept]
+    p = np.abs(psi) ** 2
+    p = np.transpose(p, [0] + kept + others).reshape(psi.shape[0], 2 ** len(qubits), -1)
+    return p.sum(axis=-1)
+
+
+def _sample_indices(branches: Weighted, n: int, shots: int, rng: np.random.Generator) -> np.ndarray:
+    """(B, shots) little-endian basis indices: draw a branch by weight, then an outcome."""
+    batch = branches[0][1].shape[0]
+    weights = np.stack([w for w, _ in branches])  # (branches, B)
+    cdfs = [np.cumsum(_probs(psi, tuple(range(n)), n), axis=-1) for _, psi in branches]
+    out = np.empty((batch, shots), dtype=np.int64)
+    for b in range(batch):
+        chosen = rng.choice(len(branches), size=shots, p=weights[:, b] / weights[:, b].sum())
+        for j, cdf in enumerate(cdfs):
+            mask = chosen == j
+            u = rng.random(int(mask.sum())) * cdf[b, -1]
+            out[b, mask] = np.minimum(np.searchsorted(cdf[b], u, side="right"), 2**n - 1)
+    return out
+
+
+def _bits_of(indices: np.ndarray, qubits: tuple[int, ...]) -> np.ndarray:
+    """(B, shots, k) int8 bits; column j is qubit qubits[j]."""
+    columns = [(indices >> q) & 1 for q in qubits]
+    return np.stack(columns, axis=-1).astype(np.int8) if columns else np.zeros(indices.shape + (0,), np.int8)
