@@ -16,7 +16,6 @@ import traceback
 from pathlib import Path
 
 import click
-import numpy as np
 
 from qdl import __version__
 from qdl.compiler.driver import CompileOptions, CompileResult, compile_file

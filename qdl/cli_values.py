@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qdl.compiler.ir import Circuit, ExpVal, Probs, Result, Sample, State, Var
+from qdl.compiler.ir import Circuit, ExpVal, Probs, Result, Sample, Var
 from qdl.errors import ArgumentError
 
 

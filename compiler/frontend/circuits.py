@@ -10,8 +10,8 @@ from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import ARGUMENT, AbortCircuit, ElabError, Poisoned, Scope, Symbol
 from qdl.compiler.frontend.expressions import RESULT_FUNCTIONS, Evaluator, fail
 from qdl.compiler.frontend.statements import BodyElaborator, CircuitState, CompileOptions
-from qdl.compiler.frontend.values import PauliSum, Qubits, describe, to_observable
-from qdl.compiler.ir import (BOOL, FLOAT, INT, Argument, BarrierOp, Circuit, ExpVal, GateOp,
+from qdl.compiler.frontend.values import PauliSum, describe, to_observable
+from qdl.compiler.ir import (BOOL, FLOAT, INT, Argument, Circuit, ExpVal, GateOp,
                              MeasureOp, Probs, ResetOp, Result, Sample, State, Var)
 
 ARG_TYPES = {"float": FLOAT, "int": INT, "bool": BOOL}
@@ -199,7 +199,7 @@ def _warn_unused(node: ast.CircuitDef, scope: Scope, arguments, state: CircuitSt
         symbol = scope.names.get(argument.name)
         if symbol is not None and not symbol.used:
             sink.emit(warning("W0201", f"argument `{argument.name}` is never used", argument.span,
-                              "unused", help=f"remove it, or use it in a gate angle"))
+                              "unused", help="remove it, or use it in a gate angle"))
     used = _touched_qubits(state, results)
     for reg in state.qubit_registers:
         idle = [i for i in range(reg.size) if reg.start + i not in used]

@@ -21,6 +21,7 @@ from qdl.compiler.frontend.values import Bits, PauliSum, Qubits, describe, is_co
 
 BUILTIN_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": 2 * math.pi}
 MATH_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "arcsin", "arccos", "arctan")
+INTEGER_FUNCTIONS = {"floor": math.floor, "ceil": math.ceil, "round": round}
 RESULT_FUNCTIONS = ("expval", "var", "probs", "sample", "state")
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
           "**": operator.pow, "%": operator.mod}
@@ -55,7 +56,7 @@ class Evaluator:
             if isinstance(value, float) and value.is_integer():
                 return int(value)
             raise fail("E0205", f"{what} must be an integer, found {describe(value)}", node.span,
-                       f"expected an integer")
+                       "expected an integer")
         return int(value)
 
     def constant_number(self, node: ast.ExprNode, what: str) -> float:
@@ -162,14 +163,18 @@ class Evaluator:
                        "measurement result used inside an expression")
         if node.fn == "len":
             return self._len(node)
+        if node.fn in INTEGER_FUNCTIONS:
+            self._arity(node, 1)
+            value = self.constant_number(node.args[0], f"the argument of `{node.fn}`")
+            return int(INTEGER_FUNCTIONS[node.fn](value))
         if node.fn not in MATH_FUNCTIONS:
-            candidates = list(MATH_FUNCTIONS) + ["len"] + list(RESULT_FUNCTIONS)
+            candidates = list(MATH_FUNCTIONS) + ["len", *INTEGER_FUNCTIONS] + list(RESULT_FUNCTIONS)
             hint = suggest(node.fn, candidates)
             symbol = self.scope.lookup(node.fn)
             if symbol is not None and symbol.kind == "gate":
                 hint = f"`{node.fn}` is a gate: apply it as a statement, `{node.fn}(...) q;`"
             raise fail("E0218", f"unknown function `{node.fn}`", node.fn_span, "not a function",
-                       help=hint or "available functions: " + ", ".join(MATH_FUNCTIONS + ("len",)))
+                       help=hint or "available functions: " + ", ".join(MATH_FUNCTIONS + ("len", *INTEGER_FUNCTIONS)))
         self._arity(node, 1)
         return self._apply_math(node.fn, self.eval(node.args[0]), node)
 

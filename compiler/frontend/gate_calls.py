@@ -21,9 +21,9 @@ from qdl.compiler import gates as gate_table
 from qdl.compiler.diagnostics import Label
 from qdl.compiler.expr import Expr, as_expr
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.context import ARGUMENT, GATE, LOCAL, QUBITS, ElabError, Symbol, suggest
+from qdl.compiler.frontend.context import GATE, LOCAL, QUBITS, ElabError, Symbol, suggest
 from qdl.compiler.frontend.expressions import BUILTIN_CONSTANTS, Evaluator, fail
-from qdl.compiler.frontend.values import Qubits, describe, is_constant
+from qdl.compiler.frontend.values import Qubits, describe
 from qdl.compiler.ir import BarrierOp, GateOp, Op
 
 
@@ -168,62 +168,71 @@ class GateCalls:
             raise fail("E0203", f"gate `{gate.name}` takes {len(gate.params)} parameter(s) but "
                        f"{len(args)} were given", node.span, f"{len(args)} argument(s)")
         scope = symbol.scope.child()
-        shape_vars: dict[str, int] = {}
-        dims = Evaluator(symbol.scope)  # declared shapes read the gate's own file scope
-        for param, value, child in zip(gate.params, args, node.args):
-            self._bind_param(scope, param, value, child, shape_vars, dims)
-        for qarg, operand, child in zip(gate.qargs, operands, node.qubits):
-            self._bind_qarg(scope, qarg, operand, child, shape_vars, dims)
+        for name, size in self._shape_variables(gate, symbol.scope, args, operands, node).items():
+            scope.define(name, Symbol(LOCAL, size, gate.name_span, used=True))
+        for param, value in zip(gate.params, args):
+            scope.define(param.name, Symbol(LOCAL, value, param.span, used=True))
+        for qarg, operand in zip(gate.qargs, operands):
+            scope.define(qarg.name, Symbol(QUBITS, operand, qarg.span, used=True))
         return self.run_gate_body(gate, scope)
 
-    def _bind_param(self, scope, param: ast.ParamDecl, value, node, shape_vars: dict[str, int],
-                    dims: Evaluator) -> None:
-        if param.type is not None:
-            self._check_param_type(param, value, node, shape_vars, dims)
-        elif not (isinstance(value, (int, float, Expr)) and not isinstance(value, bool)):
-            raise fail("E0205", f"gate parameter `{param.name}` expects a number, found {describe(value)}",
-                       node.span, help=f"declare it with a shape, e.g. `{param.name}: float[n]`, "
-                       "to pass an array")
-        scope.define(param.name, Symbol(LOCAL, value, param.span, used=True))
-        for name, size in shape_vars.items():
-            scope.define(name, Symbol(LOCAL, size, param.span, used=True))
+    def _shape_variables(self, gate: ast.GateDef, gate_scope, args: list, operands: list[Qubits],
+                         node: ast.GateCall) -> dict[str, int]:
+        """Check the call against the declared shapes; return the sizes bound to shape names.
 
-    def _check_param_type(self, param: ast.ParamDecl, value, node, shape_vars: dict[str, int],
-                          dims_eval: Evaluator) -> None:
-        dims = param.type.dims
-        shape = np.shape(value) if isinstance(value, np.ndarray) else ()
-        if len(shape) != len(dims) or isinstance(value, (Qubits,)):
-            want = f"{param.type.base}[{len(dims)} dims]" if dims else param.type.base
-            raise fail("E0206", f"gate parameter `{param.name}` expects {want}, found {describe(value)}",
-                       node.span, f"this is a {describe(value)}")
-        for axis, (dim, size) in enumerate(zip(dims, shape)):
-            self._match_dim(param.name, dim, size, node, shape_vars, dims_eval)
+        A dimension that is a name not visible to the gate (`n` in `float[n, 3]`)
+        binds to the size it meets first; every other dimension is an expression,
+        checked once all names are bound, so `float[n - 1]` with `q[n]` works.
+        """
+        dims = self._declared_dims(gate, args, operands, node)
+        bound: dict[str, int] = {}
+        outer = Evaluator(gate_scope)
+        for owner, dim, size, source in dims:
+            if isinstance(dim, ast.Name) and _is_free(dim.id, bound, outer):
+                expected = bound.setdefault(dim.id, size)
+                if expected != size:
+                    raise _size_mismatch(owner, expected, size, source)
+        inner = gate_scope.child()
+        for name, size in bound.items():
+            inner.define(name, Symbol(LOCAL, size, None, used=True))
+        sizes = Evaluator(inner)
+        for owner, dim, size, source in dims:
+            if not (isinstance(dim, ast.Name) and dim.id in bound):
+                expected = sizes.constant_int(dim, "an array dimension")
+                if expected != size:
+                    raise _size_mismatch(owner, expected, size, source)
+        return bound
 
-    def _match_dim(self, name: str, dim: ast.ExprNode, size: int, node, shape_vars: dict[str, int],
-                   dims: Evaluator) -> None:
-        """A dimension is a constant to check or, if a fresh name, a size to bind."""
-        if isinstance(dim, ast.Name) and _is_free(dim.id, shape_vars, dims):
-            bound = shape_vars.setdefault(dim.id, size)
-            if bound == size:
-                return
-            expected = bound
-        else:
-            expected = dims.constant_int(dim, "an array dimension")
-            if expected == size:
-                return
-        raise fail("E0206", f"`{name}` expects size {expected} here, found {size}", node.span,
-                   f"size {size}")
-
-    def _bind_qarg(self, scope, qarg: ast.QArgDecl, operand: Qubits, node, shape_vars,
-                   dims: Evaluator) -> None:
-        if qarg.size is not None:
+    def _declared_dims(self, gate: ast.GateDef, args: list, operands: list[Qubits], node: ast.GateCall):
+        """(name, declared dimension, actual size, call operand) for every sized parameter."""
+        dims = []
+        for param, value, source in zip(gate.params, args, node.args):
+            shape = self._param_shape(param, value, source)
+            dims += [(param.name, dim, size, source) for dim, size in zip(param.type.dims, shape)] \
+                if param.type is not None else []
+        for qarg, operand, source in zip(gate.qargs, operands, node.qubits):
+            if qarg.size is None:
+                continue
             if operand.single:
                 raise fail("E0206", f"`{qarg.name}` expects a qubit register, found one qubit",
-                           node.span, "a single qubit")
-            self._match_dim(qarg.name, qarg.size, len(operand.indices), node, shape_vars, dims)
-            for name, size in shape_vars.items():
-                scope.define(name, Symbol(LOCAL, size, qarg.span, used=True))
-        scope.define(qarg.name, Symbol(QUBITS, operand, qarg.span, used=True))
+                           source.span, "a single qubit")
+            dims.append((qarg.name, qarg.size, len(operand.indices), source))
+        return dims
+
+    def _param_shape(self, param: ast.ParamDecl, value, source) -> tuple[int, ...]:
+        if param.type is None:
+            if isinstance(value, (int, float, Expr)) and not isinstance(value, bool):
+                return ()
+            raise fail("E0205", f"gate parameter `{param.name}` expects a number, found {describe(value)}",
+                       source.span, help=f"declare it with a shape, e.g. `{param.name}: float[n]`, "
+                       "to pass an array")
+        shape = np.shape(value) if isinstance(value, np.ndarray) else ()
+        if len(shape) != len(param.type.dims) or isinstance(value, Qubits):
+            dims = param.type.dims
+            want = f"{param.type.base}[{len(dims)} dims]" if dims else param.type.base
+            raise fail("E0206", f"gate parameter `{param.name}` expects {want}, found {describe(value)}",
+                       source.span, f"this is a {describe(value)}")
+        return shape
 
     # ------------------------------------------------------------ modifiers
 
@@ -284,6 +293,11 @@ class GateCalls:
         new = replace(op, controls=tuple(controls) + op.controls,
                       control_values=(positive,) * len(controls) + op.control_values)
         return normalize_controls(new)
+
+
+def _size_mismatch(name: str, expected: int, size: int, source) -> ElabError:
+    return fail("E0206", f"`{name}` expects size {expected} here, found {size}", source.span,
+                f"size {size}")
 
 
 def _is_free(name: str, shape_vars: dict[str, int], dims: Evaluator) -> bool:

@@ -13,7 +13,7 @@ import threading
 from importlib import resources
 from pathlib import Path
 
-from lark import Lark, Token, UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from qdl.compiler.diagnostics import Diagnostic, DiagnosticSink, Label, Span, error
 from qdl.compiler.frontend import ast

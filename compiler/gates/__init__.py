@@ -31,19 +31,24 @@ Conventions (PennyLane / OpenQASM 3, cited per gate below):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence, TypeVar
+from typing import Callable, Sequence
 
 import numpy as np
 
-from qdl.compiler.expr import Expr, ExprLike, as_expr, mul, neg
+from qdl.compiler.expr import ExprLike, as_expr, mul, neg
+from qdl.compiler.gates.matrices import (
+    _H, _I, _ISWAP, _RX, _RY, _RZ, _S, _SWAP, _SX, _T, _X, _Y, _Z, _constant, _controlled, _exp_pauli,
+    _frozen, _givens, _gphase, _phase, _rot, _u2, _u3, controlled_matrix,
+)
+from qdl.compiler.gates.rules import (
+    _DECOMPOSITIONS, PI, Decomposition, GateCall, Inverse, Params, _inverse_named, _inverse_negated,
+    _on_exprs,
+)
 
-Params = tuple[Expr, ...]
-GateCall = tuple[str, tuple[int, ...], Params]
-Decomposition = Callable[[Params], tuple[GateCall, ...]]
-Inverse = Callable[[Params], tuple[str, Params]]
 Spectrum = tuple[float, ...]
+__all__ = ["GateSpec", "GATES", "ALIASES", "lookup", "canonical_name", "unitary_of",
+           "controlled_form", "power_form", "controlled_matrix", "Params", "GateCall"]
 
 
 @dataclass(frozen=True)
@@ -71,250 +76,6 @@ class GateSpec:
     @property
     def dim(self) -> int:
         return 2**self.num_qubits
-
-
-# --- matrix builders -------------------------------------------------------------
-
-
-def _frozen(rows: Sequence[Sequence[complex]]) -> np.ndarray:
-    matrix = np.array(rows, dtype=np.complex128)
-    matrix.setflags(write=False)  # shared by every call: callers must not mutate it
-    return matrix
-
-
-def _build(dim: int, entries: Mapping[tuple[int, int], object]) -> np.ndarray:
-    """A (batched) matrix from its non-zero entries; entries broadcast together."""
-    values = np.broadcast_arrays(*(np.asarray(v, dtype=np.complex128) for v in entries.values()))
-    out = np.zeros(values[0].shape + (dim, dim), dtype=np.complex128)
-    for (row, col), value in zip(entries, values):
-        out[..., row, col] = value
-    return out
-
-
-def controlled_matrix(base: np.ndarray, control_values: tuple[bool, ...]) -> np.ndarray:
-    """`base` controlled on `control_values`; controls come first (most significant).
-
-    Batch-aware: `base` of shape `S + (d, d)` gives `S + (2**c d, 2**c d)`.
-    """
-    dim = base.shape[-1]
-    block = sum(int(v) << (len(control_values) - 1 - i) for i, v in enumerate(control_values))
-    size = dim << len(control_values)
-    out = np.zeros(base.shape[:-2] + (size, size), dtype=np.complex128)
-    out[..., range(size), range(size)] = 1.0
-    out[..., block * dim : (block + 1) * dim, block * dim : (block + 1) * dim] = base
-    return out
-
-
-def _half_angle(theta: object) -> tuple[np.ndarray, np.ndarray]:
-    half = np.asarray(theta, dtype=np.float64) / 2
-    return np.cos(half), np.sin(half)
-
-
-def _exp_pauli(pauli: np.ndarray) -> Callable[[object], np.ndarray]:
-    """θ ↦ exp(-iθP/2) = cos(θ/2) I - i sin(θ/2) P for a Pauli string matrix P."""
-
-    def matrix(theta: object) -> np.ndarray:
-        cos, sin = _half_angle(theta)
-        eye = np.eye(pauli.shape[0])
-        return cos[..., None, None] * eye - 1j * sin[..., None, None] * pauli
-
-    return matrix
-
-
-def _phase(lam: object) -> np.ndarray:
-    """diag(1, e^{iλ}) (OpenQASM 3 `p`/`phase`, PennyLane PhaseShift)."""
-    return _build(2, {(0, 0): 1.0, (1, 1): np.exp(1j * np.asarray(lam, dtype=np.float64))})
-
-
-def _u3(theta: object, phi: object, lam: object) -> np.ndarray:
-    """OpenQASM 3 U(θ,φ,λ) = [[c, -e^{iλ}s], [e^{iφ}s, e^{i(φ+λ)}c]] with c, s of θ/2."""
-    cos, sin = _half_angle(theta)
-    phi, lam = np.asarray(phi, dtype=np.float64), np.asarray(lam, dtype=np.float64)
-    return _build(
-        2,
-        {
-            (0, 0): cos,
-            (0, 1): -np.exp(1j * lam) * sin,
-            (1, 0): np.exp(1j * phi) * sin,
-            (1, 1): np.exp(1j * (phi + lam)) * cos,
-        },
-    )
-
-
-def _u2(phi: object, lam: object) -> np.ndarray:
-    return _u3(np.pi / 2, phi, lam)
-
-
-def _rot(phi: object, theta: object, omega: object) -> np.ndarray:
-    """PennyLane Rot(φ,θ,ω) = RZ(ω) RY(θ) RZ(φ)."""
-    return _RZ(omega) @ _RY(theta) @ _RZ(phi)
-
-
-def _gphase(gamma: object) -> np.ndarray:
-    """OpenQASM 3 gphase(γ) = e^{iγ} (a 1x1 matrix on zero qubits)."""
-    return _build(1, {(0, 0): np.exp(1j * np.asarray(gamma, dtype=np.float64))})
-
-
-def _givens(dim: int, low: int, high: int) -> Callable[[object], np.ndarray]:
-    """θ ↦ rotation |low> → c|low> + s|high>, |high> → c|high> - s|low>, identity elsewhere.
-
-    PennyLane's SingleExcitation (low=|01>, high=|10>) and DoubleExcitation
-    (low=|0011>, high=|1100>).
-    """
-
-    def matrix(theta: object) -> np.ndarray:
-        cos, sin = _half_angle(theta)
-        entries: dict[tuple[int, int], object] = {(i, i): 1.0 for i in range(dim)}
-        entries.update({(low, low): cos, (high, high): cos, (high, low): sin, (low, high): -sin})
-        return _build(dim, entries)
-
-    return matrix
-
-
-def _controlled(base: Callable[..., np.ndarray], controls: int = 1) -> Callable[..., np.ndarray]:
-    return lambda *params: controlled_matrix(base(*params), (True,) * controls)
-
-
-def _constant(matrix: np.ndarray) -> Callable[[], np.ndarray]:
-    return lambda: matrix
-
-
-_R2 = 1 / math.sqrt(2)
-_I = _frozen([[1, 0], [0, 1]])
-_X = _frozen([[0, 1], [1, 0]])
-_Y = _frozen([[0, -1j], [1j, 0]])
-_Z = _frozen([[1, 0], [0, -1]])
-_H = _frozen([[_R2, _R2], [_R2, -_R2]])
-_S = _frozen([[1, 0], [0, 1j]])
-_T = _frozen([[1, 0], [0, np.exp(1j * np.pi / 4)]])
-_SX = _frozen([[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]])
-_SWAP = _frozen([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
-_ISWAP = _frozen([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]])
-_RX, _RY, _RZ = _exp_pauli(_X), _exp_pauli(_Y), _exp_pauli(_Z)
-
-# --- symbolic helpers --------------------------------------------------------------
-
-
-_R = TypeVar("_R")
-
-
-def _on_exprs(fn: Callable[[Params], _R]) -> Callable[[Sequence[ExprLike]], _R]:
-    """Let table callables accept plain numbers too (wrapped as `Const`)."""
-    return lambda params: fn(tuple(as_expr(p) for p in params))
-
-
-def _inverse_named(name: str) -> Inverse:
-    return _on_exprs(lambda p: (name, p))
-
-
-def _inverse_negated(name: str) -> Inverse:
-    return _on_exprs(lambda p: (name, tuple(neg(x) for x in p)))
-
-
-def _decomposition(fn: Callable[[Params], tuple[GateCall, ...]]) -> Decomposition:
-    return _on_exprs(fn)
-
-
-def _calls(*calls: tuple[str, tuple[int, ...]]) -> tuple[GateCall, ...]:
-    """Parameterless `(gate, qubits)` shorthands as `(gate, qubits, ())`."""
-    return tuple((gate, qubits, ()) for gate, qubits in calls)
-
-
-def _half(x: Expr) -> Expr:
-    return mul(0.5, x)
-
-
-PI = math.pi
-
-# --- decompositions (application order, exact including global phase) ---------------
-
-
-def _u3_parts(p: Params) -> tuple[GateCall, ...]:
-    theta, phi, lam = p  # U(θ,φ,λ) = e^{i(φ+λ)/2} RZ(φ) RY(θ) RZ(λ)
-    return (("rz", (0,), (lam,)), ("ry", (0,), (theta,)), ("rz", (0,), (phi,)),
-            ("gphase", (), (_half(phi + lam),)))
-
-
-def _ccx_parts(p: Params) -> tuple[GateCall, ...]:
-    # Nielsen & Chuang Fig. 4.9 (also qelib1.inc): exact, no phase correction needed.
-    return _calls(("h", (2,)), ("cx", (1, 2)), ("tdg", (2,)), ("cx", (0, 2)), ("t", (2,)),
-                  ("cx", (1, 2)), ("tdg", (2,)), ("cx", (0, 2)), ("t", (1,)), ("t", (2,)),
-                  ("h", (2,)), ("cx", (0, 1)), ("t", (0,)), ("tdg", (1,)), ("cx", (0, 1)))
-
-
-def _double_excitation_parts(p: Params) -> tuple[GateCall, ...]:
-    """CNOTs map {|0011>, |1100>} to {|0010>, |1010>}; then RY(θ) on qubit 0 controlled
-    on qubits (1, 2, 3) = (0, 1, 0), written as a Gray-code multiplexor, then unmap."""
-    (theta,) = p
-    unmap = (("cx", (2, 3), ()), ("cx", (0, 1), ()), ("cx", (0, 2), ()))
-    return unmap + _controlled_ry(theta, target=0, controls=(1, 2, 3), values=(0, 1, 0)) + unmap[::-1]
-
-
-def _controlled_ry(theta: Expr, target: int, controls: tuple[int, ...],
-                   values: tuple[int, ...]) -> tuple[GateCall, ...]:
-    """RY(θ) on `target` iff `controls` read `values`, with 2**c RY(±θ/2**c) and CNOTs.
-
-    The indicator of the control pattern is 2**-c Σ_S Π_{i∈S} (-1)^{v_i} (-1)^{x·S}
-    over subsets S; visiting the subsets in Gray-code order, one CNOT per step
-    makes the target see the parity x·S when rotation S is applied.
-    """
-    count = len(controls)
-    gray = [step ^ (step >> 1) for step in range(2**count)] + [0]  # one control changes per step
-    calls: list[GateCall] = []
-    for subset, following in zip(gray, gray[1:]):
-        sign = (-1) ** sum(values[i] for i in range(count) if subset >> i & 1)
-        calls.append(("ry", (target,), (mul(sign / 2**count, theta),)))
-        calls.append(("cx", (controls[(subset ^ following).bit_length() - 1], target), ()))
-    return tuple(calls)
-
-
-_DECOMPOSITIONS: dict[str, Decomposition] = {
-    "id": _decomposition(lambda p: ()),
-    "s": _decomposition(lambda p: (("phase", (0,), (as_expr(PI / 2),)),)),
-    "sdg": _decomposition(lambda p: (("phase", (0,), (as_expr(-PI / 2),)),)),
-    "t": _decomposition(lambda p: (("phase", (0,), (as_expr(PI / 4),)),)),
-    "tdg": _decomposition(lambda p: (("phase", (0,), (as_expr(-PI / 4),)),)),
-    # SX = e^{iπ/4} RX(π/2)
-    "sx": _decomposition(lambda p: (("rx", (0,), (as_expr(PI / 2),)), ("gphase", (), (as_expr(PI / 4),)))),
-    "sxdg": _decomposition(lambda p: (("rx", (0,), (as_expr(-PI / 2),)), ("gphase", (), (as_expr(-PI / 4),)))),
-    # P(λ) = e^{iλ/2} RZ(λ)
-    "phase": _decomposition(lambda p: (("rz", (0,), p), ("gphase", (), (_half(p[0]),)))),
-    "u1": _decomposition(lambda p: (("phase", (0,), p),)),
-    "u2": _decomposition(lambda p: (("u3", (0,), (as_expr(PI / 2), *p)),)),
-    "u3": _decomposition(_u3_parts),
-    "rot": _decomposition(lambda p: (("rz", (0,), (p[0],)), ("ry", (0,), (p[1],)), ("rz", (0,), (p[2],)))),
-    "cy": _decomposition(lambda p: _calls(("sdg", (1,)), ("cx", (0, 1)), ("s", (1,)))),
-    "cz": _decomposition(lambda p: _calls(("h", (1,)), ("cx", (0, 1)), ("h", (1,)))),
-    # H = RY(π/4) Z RY(-π/4)
-    "ch": _decomposition(lambda p: (("ry", (1,), (as_expr(-PI / 4),)), ("cz", (0, 1), ()),
-                                    ("ry", (1,), (as_expr(PI / 4),)))),
-    "swap": _decomposition(lambda p: _calls(("cx", (0, 1)), ("cx", (1, 0)), ("cx", (0, 1)))),
-    "iswap": _decomposition(lambda p: _calls(("s", (0,)), ("s", (1,)), ("h", (0,)), ("cx", (0, 1)),
-                                             ("cx", (1, 0)), ("h", (1,)))),
-    "iswapdg": _decomposition(lambda p: _calls(("z", (0,)), ("iswap", (0, 1)), ("z", (0,)))),
-    "crx": _decomposition(lambda p: (("h", (1,), ()), ("crz", (0, 1), p), ("h", (1,), ()))),
-    "cry": _decomposition(lambda p: (("ry", (1,), (_half(p[0]),)), ("cx", (0, 1), ()),
-                                     ("ry", (1,), (mul(-0.5, p[0]),)), ("cx", (0, 1), ()))),
-    "crz": _decomposition(lambda p: (("rz", (1,), (_half(p[0]),)), ("cx", (0, 1), ()),
-                                     ("rz", (1,), (mul(-0.5, p[0]),)), ("cx", (0, 1), ()))),
-    "cphase": _decomposition(lambda p: (("phase", (0,), (_half(p[0]),)), ("cx", (0, 1), ()),
-                                        ("phase", (1,), (mul(-0.5, p[0]),)), ("cx", (0, 1), ()),
-                                        ("phase", (1,), (_half(p[0]),)))),
-    "rzz": _decomposition(lambda p: (("cx", (0, 1), ()), ("rz", (1,), p), ("cx", (0, 1), ()))),
-    # XX = (H⊗H) ZZ (H⊗H);  RX(π/2) maps Y to Z under conjugation
-    "rxx": _decomposition(lambda p: _calls(("h", (0,)), ("h", (1,))) + (("rzz", (0, 1), p),)
-                          + _calls(("h", (0,)), ("h", (1,)))),
-    "ryy": _decomposition(lambda p: (("rx", (0,), (as_expr(PI / 2),)), ("rx", (1,), (as_expr(PI / 2),)),
-                                     ("rzz", (0, 1), p), ("rx", (0,), (as_expr(-PI / 2),)),
-                                     ("rx", (1,), (as_expr(-PI / 2),)))),
-    "ccx": _decomposition(_ccx_parts),
-    "cswap": _decomposition(lambda p: _calls(("cx", (2, 1)), ("ccx", (0, 1, 2)), ("cx", (2, 1)))),
-    # cx(1,0) maps {|01>, |10>} to {|11>, |10>}; there qubit 1 rotates by RY(-θ) under control 0
-    "single_excitation": _decomposition(lambda p: (("cx", (1, 0), ()), ("cry", (0, 1), (neg(p[0]),)),
-                                                   ("cx", (1, 0), ()))),
-    "double_excitation": _decomposition(_double_excitation_parts),
-}
-
 
 # --- the table -------------------------------------------------------------------
 
