@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -14,7 +15,7 @@ import numpy as np
 
 from qdl.arguments import bind, signature_text
 from qdl.compiler.driver import CompileOptions, CompileResult, compile_file, compile_source
-from qdl.compiler.ir import Circuit, Module
+from qdl.compiler.ir import Circuit, Module, State
 from qdl.errors import ArgumentError, CompileError, ExecutionError
 from qdl.runtime import reference
 
@@ -51,6 +52,16 @@ class CircuitFunction:
         if batch is None:
             results = tuple(r[0] for r in results)
         return results if self.circuit.returns_tuple else results[0]
+
+    def state(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        """The state vector the circuit ends in (before any final measurements).
+
+        Little-endian: bit i of an index is qubit i.  Useful for OpenQASM
+        programs, whose `main` returns probabilities or an expectation value.
+        """
+        ops = reference.without_terminal_measurements(self.circuit.ops)
+        circuit = replace(self.circuit, ops=ops, results=(State(),), returns_tuple=False)
+        return CircuitFunction(circuit)(*args, **kwargs)
 
     def __repr__(self) -> str:
         return f"<qdl circuit {self.signature}>"
@@ -102,15 +113,23 @@ def _program(result: CompileResult) -> Program:
     return Program(result.module, result)
 
 
-def load(path: str | Path, *, max_ops: int | None = None, max_memory: int | None = None) -> Program:
-    """Compile a `.qdl` file; raises `CompileError` with rendered diagnostics on mistakes."""
-    return _program(compile_file(path, _options(max_ops, max_memory)))
+def load(path: str | Path, *, observable: str | None = None, max_ops: int | None = None,
+         max_memory: int | None = None) -> Program:
+    """Compile a `.qdl` or OpenQASM (`.qasm`) file; raises `CompileError` on mistakes.
+
+    An OpenQASM file becomes one circuit, `main`, returning the expectation of
+    `observable` (e.g. "0.5*Z0 Z1 + 0.3*X2") or, without one, the
+    probabilities of all qubits.
+    """
+    return _program(compile_file(path, _options(max_ops, max_memory), observable=observable))
 
 
 def compile(source: str, filename: str = "<string>", *, base_dir: str | Path | None = None,
+            observable: str | None = None, language: str | None = None,
             max_ops: int | None = None, max_memory: int | None = None) -> Program:
-    """Compile program text; `import`s resolve against `base_dir` (default: cwd)."""
-    return _program(compile_source(source, filename, _options(max_ops, max_memory), base_dir))
+    """Compile program text (qdl, or OpenQASM when it starts with `OPENQASM` or `language="qasm"`)."""
+    return _program(compile_source(source, filename, _options(max_ops, max_memory), base_dir,
+                                   observable=observable, language=language))
 
 
 def _options(max_ops: int | None, max_memory: int | None) -> CompileOptions:

@@ -70,8 +70,8 @@ def _diagnostic_json(diagnostic, result: CompileResult) -> dict:
             "help": diagnostic.help}
 
 
-def _compile(path: str, options: CompileOptions, style: str) -> CompileResult:
-    result = compile_file(path, options)
+def _compile(path: str, options: CompileOptions, style: str, observable: str | None = None) -> CompileResult:
+    result = compile_file(path, options, observable=observable)
     _report(result, style)
     return result
 
@@ -148,23 +148,34 @@ def compile(file: str, emit: str, output: str | None, max_ops, max_memory, style
               help="Which circuit to run (needed when the file has several).")
 @click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
               help="An argument: a number, a JSON list, or @file.npy / @file.json. Repeatable.")
+@click.option("--observable", default=None, metavar="PAULIS",
+              help='For OpenQASM files: return this expectation, e.g. "0.5*Z0 Z1 + 0.3*X2".')
+@click.option("--state", "want_state", is_flag=True, help="Print the final state vector instead.")
 @click.option("--shots", type=click.IntRange(min=1), default=None, help="Shots for `sample` results.")
 @click.option("--seed", type=int, default=None, help="Seed for sampling.")
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How results are printed.")
 @with_limits
-def run(file: str, circuit_name, arg_texts, shots, seed, out_format, max_ops, max_memory, style) -> None:
-    """Run a circuit of FILE on the reference simulator and print its results."""
+def run(file: str, circuit_name, arg_texts, observable, want_state, shots, seed, out_format,
+        max_ops, max_memory, style) -> None:
+    """Run a circuit of FILE (.qdl or OpenQASM) on the reference simulator and print its results."""
+    from dataclasses import replace
+
     from qdl.api import CircuitFunction
     from qdl.cli_values import format_results, parse_arg
+    from qdl.compiler.ir import State
 
-    result = _compile(file, _options(max_ops, max_memory), style)
+    result = _compile(file, _options(max_ops, max_memory), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
     circuit = _pick_circuit(result, circuit_name, file)
     kwargs = dict(parse_arg(text) for text in arg_texts)
     function = CircuitFunction(circuit)
-    values = function(shots=shots, seed=seed, **kwargs)
+    if want_state:
+        values = function.state(**kwargs)
+        circuit = replace(circuit, results=(State(),), returns_tuple=False)
+    else:
+        values = function(shots=shots, seed=seed, **kwargs)
     click.echo(format_results(circuit, values, out_format))
 
 

@@ -55,11 +55,62 @@ def simulate(circuit: Circuit, args: Mapping[str, np.ndarray], *, shots: int | N
         raise ValueError("`sample` needs a number of shots; pass shots=...")
     batch = _batch_size(circuit, args)
     rng = np.random.default_rng(seed)
-    if not _is_dynamic(circuit.ops):
-        state = _run_static(circuit.ops, circuit.num_qubits, args, batch)
+    ops = without_terminal_measurements(circuit.ops, _z_diagonal_qubits(circuit))
+    if not _is_dynamic(ops):
+        state = _run_static(ops, circuit.num_qubits, args, batch)
         return _results(circuit, [(np.ones(batch), state)], shots, rng)
-    per_element = [_run_dynamic(circuit, _element(args, b), shots, rng) for b in range(batch)]
+    per_element = [_results(circuit, _weighted(_branches(circuit, ops, _element(args, b))), shots, rng)
+                   for b in range(batch)]
     return tuple(np.concatenate(parts) for parts in zip(*per_element))
+
+
+def without_terminal_measurements(ops: Sequence[Op], droppable: set[int] | None = None) -> tuple[Op, ...]:
+    """Drop measurements of `droppable` qubits (default: all) that nothing after them notices.
+
+    A measurement is terminal when no later op touches its qubit and no later
+    condition reads any bit.  Dropping it leaves unchanged every result that is
+    diagonal in Z on that qubit (probabilities, samples, Z-type expectations),
+    so circuits that end in `measure q -> c` need no branching.
+    """
+    touched: set[int] = set()
+    conditions_after = False
+    kept: list[Op] = []
+    for op in reversed(ops):
+        terminal = op.qubit not in touched and not conditions_after if isinstance(op, MeasureOp) else False
+        if terminal and (droppable is None or op.qubit in droppable):
+            continue
+        if isinstance(op, GateOp):
+            touched.update(op.all_qubits)
+            conditions_after = conditions_after or op.condition is not None
+        elif isinstance(op, (MeasureOp, ResetOp)):
+            touched.add(op.qubit)
+        kept.append(op)
+    return tuple(reversed(kept))
+
+
+def _z_diagonal_qubits(circuit: Circuit) -> set[int]:
+    """Qubits on which every result is diagonal in the Z basis."""
+    qubits = set(range(circuit.num_qubits))
+    for result in circuit.results:
+        if isinstance(result, State):
+            return set()
+        if isinstance(result, (ExpVal, Var)):
+            qubits -= {q for term in result.observable.terms for q, letter in term.paulis if letter != "Z"}
+    return qubits
+
+
+def outcome_probabilities(circuit: Circuit, args: Mapping[str, np.ndarray] | None = None) -> dict[int, float]:
+    """Exact distribution of the final classical register (bit j of a value = bit j).
+
+    Bits never written stay 0.  For one set of arguments (batch axis absent or 1).
+    """
+    env = {name: np.asarray(value).reshape((1,) + np.shape(value)[-len(a.shape):] if a.shape else (1,))
+           for a in circuit.arguments for name, value in (args or {}).items() if name == a.name}
+    out: dict[int, float] = {}
+    for br in _branches(circuit, circuit.ops, env, keep_bits=True):
+        value = sum(bit << j for j, bit in enumerate(br.bits))
+        out[value] = out.get(value, 0.0) + br.weight
+    return out
 
 
 def unitary(circuit_or_ops: Circuit | Iterable[Op], num_qubits: int,
@@ -189,20 +240,28 @@ def _run_static(ops: Sequence[Op], num_qubits: int, args: Mapping[str, np.ndarra
     return psi
 
 
-def _run_dynamic(circuit: Circuit, env: Mapping[str, np.ndarray], shots: int | None,
-                 rng: np.random.Generator) -> tuple[np.ndarray, ...]:
-    """Exact branching simulation of one batch element."""
+def _branches(circuit: Circuit, ops: Sequence[Op], env: Mapping[str, np.ndarray],
+              keep_bits: bool = False) -> list[Branch]:
+    """Exact branching simulation of one batch element.
+
+    With `keep_bits`, branches that differ only in their bits stay apart (for
+    outcome distributions); otherwise a measurement whose outcome is certain
+    does not branch, and neither does anything in `_reset`.
+    """
     n = circuit.num_qubits
     branches = [Branch(1.0, _zero_state(1, n), (0,) * circuit.num_bits)]
-    for op in circuit.ops:
+    for op in ops:
         if isinstance(op, GateOp):
             branches = _gate_on_branches(branches, op, env, n)
         elif isinstance(op, MeasureOp):
             branches = [child for br in branches for child in _measure(br, op.qubit, op.bit, n)]
         elif isinstance(op, ResetOp):
             branches = [child for br in branches for child in _reset(br, op.qubit, n)]
-    weighted = [(np.array([br.weight]), br.state) for br in branches]
-    return _results(circuit, weighted, shots, rng)
+    return branches
+
+
+def _weighted(branches: list[Branch]) -> "Weighted":
+    return [(np.array([br.weight]), br.state) for br in branches]
 
 
 def _gate_on_branches(branches: list[Branch], op: GateOp, env: Mapping[str, np.ndarray],

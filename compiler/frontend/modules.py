@@ -25,6 +25,9 @@ from qdl.compiler.frontend.values import PauliSum, describe
 from qdl.compiler.ir import Module
 
 
+STDLIB_PREFIX = "<stdlib>/"  # an import path that names a standard-library file explicitly
+
+
 def stdlib_root() -> Path:
     return Path(str(resources.files("qdl.stdlib")))
 
@@ -44,11 +47,14 @@ def display_name(path: Path) -> str:
 class ModuleLoader:
     """Loads the main file and its imports into scopes, reporting to one sink."""
 
-    def __init__(self, sink: DiagnosticSink, options: CompileOptions) -> None:
+    def __init__(self, sink: DiagnosticSink, options: CompileOptions, *,
+                 allow_shadowing: bool = False) -> None:
         self.sink = sink
         self.options = options
         self.scopes: dict[Path, Scope] = {}
         self.loading: list[Path] = []
+        # OpenQASM files may redefine built-in and included gates; qdl files may not.
+        self.allow_shadowing = allow_shadowing
 
     # ------------------------------------------------------------ entry points
 
@@ -72,30 +78,32 @@ class ModuleLoader:
         for item in program.items:
             if isinstance(item, ast.Import):
                 self._import(item, base_dir, scope)
+        imported = set(scope.names)
         for item in program.items:  # gates and circuits are visible throughout the file
             if isinstance(item, (ast.GateDef, ast.CircuitDef)):
-                self._declare_callable(item, scope)
+                self._declare_callable(item, scope, imported)
         for item in program.items:
             if isinstance(item, ast.ConstDecl):
                 define_const(evaluator, scope, item, self.sink)
             elif isinstance(item, ast.ObservableDecl):
-                self._declare_observable(item, scope, evaluator)
+                self._declare_observable(item, scope, evaluator, imported)
         return scope
 
     # ------------------------------------------------------------ declarations
 
-    def _declare_callable(self, item: ast.GateDef | ast.CircuitDef, scope: Scope) -> None:
+    def _declare_callable(self, item: ast.GateDef | ast.CircuitDef, scope: Scope, imported: set[str]) -> None:
         kind = GATE if isinstance(item, ast.GateDef) else CIRCUIT
-        if kind == GATE and gate_table.lookup(item.name) is not None:
+        if kind == GATE and gate_table.lookup(item.name) is not None and not self.allow_shadowing:
             self.sink.emit(fail("E0208", f"`{item.name}` is a built-in gate", item.name_span,
                                 "redefines a built-in gate", help="give your gate another name").diagnostic)
             return
-        if self._clashes(item.name, item.name_span, scope):
+        if self._clashes(item.name, item.name_span, scope, imported):
             return
         scope.define(item.name, Symbol(kind, item, item.name_span, used=False, scope=scope))
 
-    def _declare_observable(self, item: ast.ObservableDecl, scope: Scope, evaluator: Evaluator) -> None:
-        if self._clashes(item.name, item.span, scope):
+    def _declare_observable(self, item: ast.ObservableDecl, scope: Scope, evaluator: Evaluator,
+                            imported: set[str]) -> None:
+        if self._clashes(item.name, item.span, scope, imported):
             return
         from qdl.compiler.frontend.context import ElabError, Poisoned
         try:
@@ -112,9 +120,12 @@ class ModuleLoader:
             value = POISON
         scope.define(item.name, Symbol(OBSERVABLE, value, item.span, used=True))
 
-    def _clashes(self, name: str, span: Span | None, scope: Scope) -> bool:
+    def _clashes(self, name: str, span: Span | None, scope: Scope, imported: set[str]) -> bool:
         previous = scope.names.get(name)
         if previous is None:
+            return False
+        if self.allow_shadowing and name in imported:
+            imported.discard(name)  # the file's own definition wins over an included one
             return False
         secondary = (Label(previous.span, "first defined here", primary=False),) if previous.span else ()
         self.sink.emit(error("E0208", f"`{name}` is defined twice", span, "redefined here",
@@ -144,6 +155,9 @@ class ModuleLoader:
             scope.define(name, symbol)
 
     def _resolve(self, item: ast.Import, base_dir: Path) -> Path | None:
+        if item.path.startswith(STDLIB_PREFIX):
+            candidate = stdlib_root() / item.path[len(STDLIB_PREFIX):]
+            return candidate.resolve() if candidate.is_file() else self._not_found(item, [candidate])
         if os.path.isabs(item.path):
             self.sink.emit(error("E0210", "imports must be relative paths", item.span, "absolute path",
                                  help="import relative to this file, or from the standard library (\"std/...\")"))
@@ -152,6 +166,9 @@ class ModuleLoader:
         for candidate in candidates:
             if candidate.is_file():
                 return candidate.resolve()
+        return self._not_found(item, candidates)
+
+    def _not_found(self, item: ast.Import, candidates: list[Path]) -> None:
         searched = tuple(f"searched {display_name(c)}" for c in candidates)
         self.sink.emit(error("E0210", f"cannot find \"{item.path}\"", item.span, "file not found",
                              notes=searched, help=_import_help(item.path)))

@@ -33,7 +33,7 @@ TOKEN_NAMES = {
 }
 
 _parser_lock = threading.Lock()
-_parser: Lark | None = None
+_parsers: dict[str, Lark] = {}
 
 
 def cache_dir() -> Path:
@@ -43,37 +43,43 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def grammar_text() -> str:
-    return resources.files("qdl.grammar").joinpath("qdl.lark").read_text(encoding="utf-8")
+def grammar_text(name: str = "qdl.lark") -> str:
+    return resources.files("qdl.grammar").joinpath(name).read_text(encoding="utf-8")
 
 
-def make_parser(strict: bool = False, cache: bool = True) -> Lark:
-    """Build the LALR parser; `strict=True` (tests) turns any conflict into an error."""
+def make_parser(strict: bool = False, cache: bool = True, grammar: str = "qdl.lark") -> Lark:
+    """Build an LALR parser for a grammar of `qdl.grammar`; `strict=True` (tests) rejects conflicts."""
     options = dict(parser="lalr", lexer="contextual", propagate_positions=True,
                    maybe_placeholders=True, strict=strict)
     if cache and not strict:
         try:
             directory = cache_dir()
             directory.mkdir(parents=True, exist_ok=True)
-            options["cache"] = str(directory / "qdl-grammar.lark.cache")
+            options["cache"] = str(directory / f"{grammar}.cache")
         except OSError:
             pass  # an unwritable cache only costs start-up time
-    return Lark(grammar_text(), **options)
+    return Lark(grammar_text(grammar), **options)
 
 
-def get_parser() -> Lark:
-    global _parser
+def get_parser(grammar: str = "qdl.lark") -> Lark:
+    """The shared parser of a grammar, built once (from the disk cache when possible)."""
     with _parser_lock:
-        if _parser is None:
+        if grammar not in _parsers:
             try:
-                _parser = make_parser()
+                _parsers[grammar] = make_parser(grammar=grammar)
             except Exception:  # a corrupt cache file must not break the compiler
-                _parser = make_parser(cache=False)
-        return _parser
+                _parsers[grammar] = make_parser(cache=False, grammar=grammar)
+        return _parsers[grammar]
 
 
 def parse(text: str, file: str, sink: DiagnosticSink) -> ast.Program | None:
-    """Parse one file; report syntax errors to `sink` and return None on any."""
+    """Parse one qdl file; report syntax errors to `sink` and return None on any."""
+    tree = parse_tree(get_parser(), text, file, sink)
+    return None if tree is None else AstBuilder(file).transform(tree)
+
+
+def parse_tree(parser: Lark, text: str, file: str, sink: DiagnosticSink):
+    """Run a Lark LALR parser with qdl's syntax diagnostics (any grammar: qdl, OpenQASM)."""
     sink.sources.add(file, text)
     errors: list[Diagnostic] = []
 
@@ -82,16 +88,14 @@ def parse(text: str, file: str, sink: DiagnosticSink) -> ast.Program | None:
         return len(errors) < MAX_SYNTAX_ERRORS and _insert_semicolon(exc)
 
     try:
-        tree = get_parser().parse(text, on_error=on_error)
+        tree = parser.parse(text, on_error=on_error)
     except UnexpectedInput as exc:
         if not errors or _syntax_diagnostic(exc, file, text).span != errors[-1].span:
             errors.append(_syntax_diagnostic(exc, file, text))
         tree = None
     for diagnostic in errors:
         sink.emit(diagnostic)
-    if errors or tree is None:
-        return None
-    return AstBuilder(file).transform(tree)
+    return None if errors else tree
 
 
 def _insert_semicolon(exc: UnexpectedInput) -> bool:

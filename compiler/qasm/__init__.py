@@ -1,0 +1,1 @@
+"""OpenQASM 2 and 3: import into the Circuit IR, export from it."""
