@@ -1,7 +1,7 @@
 """Every diagnostic code qdl emits, with a title and a longer explanation.
 
 `qdlc explain CODE` prints the explanation; tests check that every code the
-compiler can emit is listed here.  Codes by phase: E00xx files, E01xx syntax,
+compiler can emit is listed here.  Codes by phase: E00xx files, E01xx syntax (and OpenQASM import),
 E02xx names and types, E03xx quantum semantics, W02xx warnings.
 """
 
@@ -25,6 +25,19 @@ CODES: dict[str, tuple[str, str]] = {
               "A string must close with `\"` on the same line; a block comment must close with `*/`."),
     "E0105": ("file is not UTF-8",
               "qdl sources are UTF-8 text. Re-save the file as UTF-8."),
+    "E0110": ("OpenQASM construct not supported",
+              "qdl imports the gate-level subset of OpenQASM 3: qubit and bit registers, `input` "
+              "parameters, constants, gate definitions with modifiers, `for` loops over ranges and "
+              "sets, `if` on measured bits, measurement, reset, barrier, `gphase` and `U`. "
+              "Subroutines, `while`, `extern`, pulse calibrations, timing, classical arrays and "
+              "assignments are reported rather than imported wrongly."),
+    "E0111": ("opaque gate without a definition",
+              "An OpenQASM 2 `opaque` gate has no body, so it cannot be simulated. Define it with "
+              "`gate`."),
+    "E0112": ("bad observable for an OpenQASM program",
+              "The observable given with `observable=` or `--observable` must be a sum of Pauli "
+              "products, written `0.5*Z0 Z1 + 0.3*X2` or `0.5 * Z[0] Z[1] + 0.3 * X[2]`; it only "
+              "applies to OpenQASM programs."),
     "E0201": ("unknown name",
               "No constant, argument, register, observable or loop variable of this name is visible "
               "here. Names are visible after their declaration in the same block or an enclosing one; "
@@ -113,6 +126,9 @@ CODES: dict[str, tuple[str, str]] = {
     "E0309": ("unsupported classical condition",
               "Only gates can be conditioned on measured bits; `!=` and `else` are supported on single "
               "bits; nested conditions must test different bits."),
+    "W0301": ("OpenQASM pragma or annotation ignored",
+              "Pragmas (`#pragma ...`) and annotations (`@...`) carry instructions for other tools; "
+              "qdl reads past them."),
     "W0201": ("unused argument",
               "A circuit argument is never used; callers must still pass it."),
     "W0202": ("unused qubit",

@@ -110,11 +110,13 @@ class PauliString:
 
 @dataclass(frozen=True, slots=True)
 class Range:
-    """`start..stop`: start inclusive, stop exclusive."""
+    """`start..stop`: start inclusive, stop exclusive (inclusive for OpenQASM's `[a:b]`)."""
 
     start: "ExprNode"
     stop: "ExprNode"
     span: Span | None = _span()
+    step: "ExprNode | None" = None
+    inclusive: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from qdl.compiler.frontend.values import Bits, PauliSum, Qubits, describe, is_co
 
 BUILTIN_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": 2 * math.pi}
 MATH_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "arcsin", "arccos", "arctan")
-INTEGER_FUNCTIONS = {"floor": math.floor, "ceil": math.ceil, "round": round}
+INTEGER_FUNCTIONS = {"floor": math.floor, "ceil": math.ceil, "round": round, "trunc": math.trunc}
 RESULT_FUNCTIONS = ("expval", "var", "probs", "sample", "state")
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
           "**": operator.pow, "%": operator.mod}
@@ -109,6 +109,8 @@ class Evaluator:
         base = self.eval(node.base)
         if isinstance(base, (Qubits, Bits)):
             return self._index_register(base, node)
+        if isinstance(base, (int, np.integer)) and not isinstance(base, (bool, np.bool_)) and len(node.items) == 1:
+            return bool((int(base) >> self.constant_int(node.items[0], "a bit index")) & 1)  # bit i of an int
         if not isinstance(base, np.ndarray):
             raise fail("E0205", f"cannot index a {describe(base)}", node.base.span,
                        f"this is a {describe(base)}, not an array or register")
@@ -149,11 +151,20 @@ class Evaluator:
             hi = size if item.hi is None else self.constant_int(item.hi, "a slice bound")
             self._check_slice(lo, hi, size, item.span)
             return type(base)(base.indices[lo:hi], False, f"{base.label}[{lo}:{hi}]")
+        if isinstance(item, ast.ArrayLit):  # an index set: the listed elements, in order
+            picked = [self._register_index(element, base, kind) for element in item.items]
+            return type(base)(tuple(base.indices[i] for i in picked), False,
+                              f"{base.label}[{{{', '.join(map(str, picked))}}}]")
+        index = self._register_index(item, base, kind)
+        return type(base)((base.indices[index],), True, f"{base.label}[{index}]")
+
+    def _register_index(self, item: ast.ExprNode, base: Qubits | Bits, kind: str) -> int:
+        size = len(base.indices)
         index = self.constant_int(item, f"a {kind} index")
         if not 0 <= index < size:
             raise fail("E0212", f"{kind} index {index} is out of range for `{base.label}` of size {size}",
                         item.span, f"valid indices are 0..{size - 1}")
-        return type(base)((base.indices[index],), True, f"{base.label}[{index}]")
+        return index
 
     # ------------------------------------------------------------ calls
 
@@ -225,7 +236,12 @@ class Evaluator:
         if isinstance(node, ast.Range):
             start = self.constant_int(node.start, "a range bound")
             stop = self.constant_int(node.stop, "a range bound")
-            return list(range(start, stop))
+            step = 1 if node.step is None else self.constant_int(node.step, "a range step")
+            if step == 0:
+                raise fail("E0217", "a range step cannot be zero", node.step.span)
+            if node.inclusive:
+                stop += 1 if step > 0 else -1
+            return list(range(start, stop, step))
         value = self.eval(node)
         if isinstance(value, np.ndarray) and value.ndim > 0:
             return [to_python(v) for v in value]

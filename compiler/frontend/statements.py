@@ -207,13 +207,19 @@ class BodyElaborator(GateCalls):
                    help="compare it: `if (n > 0) { ... }`")
 
     def _bit_condition(self, node: ast.ExprNode) -> Condition | None:
+        if isinstance(node, ast.BinOp) and node.op == "&&":
+            parts = [self._bit_condition(node.lhs), self._bit_condition(node.rhs)]
+            if parts[0] is None or parts[1] is None:
+                return None
+            return _merge_conditions(parts[0], parts[1], node.span)
         negate = isinstance(node, ast.UnaryOp) and node.op == "!"
         inner = node.operand if negate else node
         if isinstance(inner, ast.BinOp) and inner.op in ("==", "!="):
             bits = self._bits_or_none(inner.lhs)
             if bits is None:
                 return None
-            value = self.evaluator.constant_int(inner.rhs, "the value a bit register is compared with")
+            value = (int(inner.rhs.value) if isinstance(inner.rhs, ast.BoolLit) else
+                     self.evaluator.constant_int(inner.rhs, "the value a bit register is compared with"))
             if not 0 <= value < 2 ** len(bits.indices):
                 raise fail("E0212", f"`{bits.label}` has {len(bits.indices)} bit(s) and can never equal {value}",
                            inner.rhs.span)
@@ -275,12 +281,19 @@ class BodyElaborator(GateCalls):
         return value
 
     def stmt_Measure(self, node: ast.Measure) -> None:
-        qubits, bits = self.qubit_operand(node.qubit), self.bit_operand(node.target)
+        qubits = self.qubit_operand(node.qubit)
+        bits = self.bit_operand(node.target) if node.target is not None else self._anonymous_bits(qubits)
         if len(qubits.indices) != len(bits.indices):
             raise fail("E0302", f"measuring {len(qubits.indices)} qubit(s) into {len(bits.indices)} bit(s)",
                        node.span, help="measure a register into a bit register of the same size")
         for q, b in zip(qubits.indices, bits.indices):
             self.emit(MeasureOp(q, b, node.span))
+
+    def _anonymous_bits(self, qubits: Qubits) -> Bits:
+        """Fresh bits, in no register, for a measurement whose result is discarded."""
+        start = self.state.num_bits
+        self.state.num_bits += len(qubits.indices)
+        return Bits(tuple(range(start, self.state.num_bits)), qubits.single, "_")
 
     def stmt_Reset(self, node: ast.Reset) -> None:
         for operand in node.qubits:

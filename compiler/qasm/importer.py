@@ -19,12 +19,14 @@ from qdl.compiler.frontend.modules import ModuleLoader, display_name, read_sourc
 from qdl.compiler.frontend.parser import parse
 from qdl.compiler.frontend.statements import CompileOptions
 from qdl.compiler.ir import Module
-from qdl.compiler.qasm.qasm2 import QELIB1_PRELUDE, QasmProgram, parse_qasm2
+from qdl.compiler.qasm.qasm2 import QasmProgram, parse_qasm2
 
 QASM_SUFFIXES = (".qasm", ".qasm2", ".qasm3", ".inc")
 _HEADER = re.compile(r"^\s*(?://[^\n]*\n\s*|/\*.*?\*/\s*)*OPENQASM\s+(\d+)(?:\.(\d+))?", re.S)
 _PAULI_SHORT = re.compile(r"\b([IXYZ])(\d+)\b")
 MAX_INCLUDE_DEPTH = 16
+# The standard gates the gate table lacks (qelib1.inc's cu3, rccx, ...; Qiskit's cu).
+PRELUDE = "<stdlib>/qasm/prelude.qdl"
 
 
 def is_qasm_file(path: str | Path) -> bool:
@@ -51,14 +53,10 @@ def compile_qasm(text: str, filename: str, options: CompileOptions, sink: Diagno
     results = _results(observable, sink)
     if results is None or sink.has_errors:
         return None, None
-    prelude = QELIB1_PRELUDE if version == 2 else STDGATES_PRELUDE
-    qdl_ast = program.to_ast(results, prelude)
+    qdl_ast = program.to_ast(results, PRELUDE)
     loader = ModuleLoader(sink, options, allow_shadowing=True)
     module = loader.compile_program(qdl_ast, base_dir, None)
     return (None if sink.has_errors else module), qdl_ast
-
-
-STDGATES_PRELUDE = "<stdlib>/qasm/stdgates.qdl"
 
 
 def _parse(text: str, filename: str, version: int, sink: DiagnosticSink) -> QasmProgram | None:

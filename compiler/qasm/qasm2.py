@@ -8,7 +8,7 @@ get every check, pass and back end that qdl programs get.
 
 OpenQASM 2 has no controlled modifiers, so a global phase is never
 observable: `U` is qdl's `u3`, and qelib1.inc's gates map to the gate table
-or to `stdlib/qasm/qelib1.qdl` (the ones the table lacks).
+or to `stdlib/qasm/prelude.qdl` (the ones the table lacks).
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ from lark import Token, Transformer, v_args
 from qdl.compiler.diagnostics import DiagnosticSink, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.parser import get_parser, parse_tree
-
-QELIB1_PRELUDE = "<stdlib>/qasm/qelib1.qdl"
 
 
 def parse_qasm2(text: str, file: str, sink: DiagnosticSink) -> "QasmProgram | None":

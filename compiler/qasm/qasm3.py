@@ -1,0 +1,294 @@
+"""OpenQASM 3 (the gate-level subset) -> qdl AST.
+
+Like `qasm2`, the file becomes qdl gates plus the body of `circuit main`,
+whose arguments are the file's `input` declarations (floats and angles are
+trainable).  Differences from qdl that the translation settles:
+- ranges `[a:b]` and slices `q[a:b]` include `b`;
+- `pi`/`π`, `tau`/`τ`, `euler`/`ℇ` are constants; `ceiling`, `mod`, `pow` are
+  spelled `ceil`, `%`, `**` in qdl; casts to float/angle are the identity;
+- classical variables with an initial value are constants (assigning to one
+  is reported as unsupported, never silently ignored);
+- `measure q;` without a target measures into anonymous bits.
+Standard-gate names resolve to qdl's gate table, whose matrices follow the
+OpenQASM 3 specification's `U` and the usual (Qiskit, PennyLane) definitions.
+"""
+
+from __future__ import annotations
+
+from lark import Token, Transformer, v_args
+
+from qdl.compiler.diagnostics import DiagnosticSink, Span, error
+from qdl.compiler.frontend import ast
+from qdl.compiler.frontend.parser import get_parser, parse_tree
+from qdl.compiler.qasm.qasm2 import QasmProgram
+from qdl.compiler.qasm.unsupported import blank_unsupported
+
+CONSTANT_NAMES = {"pi": "pi", "π": "pi", "tau": "tau", "τ": "tau", "euler": "e", "ℇ": "e"}
+FUNCTION_NAMES = {"ceiling": "ceil"}
+TYPES = {"float": "float", "angle": "float", "int": "int", "uint": "int", "bool": "bool"}
+
+
+def parse_qasm3(text: str, file: str, sink: DiagnosticSink) -> QasmProgram | None:
+    """Parse an OpenQASM 3 file; None when it has errors or unsupported constructs."""
+    scan = blank_unsupported(text, file)
+    sink.sources.add(file, text)
+    for diagnostic in scan.diagnostics:
+        sink.emit(diagnostic)
+    tree = parse_tree(get_parser("qasm3.lark"), scan.text, file, sink)
+    sink.sources.add(file, text)  # show the original lines, not the blanked ones
+    if tree is None or scan.unsupported:
+        return None
+    builder = Qasm3Builder(file)
+    statements = builder.transform(tree)
+    for diagnostic in builder.diagnostics:
+        sink.emit(diagnostic)
+    if builder.diagnostics:
+        return None
+    program = QasmProgram(file)
+    for stmt in _flatten(statements):
+        if isinstance(stmt, ast.Import):
+            program.includes.append(stmt)
+        elif isinstance(stmt, ast.GateDef):
+            program.gates.append(stmt)
+        elif isinstance(stmt, ast.ArgDecl):
+            program.inputs.append(stmt)
+        else:
+            program.body.append(stmt)
+    return program
+
+
+def _flatten(items) -> list:
+    out = []
+    for item in items:
+        if isinstance(item, list):
+            out.extend(_flatten(item))
+        elif item is not None:
+            out.append(item)
+    return out
+
+
+@v_args(inline=True, meta=True)
+class Qasm3Builder(Transformer):
+    """Tree -> qdl AST statements; unsupported pieces become diagnostics."""
+
+    def __init__(self, file: str) -> None:
+        super().__init__()
+        self.file = file
+        self.diagnostics = []
+
+    def _span(self, meta) -> Span | None:
+        return None if getattr(meta, "empty", True) else Span(self.file, meta.start_pos, meta.end_pos)
+
+    def _tok(self, tok: Token) -> Span:
+        return Span(self.file, tok.start_pos, tok.end_pos)
+
+    def _unsupported(self, what: str, span: Span | None, help: str | None = None):
+        self.diagnostics.append(error("E0110", f"{what} not supported", span,
+                                      "not supported by qdl's OpenQASM importer", help=help))
+        return ast.Number(0, span)
+
+    # ------------------------------------------------------------ declarations
+
+    def start(self, meta, *items):
+        return list(items)
+
+    def version(self, meta, number):
+        return None
+
+    def include(self, meta, path):
+        name = str(path)[1:-1]
+        return None if name in ("stdgates.inc", "qelib1.inc") else ast.Import(name, self._span(meta))
+
+    def designator(self, meta, expr):
+        return expr
+
+    def qubit_decl(self, meta, size, name):
+        return ast.QubitDecl(str(name), size, self._span(meta))
+
+    def qreg(self, meta, name, size):
+        return ast.QubitDecl(str(name), size, self._span(meta))
+
+    def bit_decl(self, meta, size, name, measured):
+        decl = ast.BitDecl(str(name), size, self._span(meta))
+        if measured is None:
+            return decl
+        return [decl, ast.Measure(measured, ast.Name(str(name), self._tok(name)), self._span(meta))]
+
+    def creg(self, meta, name, size):
+        return ast.BitDecl(str(name), size, self._span(meta))
+
+    def scalar_type(self, meta, name, size):
+        base = TYPES.get(str(name))
+        if base is None:
+            self._unsupported(f"`{name}` values are", self._tok(name))
+            base = "float"
+        return ast.TypeExpr(base, (), self._span(meta))
+
+    def const_decl(self, meta, type_, name, value):
+        return ast.ConstDecl(str(name), type_, value, self._span(meta))
+
+    def classical_decl(self, meta, type_, name, value):
+        if value is None:
+            return self._unsupported("classical variables without a value are", self._span(meta),
+                                     help="declare a `const` with a value, or an `input`") and None
+        return ast.ConstDecl(str(name), type_, value, self._span(meta))
+
+    def input_decl(self, meta, type_, name):
+        return ast.ArgDecl(str(name), type_, type_.base == "float", self._span(meta))
+
+    def gate_def(self, meta, name, params, qargs, body):
+        params = tuple(ast.ParamDecl(str(p), None, self._tok(p)) for p in params or ())
+        qargs = tuple(ast.QArgDecl(str(q), None, self._tok(q)) for q in qargs)
+        return ast.GateDef(str(name), params, qargs, tuple(_flatten(body)), self._tok(name), self._span(meta))
+
+    def gate_params(self, meta, ids=None):
+        return ids or ()
+
+    def id_list(self, meta, *ids):
+        return tuple(ids)
+
+    def block(self, meta, *stmts):
+        return _flatten(stmts)
+
+    # ------------------------------------------------------------ statements
+
+    def gate_call(self, meta, *parts):
+        modifiers = tuple(p for p in parts if isinstance(p, ast.Modifier))
+        name, args, *operands = parts[len(modifiers):]
+        return ast.GateCall(modifiers, str(name), tuple(args or ()), tuple(o for o in operands if o is not None),
+                            self._tok(name), self._span(meta))
+
+    def call_args(self, meta, *args):
+        return tuple(a for a in args if a is not None)
+
+    def ctrl(self, meta, arg):
+        return ast.Modifier("ctrl", arg, self._span(meta))
+
+    def negctrl(self, meta, arg):
+        return ast.Modifier("negctrl", arg, self._span(meta))
+
+    def inv(self, meta):
+        return ast.Modifier("inv", None, self._span(meta))
+
+    def pow(self, meta, arg):
+        return ast.Modifier("pow", arg, self._span(meta))
+
+    def operand(self, meta, name, index):
+        node = ast.Name(str(name), self._tok(name))
+        return node if index is None else ast.Index(node, (index,), self._span(meta))
+
+    def physical(self, meta, tok):
+        return self._unsupported("physical qubits (`$n`) are", self._tok(tok),
+                                 help="declare a register: `qubit[n] q;`")
+
+    def range_index(self, meta, lo, hi, step):
+        if step is not None:
+            self._unsupported("slices with a step are", self._span(meta))
+        upper = None if hi is None else ast.BinOp("+", hi, ast.Number(1, hi.span), hi.span)
+        return ast.Slice(lo, upper, self._span(meta))  # OpenQASM slices include their end
+
+    def index_set(self, meta, *items):
+        return ast.ArrayLit(tuple(items), self._span(meta))
+
+    def measure_assign(self, meta, target, qubit):
+        return ast.Measure(qubit, target, self._span(meta))
+
+    def measure_arrow(self, meta, qubit, _arrow, target):
+        return ast.Measure(qubit, target, self._span(meta))
+
+    def assignment(self, meta, target, op, value):
+        return self._unsupported("assignments to classical variables are", self._span(meta),
+                                 help="qdl imports constants (`const`) and inputs (`input`)") and None
+
+    def reset(self, meta, operand):
+        return ast.Reset((operand,), self._span(meta))
+
+    def barrier(self, meta, *operands):
+        return ast.Barrier(tuple(o for o in operands if o is not None), self._span(meta))
+
+    def for_stmt(self, meta, _type, var, iterable, body):
+        return ast.For(str(var), iterable, tuple(_flatten([body])), self._span(meta))
+
+    def bracket_range(self, meta, start, stop, step):
+        if step is not None:  # [start:step:stop]
+            start, step, stop = start, stop, step
+        return ast.Range(start, stop, self._span(meta), step=step, inclusive=True)
+
+    def set_range(self, meta, *items):
+        return ast.ArrayLit(tuple(items), self._span(meta))
+
+    def name_range(self, meta, tok):
+        return ast.Name(str(tok), self._tok(tok))
+
+    def if_stmt(self, meta, cond, then, orelse=None):
+        return ast.If(cond, tuple(_flatten([then])), tuple(_flatten([orelse])), self._span(meta))
+
+    # ------------------------------------------------------------ expressions
+
+    def _binary(op):  # noqa: N805 - a factory used in the class body
+        def build(self, meta, lhs, rhs):
+            return ast.BinOp(op, lhs, rhs, self._span(meta))
+        return build
+
+    add = _binary("+")
+    sub = _binary("-")
+    mul = _binary("*")
+    div = _binary("/")
+    mod = _binary("%")
+    pow_ = _binary("**")
+    and_ = _binary("&&")
+    or_ = _binary("||")
+
+    def compare(self, meta, lhs, op, rhs):
+        return ast.BinOp(str(op), lhs, rhs, self._span(meta))
+
+    def bitwise(self, meta, lhs, *rest):
+        return self._unsupported("bitwise operators are", self._span(meta))
+
+    def bitwise_not(self, meta, operand):
+        return self._unsupported("bitwise operators are", self._span(meta))
+
+    def neg(self, meta, operand):
+        return ast.UnaryOp("-", operand, self._span(meta))
+
+    def not_(self, meta, operand):
+        return ast.UnaryOp("!", operand, self._span(meta))
+
+    def index(self, meta, base, item):
+        return ast.Index(base, (item,), self._span(meta))
+
+    def int_lit(self, meta, tok):
+        return ast.Number(int(str(tok).replace("_", ""), 0), self._tok(tok))
+
+    def float_lit(self, meta, tok):
+        return ast.Number(float(str(tok).replace("_", "")), self._tok(tok))
+
+    def imaginary(self, meta, tok):
+        return self._unsupported("complex numbers are", self._tok(tok))
+
+    def duration(self, meta, tok):
+        return self._unsupported("durations are", self._tok(tok))
+
+    def true_lit(self, meta):
+        return ast.BoolLit(True, self._span(meta))
+
+    def false_lit(self, meta):
+        return ast.BoolLit(False, self._span(meta))
+
+    def name(self, meta, tok):
+        return ast.Name(CONSTANT_NAMES.get(str(tok), str(tok)), self._tok(tok))
+
+    def call(self, meta, fn, *args):
+        args = tuple(a for a in args if a is not None)
+        name, span = str(fn), self._span(meta)
+        if name in ("mod", "pow") and len(args) == 2:
+            return ast.BinOp("%" if name == "mod" else "**", args[0], args[1], span)
+        return ast.Call(FUNCTION_NAMES.get(name, name), args, self._tok(fn), span)
+
+    def cast(self, meta, type_, value):
+        span = self._span(meta)
+        if type_.base == "float":
+            return value
+        if type_.base == "int":
+            return ast.Call("trunc", (value,), type_.span, span)
+        return ast.BinOp("!=", value, ast.Number(0, span), span)  # bool(x)
