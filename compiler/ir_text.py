@@ -132,9 +132,9 @@ def _return(circuit: Circuit) -> str:
 
 def _result(result: Result) -> str:
     if isinstance(result, ExpVal):
-        return f"expval({_observable(result.observable)})"
+        return f"expval({format_observable(result.observable)})"
     if isinstance(result, Var):
-        return f"var({_observable(result.observable)})"
+        return f"var({format_observable(result.observable)})"
     if isinstance(result, Probs):
         return f"probs({_qubits(result.qubits)})"
     if isinstance(result, Sample):
@@ -144,7 +144,7 @@ def _result(result: Result) -> str:
     raise TypeError(f"not an IR result: {result!r}")
 
 
-def _observable(observable: Observable) -> str:
+def format_observable(observable: Observable) -> str:
     """Signed sum of terms; the sign is printed apart, so `-0.0` and `-nan` stay exact."""
     text = ""
     for i, term in enumerate(observable.terms):

@@ -15,7 +15,7 @@ import numpy as np
 
 from qdl.arguments import bind, signature_text
 from qdl.compiler.driver import CompileOptions, CompileResult, compile_file, compile_source
-from qdl.compiler.ir import Circuit, Module, State
+from qdl.compiler.ir import Circuit, Module, Sample, State
 from qdl.errors import ArgumentError, CompileError, ExecutionError
 from qdl.runtime import reference
 
@@ -43,8 +43,7 @@ class CircuitFunction:
                  **kwargs: Any) -> Any:
         """Evaluate the circuit; a leading batch axis on any argument batches the call."""
         bound, batch = bind(self.circuit, args, kwargs)
-        if shots is not None and (not isinstance(shots, (int, np.integer)) or shots < 1):
-            raise ArgumentError(f"shots must be a positive integer, got {shots!r}")
+        _check_sampling(self.circuit, shots, seed)
         try:
             results = reference.simulate(self.circuit, bound, shots=shots, seed=seed)
         except ValueError as exc:
@@ -65,6 +64,15 @@ class CircuitFunction:
 
     def __repr__(self) -> str:
         return f"<qdl circuit {self.signature}>"
+
+
+def _check_sampling(circuit: Circuit, shots: object, seed: object) -> None:
+    if shots is not None and (isinstance(shots, bool) or not isinstance(shots, (int, np.integer)) or shots < 1):
+        raise ArgumentError(f"shots must be a positive integer, got {shots!r}")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+        raise ArgumentError(f"seed must be a non-negative integer, got {seed!r}")
+    if shots is None and any(isinstance(r, Sample) for r in circuit.results):
+        raise ArgumentError(f"circuit `{circuit.name}` returns `sample`: pass shots=N")
 
 
 class Program:
@@ -133,5 +141,9 @@ def compile(source: str, filename: str = "<string>", *, base_dir: str | Path | N
 
 
 def _options(max_ops: int | None, max_memory: int | None) -> CompileOptions:
+    for name, value in (("max_ops", max_ops), ("max_memory", max_memory)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ArgumentError(f"{name} must be a positive integer, got {value!r}")
     defaults = CompileOptions()
-    return CompileOptions(max_ops=max_ops or defaults.max_ops, max_state_bytes=max_memory)
+    return CompileOptions(max_ops=defaults.max_ops if max_ops is None else max_ops,
+                          max_state_bytes=max_memory)

@@ -31,7 +31,7 @@ def bind(circuit: Circuit, args: Sequence[Any], kwargs: Mapping[str, Any]) -> tu
     for argument in circuit.arguments:
         array = arrays[argument.name]
         if array.ndim == len(argument.shape):
-            array = np.broadcast_to(array, (batch or 1,) + argument.shape)
+            array = np.broadcast_to(array, (1 if batch is None else batch,) + argument.shape)
         bound[argument.name] = array
     return bound, batch
 
@@ -62,10 +62,14 @@ def _convert(circuit: Circuit, argument: Argument, value: Any) -> np.ndarray:
     where = f"argument `{argument.name}` of circuit `{circuit.name}`"
     try:
         array = np.asarray(value)
-    except (ValueError, TypeError) as exc:  # ragged nested lists
-        raise ArgumentError(f"{where} is not a rectangular array of numbers ({exc})") from None
+    except (ValueError, TypeError):  # ragged nested lists
+        raise ArgumentError(f"{where} is not a rectangular array of numbers "
+                            "(its rows have different lengths)") from None
     if array.dtype.kind not in "biuf":
         raise ArgumentError(f"{where} expects {argument.dtype} values, got {_kind(array)}")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        bad = array[~np.isfinite(array)].flat[0]
+        raise ArgumentError(f"{where} has a non-finite value ({bad}); angles must be finite numbers")
     if argument.dtype == FLOAT:
         return array.astype(np.float64)
     if argument.dtype == INT:

@@ -42,9 +42,12 @@ def _parse_bytes(text: str) -> int:
     clean = text.strip().upper().removesuffix("B").removesuffix("I")
     number, unit = (clean[:-1], clean[-1]) if clean and clean[-1] in units else (clean, "")
     try:
-        return int(float(number) * units[unit])
-    except ValueError:
+        size = int(float(number) * units[unit])
+    except (ValueError, OverflowError):
         raise UsageError(f"--max-memory: cannot read `{text}`; write e.g. 512M or 8G") from None
+    if size < 1:
+        raise UsageError(f"--max-memory must be a positive size, got `{text}`")
+    return size
 
 
 def _report(result: CompileResult, style: str) -> None:
@@ -152,7 +155,7 @@ def compile(file: str, emit: str, output: str | None, max_ops, max_memory, style
               help='For OpenQASM files: return this expectation, e.g. "0.5*Z0 Z1 + 0.3*X2".')
 @click.option("--state", "want_state", is_flag=True, help="Print the final state vector instead.")
 @click.option("--shots", type=click.IntRange(min=1), default=None, help="Shots for `sample` results.")
-@click.option("--seed", type=int, default=None, help="Seed for sampling.")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for sampling.")
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How results are printed.")
 @with_limits
@@ -162,14 +165,16 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, shots, seed,
     from dataclasses import replace
 
     from qdl.api import CircuitFunction
-    from qdl.cli_values import format_results, parse_arg
-    from qdl.compiler.ir import State
+    from qdl.cli_values import format_results
+    from qdl.compiler.ir import Sample, State
 
     result = _compile(file, _options(max_ops, max_memory), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
     circuit = _pick_circuit(result, circuit_name, file)
-    kwargs = dict(parse_arg(text) for text in arg_texts)
+    kwargs = _collect_args(arg_texts)
+    if shots is None and any(isinstance(r, Sample) for r in circuit.results) and not want_state:
+        raise UsageError(f"circuit `{circuit.name}` returns `sample`: pass --shots N")
     function = CircuitFunction(circuit)
     if want_state:
         values = function.state(**kwargs)
@@ -188,6 +193,17 @@ def explain(code: str) -> None:
     if text is None:
         raise UsageError(f"unknown diagnostic code `{code}`; codes: {', '.join(CODES)}")
     click.echo(text)
+
+
+def _collect_args(texts: tuple[str, ...]) -> dict[str, object]:
+    from qdl.cli_values import parse_arg
+    values: dict[str, object] = {}
+    for text in texts:
+        name, value = parse_arg(text)
+        if name in values:
+            raise UsageError(f"--arg {name} is given twice")
+        values[name] = value
+    return values
 
 
 def _pick_circuit(result: CompileResult, name: str | None, file: str):

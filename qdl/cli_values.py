@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from qdl.compiler.ir import Circuit, ExpVal, Probs, Result, Sample, Var
+from qdl.compiler.ir_text import format_observable
 from qdl.errors import ArgumentError
 
 
@@ -37,7 +38,10 @@ def _load_file(name: str, path: str) -> object:
         raise ArgumentError(f"--arg {name}: no such file `{path}`")
     try:
         if file.suffix == ".npy":
-            return np.load(file, allow_pickle=False)
+            try:
+                return np.load(file, allow_pickle=False)
+            except ValueError:
+                raise ArgumentError(f"--arg {name}: `{path}` is not a NumPy .npy file of numbers") from None
         if file.suffix == ".json":
             return json.loads(file.read_text(encoding="utf-8"))
     except (ValueError, OSError, UnicodeDecodeError) as exc:
@@ -46,9 +50,10 @@ def _load_file(name: str, path: str) -> object:
 
 
 def result_label(result: Result) -> str:
-    """A short name for a result: `expval`, `probs(0, 1)`, `state`."""
+    """A short name for a result: `expval(0.5 * Z0 Z1)`, `probs(0, 1)`, `state`."""
     if isinstance(result, (ExpVal, Var)):
-        return "expval" if isinstance(result, ExpVal) else "var"
+        kind = "expval" if isinstance(result, ExpVal) else "var"
+        return f"{kind}({format_observable(result.observable)})"
     if isinstance(result, (Probs, Sample)):
         kind = "probs" if isinstance(result, Probs) else "sample"
         return f"{kind}({', '.join(map(str, result.qubits))})"
@@ -60,7 +65,8 @@ def format_results(circuit: Circuit, values: object, style: str) -> str:
     items = values if circuit.returns_tuple else (values,)
     if style == "json":
         payload = {"circuit": circuit.name,
-                   "results": [{"kind": result_label(r), "value": _jsonable(v)} for r, v in zip(results, items)]}
+                   "results": [{"kind": result_label(r).split("(")[0], "label": result_label(r),
+                                "value": _jsonable(v)} for r, v in zip(results, items)]}
         return json.dumps(payload, indent=2)
     return "\n".join(f"{result_label(r)}: {_text(v)}" for r, v in zip(results, items))
 

@@ -69,7 +69,7 @@ class AstBuilder(Transformer):
         return ((type_,), False)
 
     def return_tuple(self, meta, *types):
-        return (tuple(types), True)
+        return (tuple(t for t in types if t is not None), True)
 
     def type(self, meta, base, *dims):
         dims = tuple(d for d in dims if d is not None)

@@ -7,7 +7,7 @@ import numpy as np
 from qdl.compiler.diagnostics import DiagnosticSink, warning
 from qdl.compiler.expr import Arg
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.context import ARGUMENT, AbortCircuit, ElabError, Poisoned, Scope, Symbol
+from qdl.compiler.frontend.context import ARGUMENT, POISON, AbortCircuit, ElabError, Poisoned, Scope, Symbol
 from qdl.compiler.frontend.expressions import RESULT_FUNCTIONS, Evaluator, fail
 from qdl.compiler.frontend.statements import BodyElaborator, CircuitState, CompileOptions
 from qdl.compiler.frontend.values import PauliSum, describe, to_observable
@@ -51,10 +51,10 @@ def _arguments(node: ast.CircuitDef, scope: Scope, sink: DiagnosticSink) -> tupl
     for decl in node.args:
         try:
             argument = _argument(decl, evaluator)
-        except ElabError as exc:
-            sink.emit(exc.diagnostic)
-            continue
-        except Poisoned:
+        except (ElabError, Poisoned) as exc:
+            if isinstance(exc, ElabError):
+                sink.emit(exc.diagnostic)
+            scope.define(decl.name, Symbol(ARGUMENT, POISON, decl.span, used=True))  # no cascades
             continue
         if decl.name in scope.names:
             sink.emit(fail("E0208", f"argument `{decl.name}` is declared twice", decl.span,
@@ -147,6 +147,8 @@ def _observable_result(body: BodyElaborator, item: ast.Call) -> Result:
     if not isinstance(value, PauliSum):
         raise fail("E0205", f"`{item.fn}` needs an observable, found {describe(value)}", item.args[0].span,
                    help="observables are sums of Pauli products such as `0.5 * Z[0] Z[1] + X[2]`")
+    if body.state.poisoned:
+        raise Poisoned()  # a register failed to declare: the qubit count is unknown
     if value.max_qubit >= body.state.num_qubits:
         raise fail("E0303", f"the observable acts on qubit {value.max_qubit} but the circuit has "
                    f"{body.state.num_qubits} qubit(s)", item.args[0].span, "qubit out of range")

@@ -368,6 +368,12 @@ class Evaluator:
         return np.array(items) if items else np.zeros((0,))
 
     def _eval_Pauli(self, node: ast.Pauli) -> PauliSum:
+        operand = self.eval(node.qubit)
+        if isinstance(operand, Qubits):  # `Z[q[1]]`: the qubit itself, inside a circuit
+            if not operand.single:
+                raise fail("E0205", f"a Pauli operator acts on one qubit, found {describe(operand)}",
+                           node.qubit.span, help=f"index the register: `{node.letter}[{operand.label}[0]]`")
+            return PauliSum.single(node.letter, operand.indices[0])
         qubit = self.constant_int(node.qubit, "a Pauli operator's qubit")
         if qubit < 0:
             raise fail("E0303", f"qubit index {qubit} is negative", node.qubit.span)

@@ -82,16 +82,18 @@ def parse_tree(parser: Lark, text: str, file: str, sink: DiagnosticSink):
     """Run a Lark LALR parser with qdl's syntax diagnostics (any grammar: qdl, OpenQASM)."""
     sink.sources.add(file, text)
     errors: list[Diagnostic] = []
+    names = _terminal_names(parser)
 
     def on_error(exc: UnexpectedInput) -> bool:
-        errors.append(_syntax_diagnostic(exc, file, text))
+        errors.append(_syntax_diagnostic(exc, file, text, names))
         return len(errors) < MAX_SYNTAX_ERRORS and _insert_semicolon(exc)
 
     try:
         tree = parser.parse(text, on_error=on_error)
     except UnexpectedInput as exc:
-        if not errors or _syntax_diagnostic(exc, file, text).span != errors[-1].span:
-            errors.append(_syntax_diagnostic(exc, file, text))
+        last = _syntax_diagnostic(exc, file, text, names)
+        if not errors or last.span != errors[-1].span:
+            errors.append(last)
         tree = None
     for diagnostic in errors:
         sink.emit(diagnostic)
@@ -113,12 +115,26 @@ def _insert_semicolon(exc: UnexpectedInput) -> bool:
     return True
 
 
-def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+def _terminal_names(parser: Lark) -> dict[str, str]:
+    """How each terminal reads in a message: its literal text, or a description."""
+    names = dict(TOKEN_NAMES)
+    for terminal in parser.terminals:
+        pattern = terminal.pattern
+        if terminal.name not in TOKEN_NAMES and type(pattern).__name__ == "PatternStr":
+            names[terminal.name] = f"`{pattern.value}`"
+    return names
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str, names: dict[str, str]) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         return _unexpected_character(exc, file, text)
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
-        return _unexpected_token(exc, file)
-    return _unexpected_end(exc, file, text)
+        if text.startswith("/*", exc.token.start_pos):  # the lexer fell back to `/`
+            start = exc.token.start_pos
+            return error("E0104", "unterminated block comment", Span(file, start, start + 2),
+                         "this comment is never closed", help="close the comment with `*/`")
+        return _unexpected_token(exc, file, names)
+    return _unexpected_end(exc, file, text, names)
 
 
 def _unexpected_character(exc: UnexpectedCharacters, file: str, text: str) -> Diagnostic:
@@ -146,9 +162,9 @@ def _character_help(char: str) -> str | None:
     return None
 
 
-def _unexpected_token(exc: UnexpectedToken, file: str) -> Diagnostic:
+def _unexpected_token(exc: UnexpectedToken, file: str, names: dict[str, str]) -> Diagnostic:
     found = exc.token
-    expected = _describe_expected(exc.accepts)
+    expected = _describe_expected(exc.accepts, names)
     found_text = _describe_token(found)
     span = Span(file, found.start_pos, found.end_pos)
     prev = exc.token_history[-1] if exc.token_history else None
@@ -161,21 +177,29 @@ def _unexpected_token(exc: UnexpectedToken, file: str) -> Diagnostic:
                  f"expected {expected}", help=_token_help(found, exc.accepts))
 
 
-def _unexpected_end(exc: UnexpectedInput, file: str, text: str) -> Diagnostic:
+def _unexpected_end(exc: UnexpectedInput, file: str, text: str, names: dict[str, str]) -> Diagnostic:
     end = len(text.rstrip())
-    expected = _describe_expected(getattr(exc, "expected", None) or getattr(exc, "accepts", set()))
+    expected = _describe_expected(getattr(exc, "expected", None) or getattr(exc, "accepts", set()), names)
     return error("E0103", "unexpected end of file", Span(file, max(end - 1, 0), max(end, 1)),
                  f"expected {expected} after this",
                  help="a `{` may be missing its `}`" if "RBRACE" in str(expected) or "`}`" in expected else None)
 
 
-def _describe_expected(accepts) -> str:
-    names = sorted({TOKEN_NAMES.get(t, _literal_name(t)) for t in accepts or ()})
+_OPERATORS = {"`+`", "`-`", "`*`", "`/`", "`%`", "`**`", "`&&`", "`||`", "a comparison", "`==`",
+              "`!=`", "`<`", "`>`", "`<=`", "`>=`", "`[`", "`^`", "`&`", "`|`", "`<<`", "`>>`"}
+
+
+def _describe_expected(accepts, terminal_names: dict[str, str]) -> str:
+    names = sorted({terminal_names.get(t, _literal_name(t)) for t in accepts or ()})
     if not names:
         return "something else"
+    operators = [n for n in names if n in _OPERATORS]
+    others = [n for n in names if n not in _OPERATORS]
+    if len(names) > 6 and others and len(operators) > 2:
+        names = others + ["an operator"]  # after a complete expression: say what may close it
     if len(names) > 6:
         return "one of " + ", ".join(names[:6]) + ", ..."
-    return names[0] if len(names) == 1 else "one of " + ", ".join(names)
+    return names[0] if len(names) == 1 else "one of " + ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def _literal_name(terminal: str) -> str:

@@ -55,7 +55,7 @@ class CircuitState:
     bit_registers: list[Register] = field(default_factory=list)
     ops: list[Op] = field(default_factory=list)
     op_count: int = 0
-    budget_exceeded: bool = False
+    poisoned: bool = False
 
 
 class BodyElaborator(GateCalls):
@@ -99,10 +99,13 @@ class BodyElaborator(GateCalls):
         self.out.append(op)
         self.state.op_count += 1
         if self.state.op_count > self.options.max_ops:
-            self.sink.emit(fail("E0306", f"the circuit unrolls to more than {self.options.max_ops} "
-                                "operations", self.circuit_span, "in this circuit",
-                                help="reduce loop counts, or raise the limit with `--max-ops`").diagnostic)
-            raise AbortCircuit()
+            self._over_budget(self.circuit_span, "in this circuit")
+
+    def _over_budget(self, span: Span | None, label: str) -> None:
+        self.sink.emit(fail("E0306", f"the circuit unrolls to more than {self.options.max_ops} "
+                            "operations", span, label,
+                            help="reduce loop counts, or raise the limit with `--max-ops`").diagnostic)
+        raise AbortCircuit()
 
     def _conditioned(self, op: Op) -> Op:
         if isinstance(op, BarrierOp):
@@ -130,7 +133,7 @@ class BodyElaborator(GateCalls):
 
     def stmt_QubitDecl(self, node: ast.QubitDecl) -> None:
         self._not_in_gate(node, "qubits are declared in circuits; a gate receives them as operands")
-        size = self._register_size(node)
+        size = self._poison_on_error(node.name, QUBITS, lambda: self._register_size(node))
         total = self.state.num_qubits + size
         needed = STATE_BYTES_PER_AMPLITUDE * (2 ** min(total, 200))
         if needed > self.options.state_limit():
@@ -147,12 +150,21 @@ class BodyElaborator(GateCalls):
 
     def stmt_BitDecl(self, node: ast.BitDecl) -> None:
         self._not_in_gate(node, "bits are declared in circuits")
-        size = self._register_size(node)
+        size = self._poison_on_error(node.name, BITS, lambda: self._register_size(node))
         start = self.state.num_bits
         self.state.num_bits += size
         self.state.bit_registers.append(Register(node.name, start, size))
         value = Bits(tuple(range(start, start + size)), node.size is None, node.name)
         self._define(node.name, Symbol(BITS, value, node.span, used=True), node.span)
+
+    def _poison_on_error(self, name: str, kind: str, compute):
+        """Run `compute`; if it fails, bind `name` to POISON so later uses stay quiet."""
+        try:
+            return compute()
+        except (ElabError, Poisoned):
+            self.scope.define(name, Symbol(kind, POISON, None, used=True))
+            self.state.poisoned = True  # qubit counts are unknown: skip checks that need them
+            raise
 
     def _register_size(self, node) -> int:
         if node.size is None:
@@ -180,7 +192,10 @@ class BodyElaborator(GateCalls):
     # ------------------------------------------------------------ control flow
 
     def stmt_For(self, node: ast.For) -> None:
-        for value in self.evaluator.iterate(node.iterable):
+        values = self.evaluator.iterate(node.iterable)
+        if node.body and self.state.op_count + len(values) > self.options.max_ops:
+            self._over_budget(node.span, f"this loop runs {len(values)} times")
+        for value in values:
             scope = self.scope.child()
             scope.define(node.var, Symbol(LOCAL, value, node.span, used=True))
             self.run_block(node.body, scope)
