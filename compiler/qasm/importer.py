@@ -25,8 +25,9 @@ QASM_SUFFIXES = (".qasm", ".qasm2", ".qasm3", ".inc")
 _HEADER = re.compile(r"^\s*(?://[^\n]*\n\s*|/\*.*?\*/\s*)*OPENQASM\s+(\d+)(?:\.(\d+))?", re.S)
 _PAULI_SHORT = re.compile(r"\b([IXYZ])(\d+)\b")
 MAX_INCLUDE_DEPTH = 16
-# The standard gates the gate table lacks (qelib1.inc's cu3, rccx, ...; Qiskit's cu).
-PRELUDE = "<stdlib>/qasm/prelude.qdl"
+# The standard gates the gate table lacks (qelib1.inc's cu3, rccx, ...; Qiskit's cu),
+# and for OpenQASM 3 the gates whose phase convention differs from the table's.
+PRELUDES = {2: "<stdlib>/qasm/prelude.qdl", 3: "<stdlib>/qasm/stdgates.qdl"}
 
 
 def is_qasm_file(path: str | Path) -> bool:
@@ -53,7 +54,7 @@ def compile_qasm(text: str, filename: str, options: CompileOptions, sink: Diagno
     results = _results(observable, sink)
     if results is None or sink.has_errors:
         return None, None
-    qdl_ast = program.to_ast(results, PRELUDE)
+    qdl_ast = program.to_ast(results, PRELUDES[version])
     loader = ModuleLoader(sink, options, allow_shadowing=True)
     module = loader.compile_program(qdl_ast, base_dir, None)
     return (None if sink.has_errors else module), qdl_ast

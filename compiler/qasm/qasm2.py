@@ -55,7 +55,7 @@ class Qasm2Builder(Transformer):
     def __init__(self, file: str) -> None:
         super().__init__()
         self.file = file
-        self.opaque: dict[str, Span] = {}
+        self.opaque_gates: dict[str, Span] = {}
 
     def _span(self, meta) -> Span | None:
         return None if getattr(meta, "empty", True) else Span(self.file, meta.start_pos, meta.end_pos)
@@ -81,7 +81,7 @@ class Qasm2Builder(Transformer):
         calls += [s.then[0] for s in program.body if isinstance(s, ast.If)]
         calls += [c for g in program.gates for c in g.body if isinstance(c, ast.GateCall)]
         for call in calls:
-            if isinstance(call, ast.GateCall) and call.name in self.opaque and call.name not in defined:
+            if isinstance(call, ast.GateCall) and call.name in self.opaque_gates and call.name not in defined:
                 sink.emit(error("E0111", f"gate `{call.name}` is declared `opaque` and has no definition",
                                 call.name_span, "cannot be simulated",
                                 help="define it with `gate ... { ... }` instead of `opaque`"))
@@ -112,7 +112,7 @@ class Qasm2Builder(Transformer):
         return ast.GateDef(str(name), params, qargs, tuple(body), self._tok(name), self._span(meta))
 
     def opaque(self, meta, name, params, qargs):
-        self.opaque[str(name)] = self._tok(name)
+        self.opaque_gates[str(name)] = self._tok(name)
         return None
 
     def gate_params(self, meta, ids=None):

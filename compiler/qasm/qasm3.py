@@ -196,7 +196,7 @@ class Qasm3Builder(Transformer):
     def measure_arrow(self, meta, qubit, _arrow, target):
         return ast.Measure(qubit, target, self._span(meta))
 
-    def assignment(self, meta, target, op, value):
+    def assignment(self, meta, target, *rest):
         return self._unsupported("assignments to classical variables are", self._span(meta),
                                  help="qdl imports constants (`const`) and inputs (`input`)") and None
 
