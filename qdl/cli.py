@@ -129,20 +129,49 @@ def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--emit", type=click.Choice(["ast", "ir"]), default="ir", show_default=True,
-              help="What to print: the syntax tree or the Circuit IR.")
+@click.option("--emit", type=click.Choice(["ast", "ir", "qasm3", "qasm2"]), default="ir", show_default=True,
+              help="What to print: the syntax tree, the Circuit IR, or OpenQASM 3 / 2.")
+@click.option("--circuit", "circuit_name", default=None, metavar="NAME",
+              help="With --emit qasm3/qasm2: which circuit (needed when the file has several).")
+@click.option("--observable", default=None, metavar="PAULIS",
+              help="For OpenQASM input: the observable `main` returns.")
+@click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
+              help="With --emit qasm3/qasm2: bind an argument to a value (OpenQASM 2 has no inputs).")
 @click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of stdout.")
 @with_limits
-def compile(file: str, emit: str, output: str | None, max_ops, max_memory, style) -> None:
-    """Compile FILE and print its AST or IR."""
-    result = _compile(file, _options(max_ops, max_memory), style)
+def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: str | None, max_ops,
+            max_memory, style) -> None:
+    """Compile FILE (.qdl or OpenQASM) and print its AST, IR or OpenQASM."""
+    result = _compile(file, _options(max_ops, max_memory), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
     if emit == "ast":
         _write_output(dump(result.program) + "\n", output)
-        return
-    from qdl.compiler.ir_text import format_module
-    _write_output(format_module(result.module), output)
+    elif emit == "ir":
+        from qdl.compiler.ir_text import format_module
+        _write_output(format_module(result.module), output)
+    else:
+        _write_output(_export(result, file, circuit_name, emit, _collect_args(arg_texts)), output)
+
+
+def _export(result: CompileResult, file: str, circuit_name: str | None, emit: str,
+            values: dict[str, object]) -> str:
+    from qdl.compiler.qasm.export import QasmExportError, bind, to_qasm2, to_qasm3
+    circuit = _pick_circuit(result, circuit_name, file)
+    if emit == "qasm2" and circuit.arguments and not values:
+        names = ", ".join(a.name for a in circuit.arguments)
+        raise UsageError(f"OpenQASM 2 has no inputs: bind {names} with --arg NAME=VALUE")
+    if values:
+        try:
+            circuit = bind(circuit, values)
+        except ValueError as exc:
+            raise UsageError(f"--arg: {exc}") from None
+    try:
+        return (to_qasm3 if emit == "qasm3" else to_qasm2)(circuit)
+    except QasmExportError as exc:
+        click.echo(f"error: cannot export circuit `{circuit.name}` as OpenQASM "
+                   f"{emit[-1]}: {exc}", err=True)
+        sys.exit(EXIT_PROGRAM_ERROR)
 
 
 @cli.command()

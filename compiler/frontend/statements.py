@@ -22,6 +22,9 @@ from qdl.compiler.frontend.values import Bits, Qubits, describe, is_constant
 from qdl.compiler.ir import BarrierOp, Condition, GateOp, MeasureOp, Op, Register, ResetOp
 
 STATE_BYTES_PER_AMPLITUDE = 16  # complex128
+# Declarations an imported OpenQASM block may contain but a body may not.
+_NOT_HERE = {"ArgDecl": "an `input` declaration", "GateDef": "a gate definition",
+             "Import": "an `include`", "CircuitDef": "a circuit definition"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,12 @@ class BodyElaborator(GateCalls):
 
     def statement(self, stmt) -> None:
         try:
-            getattr(self, "stmt_" + type(stmt).__name__)(stmt)
+            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+            if handler is None:
+                what = _NOT_HERE.get(type(stmt).__name__, "this declaration")
+                raise fail("E0222", f"{what} must be at the top level of the file", stmt.span,
+                           "not allowed inside a block")
+            handler(stmt)
         except ElabError as exc:
             self.sink.emit(exc.diagnostic)
         except Poisoned:

@@ -258,7 +258,9 @@ class Qasm3Builder(Transformer):
         return ast.Index(base, (item,), self._span(meta))
 
     def int_lit(self, meta, tok):
-        return ast.Number(int(str(tok).replace("_", ""), 0), self._tok(tok))
+        digits = str(tok).replace("_", "")
+        base = 0 if digits[:2].lower() in ("0x", "0b", "0o") else 10  # `015` is decimal
+        return ast.Number(int(digits, base), self._tok(tok))
 
     def float_lit(self, meta, tok):
         return ast.Number(float(str(tok).replace("_", "")), self._tok(tok))
