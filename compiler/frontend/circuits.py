@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from qdl.compiler.diagnostics import DiagnosticSink, warning
@@ -10,11 +12,12 @@ from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import ARGUMENT, POISON, AbortCircuit, ElabError, Poisoned, Scope, Symbol
 from qdl.compiler.frontend.expressions import RESULT_FUNCTIONS, Evaluator, fail
 from qdl.compiler.frontend.statements import BodyElaborator, CircuitState, CompileOptions
-from qdl.compiler.frontend.values import PauliSum, describe, to_observable
+from qdl.compiler.frontend.values import BoolArgument, PauliSum, describe, to_observable
 from qdl.compiler.ir import (BOOL, FLOAT, INT, Argument, Circuit, ExpVal, GateOp,
                              MeasureOp, Probs, ResetOp, Result, Sample, State, Var)
 
 ARG_TYPES = {"float": FLOAT, "int": INT, "bool": BOOL}
+MAX_ARGUMENT_ELEMENTS = 1 << 20  # each element is a symbol in the IR
 
 
 def elaborate_circuit(node: ast.CircuitDef, file_scope: Scope, sink: DiagnosticSink,
@@ -77,11 +80,17 @@ def _argument(decl: ast.ArgDecl, evaluator: Evaluator) -> Argument:
     for dim, size in zip(decl.type.dims, shape):
         if size < 1:
             raise fail("E0206", f"array dimensions must be positive, found {size}", dim.span)
+    if math.prod(shape) > MAX_ARGUMENT_ELEMENTS:
+        raise fail("E0206", f"argument `{decl.name}` has {math.prod(shape)} elements, more than "
+                   f"{MAX_ARGUMENT_ELEMENTS}", decl.type.span, "too large",
+                   help="pass large data as a batch along a leading axis instead")
     return Argument(decl.name, dtype, shape, decl.trainable, decl.span)
 
 
 def _argument_value(argument: Argument) -> object:
     """A scalar argument is one symbol; an array argument is an array of element symbols."""
+    if argument.dtype == BOOL:
+        return BoolArgument(argument.name, argument.shape)
     if not argument.shape:
         return Arg(argument.name)
     values = np.empty(argument.shape, dtype=object)
@@ -152,6 +161,9 @@ def _observable_result(body: BodyElaborator, item: ast.Call) -> Result:
     if value.max_qubit >= body.state.num_qubits:
         raise fail("E0303", f"the observable acts on qubit {value.max_qubit} but the circuit has "
                    f"{body.state.num_qubits} qubit(s)", item.args[0].span, "qubit out of range")
+    if any(not np.isfinite(c) for _, c in value.terms):
+        raise fail("E0217", "an observable coefficient is not a finite number", item.args[0].span,
+                   "overflows")
     observable = to_observable(value)
     if observable is None:
         raise fail("E0304", "the observable is not Hermitian (a coefficient is not real)", item.args[0].span,

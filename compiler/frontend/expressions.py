@@ -19,6 +19,8 @@ from qdl.compiler.frontend.context import (ARGUMENT, BITS, CONST, LOCAL, OBSERVA
                                            ElabError, Poisoned, Scope, suggest)
 from qdl.compiler.frontend.values import Bits, PauliSum, Qubits, describe, is_constant, is_scalar
 
+MAX_INT = 2**63 - 1
+MAX_ITERATIONS = 10_000_000  # a loop longer than this is a mistake, whatever its body
 BUILTIN_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": 2 * math.pi}
 MATH_FUNCTIONS = ("sin", "cos", "tan", "exp", "log", "sqrt", "arcsin", "arccos", "arctan")
 INTEGER_FUNCTIONS = {"floor": math.floor, "ceil": math.ceil, "round": round, "trunc": math.trunc}
@@ -36,8 +38,9 @@ def fail(code: str, message: str, span: Span | None, label: str = "", **kw) -> E
 class Evaluator:
     """Evaluates expressions in a scope; `scope` is swapped as blocks nest."""
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, max_iterations: int = MAX_ITERATIONS) -> None:
         self.scope = scope
+        self.max_iterations = max_iterations
 
     # ------------------------------------------------------------ entry points
 
@@ -79,7 +82,14 @@ class Evaluator:
     # ------------------------------------------------------------ leaves
 
     def _eval_Number(self, node: ast.Number) -> object:
-        return node.value
+        value = node.value
+        if isinstance(value, float) and not math.isfinite(value):
+            raise fail("E0217", "this number is too large for a 64-bit float", node.span,
+                       "overflows to infinity")
+        if isinstance(value, int) and abs(value) > MAX_INT:
+            raise fail("E0217", "this integer is too large", node.span,
+                       f"integers are limited to 64 bits (at most {MAX_INT})")
+        return value
 
     def _eval_BoolLit(self, node: ast.BoolLit) -> object:
         return node.value
@@ -241,6 +251,11 @@ class Evaluator:
                 raise fail("E0217", "a range step cannot be zero", node.step.span)
             if node.inclusive:
                 stop += 1 if step > 0 else -1
+            count = max(0, (stop - start + step - (1 if step > 0 else -1)) // step)
+            if count > self.max_iterations:
+                raise fail("E0306", f"this range has {count} values, more than a program may unroll",
+                           node.span, f"at most {self.max_iterations} iterations",
+                           help="raise the limit with `--max-ops` if this is intended")
             return list(range(start, stop, step))
         value = self.eval(node)
         if isinstance(value, np.ndarray) and value.ndim > 0:
@@ -258,8 +273,9 @@ class Evaluator:
             if not isinstance(value, (bool, np.bool_)):
                 raise fail("E0205", f"`!` needs a bool, found {describe(value)}", node.operand.span)
             return not value
-        if isinstance(value, (bool, np.bool_, Qubits, Bits)):
-            raise fail("E0205", f"cannot apply unary `{node.op}` to a {describe(value)}",
+        if isinstance(value, (bool, np.bool_, Qubits, Bits)) or \
+                (isinstance(value, np.ndarray) and value.dtype.kind == "b"):
+            raise fail("E0205", f"cannot apply unary `{node.op}` to {article(describe(value))}",
                        node.operand.span)
         if node.op == "+":
             return value
@@ -304,18 +320,34 @@ class Evaluator:
                                     rhs if not is_constant(rhs) else lhs, "an operand of `%`")
         if op in "/%" and is_constant(rhs) and np.any(np.asarray(rhs) == 0):
             raise fail("E0217", "division by zero", span, "the divisor is zero")
-        if op == "**" and isinstance(lhs, (int, np.integer)) and isinstance(rhs, (int, np.integer)) and rhs < 0:
-            lhs = float(lhs)
+        if op == "**" and _is_int(lhs) and _is_int(rhs) and (rhs < 0 or _power_too_large(lhs, rhs)):
+            lhs = float(lhs)  # exact integer powers only while they fit in 64 bits
+        if op == "**" and isinstance(lhs, np.ndarray) and lhs.dtype.kind in "iu":
+            lhs = lhs.astype(np.float64)  # numpy refuses integers to negative integer powers
+        if isinstance(lhs, np.ndarray) and isinstance(rhs, np.ndarray) and not _broadcastable(lhs, rhs):
+            raise fail("E0206", f"arrays of shapes {list(lhs.shape)} and {list(rhs.shape)} cannot be "
+                       f"combined with `{op}`", span, "shapes differ")
         try:
             with np.errstate(all="raise"):
                 result = _ARITH[op](lhs, rhs)
-        except (ValueError, FloatingPointError, OverflowError, ZeroDivisionError) as exc:
-            raise fail("E0217", f"invalid arithmetic: {exc}", span, "cannot be computed")
+        except ZeroDivisionError:
+            raise fail("E0217", "division by zero", span, "the divisor is zero")
+        except (ValueError, FloatingPointError, OverflowError):
+            raise fail("E0217", "the result is not a finite number", span, "overflows or is undefined")
         except TypeError:
-            raise fail("E0205", f"cannot apply `{op}` to {describe(lhs)} and {describe(rhs)}", span)
-        if isinstance(result, complex) or (isinstance(result, float) and not math.isfinite(result)):
-            raise fail("E0217", "the result is not a finite real number", span,
-                       "e.g. a negative number to a fractional power")
+            raise fail("E0205", f"cannot apply `{op}` to {article(describe(lhs))} and "
+                       f"{article(describe(rhs))}", span)
+        if isinstance(result, int) and not isinstance(result, bool) and abs(result) > MAX_INT:
+            raise fail("E0217", "integer overflow: the result does not fit in 64 bits", span,
+                       "too large")
+        if isinstance(result, complex):
+            raise fail("E0217", "the result is not a real number", span,
+                       "a negative number to a fractional power")
+        if isinstance(result, float) and not math.isfinite(result):
+            raise fail("E0217", "the result is not a finite number", span, "overflows or is undefined")
+        if isinstance(result, np.ndarray) and result.dtype.kind in "fc" and not np.all(np.isfinite(result)):
+            raise fail("E0217", "the result has values that are not finite numbers", span,
+                       "overflows or is undefined")
         return result
 
     def _observable_arith(self, op: str, lhs, rhs, span, node) -> PauliSum:
@@ -384,6 +416,27 @@ class Evaluator:
         for factor in node.factors:
             product = product * self._eval_Pauli(factor)
         return product
+
+
+def _broadcastable(a: np.ndarray, b: np.ndarray) -> bool:
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+        return True
+    except ValueError:
+        return False
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _power_too_large(base: int, exponent: int) -> bool:
+    return abs(base) > 1 and exponent * math.log2(abs(base)) > 62
+
+
+def article(description: str) -> str:
+    """`an int`, `a float[2]`, `a qubit`: the description with its indefinite article."""
+    return ("an " if description[:1] in "aeiou" else "a ") + description
 
 
 def to_python(value: object) -> object:

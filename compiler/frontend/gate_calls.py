@@ -268,6 +268,8 @@ class GateCalls:
         self._only_gates(ops, modifier)
         k = self.evaluator.constant_number(modifier.arg, "a `pow` exponent")
         if k.is_integer():
+            if len(ops) * abs(k) + self.state.op_count > self.options.max_ops:
+                self._over_budget(modifier.span, f"repeats the gate {abs(k):.0f} times")
             base = ops if k >= 0 else self._invert(ops, modifier)
             return base * int(abs(k))
         gate_ops = [op for op in ops if isinstance(op, GateOp)]

@@ -37,6 +37,18 @@ class Bits:
     label: str
 
 
+@dataclass(frozen=True, slots=True)
+class BoolArgument:
+    """A `bool` circuit argument: known only at run time, and not a number.
+
+    It can be passed on and declared, but neither used as an angle (it is not a
+    float) nor in an `if` (it is not known at compile time).
+    """
+
+    name: str
+    shape: tuple[int, ...] = ()
+
+
 # ---------------------------------------------------------------- Pauli algebra
 
 # Products of single-qubit Paulis: (a, b) -> (phase, result).
@@ -163,4 +175,7 @@ def describe(value: object) -> str:
         return "bit" if value.single else f"bit[{len(value.indices)}]"
     if isinstance(value, PauliSum):
         return "observable"
+    if isinstance(value, BoolArgument):
+        dims = f"[{', '.join(map(str, value.shape))}]" if value.shape else ""
+        return f"bool{dims} circuit argument `{value.name}`"
     return type(value).__name__
