@@ -88,7 +88,8 @@ CODES: dict[str, tuple[str, str]] = {
               "A constant expression divides by zero or leaves a function's domain (e.g. `log(0)`, "
               "`sqrt(-1)`), or does not give a finite real number."),
     "E0218": ("unknown function",
-              "Available functions: sin, cos, tan, exp, log, sqrt, arcsin, arccos, arctan, len, and "
+              "Available functions: sin, cos, tan, exp, log, sqrt, arcsin, arccos, arctan, len, float, "
+              "floor, ceil, round, and "
               "sum(v in ...: ...). Results (expval, var, probs, sample, state) only appear in `return`."),
     "E0219": ("wrong number of function arguments",
               "A function or result was called with the wrong number of arguments."),

@@ -17,7 +17,8 @@ from qdl.compiler.expr import Expr
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import (ARGUMENT, BITS, CONST, LOCAL, OBSERVABLE, POISON, QUBITS,
                                            ElabError, Poisoned, Scope, suggest)
-from qdl.compiler.frontend.values import Bits, PauliSum, Qubits, describe, is_constant, is_scalar
+from qdl.compiler.expr import Arg
+from qdl.compiler.frontend.values import BoolArgument, Bits, PauliSum, Qubits, describe, is_constant, is_scalar
 
 MAX_INT = 2**63 - 1
 MAX_ITERATIONS = 10_000_000  # a loop longer than this is a mistake, whatever its body
@@ -184,18 +185,21 @@ class Evaluator:
                        "measurement result used inside an expression")
         if node.fn == "len":
             return self._len(node)
+        if node.fn == "float":
+            self._arity(node, 1)
+            return self._to_float(self.eval(node.args[0]), node)
         if node.fn in INTEGER_FUNCTIONS:
             self._arity(node, 1)
             value = self.constant_number(node.args[0], f"the argument of `{node.fn}`")
             return int(INTEGER_FUNCTIONS[node.fn](value))
         if node.fn not in MATH_FUNCTIONS:
-            candidates = list(MATH_FUNCTIONS) + ["len", *INTEGER_FUNCTIONS] + list(RESULT_FUNCTIONS)
+            candidates = list(MATH_FUNCTIONS) + ["len", "float", *INTEGER_FUNCTIONS] + list(RESULT_FUNCTIONS)
             hint = suggest(node.fn, candidates)
             symbol = self.scope.lookup(node.fn)
             if symbol is not None and symbol.kind == "gate":
                 hint = f"`{node.fn}` is a gate: apply it as a statement, `{node.fn}(...) q;`"
             raise fail("E0218", f"unknown function `{node.fn}`", node.fn_span, "not a function",
-                       help=hint or "available functions: " + ", ".join(MATH_FUNCTIONS + ("len", *INTEGER_FUNCTIONS)))
+                       help=hint or "available functions: " + ", ".join(MATH_FUNCTIONS + ("len", "float", *INTEGER_FUNCTIONS)))
         self._arity(node, 1)
         return self._apply_math(node.fn, self.eval(node.args[0]), node)
 
@@ -203,6 +207,22 @@ class Evaluator:
         if len(node.args) != n:
             raise fail("E0219", f"`{node.fn}` takes {n} argument(s) but {len(node.args)} were given",
                        node.span)
+
+    def _to_float(self, value: object, node: ast.Call) -> object:
+        """`float(b)`: a bool (argument) as 0.0 or 1.0; numbers pass through."""
+        if isinstance(value, BoolArgument):
+            if not value.shape:
+                return Arg(value.name)
+            out = np.empty(value.shape, dtype=object)
+            for index in np.ndindex(*value.shape):
+                out[index] = Arg(value.name, tuple(int(i) for i in index))
+            return out
+        if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
+            return float(value)
+        if isinstance(value, (Expr, np.ndarray)):
+            return value
+        raise fail("E0205", f"`float` needs a number or a bool, found {article(describe(value))}",
+                   node.args[0].span)
 
     def _len(self, node: ast.Call) -> int:
         self._arity(node, 1)

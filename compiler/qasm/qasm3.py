@@ -290,7 +290,7 @@ class Qasm3Builder(Transformer):
     def cast(self, meta, type_, value):
         span = self._span(meta)
         if type_.base == "float":
-            return value
+            return ast.Call("float", (value,), type_.span, span)
         if type_.base == "int":
             return ast.Call("trunc", (value,), type_.span, span)
         return ast.BinOp("!=", value, ast.Number(0, span), span)  # bool(x)

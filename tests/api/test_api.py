@@ -26,7 +26,7 @@ circuit f(theta: float, x: float[3], param w: float[2, 2], n: int, flag: bool) -
     qubit q[2];
     rx(theta * n) q[0];
     ry(x[0] + x[1] + x[2]) q[1];
-    rz(w[0, 0] + w[1, 1] + flag) q[0];
+    rz(w[0, 0] + w[1, 1]) q[0];  // `flag` is only passed: a bool is not an angle
     return expval(Z[0] + Z[1]);
 }
 """
