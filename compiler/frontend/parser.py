@@ -86,7 +86,7 @@ def parse_tree(parser: Lark, text: str, file: str, sink: DiagnosticSink):
 
     def on_error(exc: UnexpectedInput) -> bool:
         errors.append(_syntax_diagnostic(exc, file, text, names))
-        return len(errors) < MAX_SYNTAX_ERRORS and _insert_semicolon(exc)
+        return len(errors) < MAX_SYNTAX_ERRORS and _repair(exc)
 
     try:
         tree = parser.parse(text, on_error=on_error)
@@ -100,19 +100,31 @@ def parse_tree(parser: Lark, text: str, file: str, sink: DiagnosticSink):
     return None if errors else tree
 
 
-def _insert_semicolon(exc: UnexpectedInput) -> bool:
-    """Repair a missing `;` before the unexpected token, then resume."""
-    if not isinstance(exc, UnexpectedToken) or "SEMICOLON" not in exc.accepts:
+def _repair(exc: UnexpectedInput) -> bool:
+    """Insert the missing `;` (at a line break) or `,` before the unexpected token, then resume.
+
+    A repair is kept only if the parser accepts the inserted token *and* the
+    token that failed, so a guess never turns one mistake into two.
+    """
+    if not isinstance(exc, UnexpectedToken) or exc.token.type == "$END":
         return False
-    if exc.token.type == "$END":
-        return False
-    parser = exc.interactive_parser
-    try:
-        parser.feed_token(Token("SEMICOLON", ";"))
-        parser.feed_token(exc.token)
-    except UnexpectedInput:
-        return False
-    return True
+    previous = exc.token_history[-1] if exc.token_history else None
+    at_line_break = previous is not None and previous.end_line is not None and exc.token.line > previous.end_line
+    candidates = [("SEMICOLON", ";")] if at_line_break else []
+    candidates.append(("COMMA", ","))
+    for kind, text in candidates:
+        if kind not in exc.accepts:
+            continue
+        trial = exc.interactive_parser.copy()
+        try:
+            trial.feed_token(Token(kind, text))
+            trial.feed_token(exc.token)
+        except UnexpectedInput:
+            continue
+        exc.interactive_parser.feed_token(Token(kind, text))
+        exc.interactive_parser.feed_token(exc.token)
+        return True
+    return False
 
 
 def _terminal_names(parser: Lark) -> dict[str, str]:
@@ -168,7 +180,8 @@ def _unexpected_token(exc: UnexpectedToken, file: str, names: dict[str, str]) ->
     found_text = _describe_token(found)
     span = Span(file, found.start_pos, found.end_pos)
     prev = exc.token_history[-1] if exc.token_history else None
-    if "SEMICOLON" in exc.accepts and prev is not None and prev.end_pos is not None:
+    if "SEMICOLON" in exc.accepts and prev is not None and prev.end_pos is not None \
+            and prev.end_line is not None and found.line > prev.end_line:
         after = Span(file, prev.end_pos, prev.end_pos + 1)
         return error("E0101", f"expected `;`, found {found_text}", after, "expected `;` here",
                      secondary=(Label(span, f"unexpected {found_text}", primary=False),),
