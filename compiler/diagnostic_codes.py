@@ -125,8 +125,8 @@ CODES: dict[str, tuple[str, str]] = {
               "`pow(k) @` with a non-integer k is defined for single rotation-like gates, whose angle "
               "is scaled. Use an integer exponent otherwise."),
     "E0309": ("unsupported classical condition",
-              "Only gates can be conditioned on measured bits; `!=` and `else` are supported on single "
-              "bits; nested conditions must test different bits."),
+              "Only gates can be conditioned on measured bits: a measurement or reset inside such an "
+              "`if` is an error. A condition may read at most 8 bits"),
     "W0301": ("OpenQASM pragma or annotation ignored",
               "Pragmas (`#pragma ...`) and annotations (`@...`) carry instructions for other tools; "
               "qdl reads past them."),

@@ -103,7 +103,17 @@ def _argument_value(argument: Argument) -> object:
 
 
 def _split_return(node: ast.CircuitDef, sink: DiagnosticSink):
+    """The body without its `return`, and the `return` (None, reported, if missing or misplaced)."""
     stmts = node.body
+    if stmts and isinstance(stmts[-1], ast.Return):
+        early = [s for s in stmts[:-1] if isinstance(s, ast.Return)]
+    else:
+        early = [s for s in stmts if isinstance(s, ast.Return)]
+    if early:
+        sink.emit(fail("E0222", "`return` must be the last statement of a circuit", early[0].span,
+                       "statements follow this `return`",
+                       help="move the `return` to the end, or delete what follows it").diagnostic)
+        return tuple(s for s in stmts if not isinstance(s, ast.Return)), None
     if stmts and isinstance(stmts[-1], ast.Return):
         return stmts[:-1], stmts[-1]
     sink.emit(fail("E0214", f"circuit `{node.name}` does not return a result", node.name_span,

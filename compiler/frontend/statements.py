@@ -14,6 +14,7 @@ import numpy as np
 
 from qdl.compiler.diagnostics import DiagnosticSink, Span
 from qdl.compiler.frontend import ast
+from qdl.compiler.frontend.conditions import BitCondition
 from qdl.compiler.frontend.context import (BITS, CONST, LOCAL, POISON, QUBITS, AbortCircuit, ElabError,
                                            Poisoned, Scope, Symbol)
 from qdl.compiler.frontend.expressions import Evaluator, fail
@@ -123,7 +124,11 @@ class BodyElaborator(GateCalls):
                        "not a gate", help="move the measurement or reset out of the `if`")
         if op.condition is None:
             return replace(op, condition=self.condition)
-        return replace(op, condition=_merge_conditions(self.condition, op.condition, op.span))
+        merged = _merge_conditions(self.condition, op.condition, op.span)
+        if merged is None:
+            raise fail("E0309", "this gate's condition contradicts the enclosing one", op.span,
+                       "can never run")
+        return replace(op, condition=merged)
 
     def run_gate_body(self, gate: ast.GateDef, scope: Scope) -> list[Op]:
         """Inline a user gate's body into a fresh op list and return it."""
@@ -209,83 +214,38 @@ class BodyElaborator(GateCalls):
             self.run_block(node.body, scope)
 
     def stmt_If(self, node: ast.If) -> None:
-        condition = self.condition_value(node.cond)
-        if isinstance(condition, Condition):
-            self._runtime_if(node, condition)
+        on_bits = BitCondition(self.evaluator, node.cond)
+        if on_bits.reads_bits:
+            self._runtime_if(node, on_bits)
             return
-        branch = node.then if condition else node.orelse
-        self.run_block(branch, self.scope.child())
+        value = self.evaluator.eval(node.cond)
+        if not isinstance(value, (bool, np.bool_)):
+            if not is_constant(value):
+                raise self.evaluator.not_constant(node.cond, value, "an `if` condition")
+            raise fail("E0205", f"an `if` condition must be a bool, found {describe(value)}", node.cond.span,
+                       help="compare it: `if (n > 0) { ... }`")
+        self.run_block(node.then if value else node.orelse, self.scope.child())
 
-    def condition_value(self, node: ast.ExprNode) -> bool | Condition:
-        """A compile-time bool, or a `Condition` on measured bits."""
-        runtime = self._bit_condition(node)
-        if runtime is not None:
-            return runtime
-        value = self.evaluator.eval(node)
-        if isinstance(value, (bool, np.bool_)):
-            return bool(value)
-        if not is_constant(value):
-            raise self.evaluator.not_constant(node, value, "an `if` condition")
-        raise fail("E0205", f"an `if` condition must be a bool, found {describe(value)}", node.span,
-                   help="compare it: `if (n > 0) { ... }`")
-
-    def _bit_condition(self, node: ast.ExprNode) -> Condition | None:
-        if isinstance(node, ast.BinOp) and node.op == "&&":
-            parts = [self._bit_condition(node.lhs), self._bit_condition(node.rhs)]
-            if parts[0] is None or parts[1] is None:
-                return None
-            return _merge_conditions(parts[0], parts[1], node.span)
-        negate = isinstance(node, ast.UnaryOp) and node.op == "!"
-        inner = node.operand if negate else node
-        if isinstance(inner, ast.BinOp) and inner.op in ("==", "!="):
-            bits = self._bits_or_none(inner.lhs)
-            if bits is None:
-                return None
-            value = (int(inner.rhs.value) if isinstance(inner.rhs, ast.BoolLit) else
-                     self.evaluator.constant_int(inner.rhs, "the value a bit register is compared with"))
-            if not 0 <= value < 2 ** len(bits.indices):
-                raise fail("E0212", f"`{bits.label}` has {len(bits.indices)} bit(s) and can never equal {value}",
-                           inner.rhs.span)
-            if (inner.op == "!=") != negate:
-                return self._negated(Condition(bits.indices, value), inner.span)
-            return Condition(bits.indices, value)
-        bits = self._bits_or_none(inner)
-        if bits is None:
-            return None
-        if not bits.single:
-            raise fail("E0205", f"a register `{bits.label}` is not a condition", inner.span,
-                       help=f"compare it with a value: `if ({bits.label} == 1)`")
-        return Condition(bits.indices, 0 if negate else 1)
-
-    def _bits_or_none(self, node: ast.ExprNode) -> Bits | None:
-        if not isinstance(node, (ast.Name, ast.Index)):
-            return None
-        base = node
-        while isinstance(base, ast.Index):
-            base = base.base
-        symbol = self.scope.lookup(base.id)
-        if symbol is None or symbol.kind != BITS:
-            return None
-        value = self.evaluator.eval(node)
-        return value if isinstance(value, Bits) else None
-
-    def _negated(self, condition: Condition, span: Span | None) -> Condition:
-        if len(condition.bits) != 1:
-            raise fail("E0309", "`!=` and `else` are only supported on single-bit conditions", span,
-                       help="test one bit at a time, or list the values with `==`")
-        return Condition(condition.bits, 1 - condition.value)
-
-    def _runtime_if(self, node: ast.If, condition: Condition) -> None:
-        branches = [(node.then, condition)]
+    def _runtime_if(self, node: ast.If, condition: BitCondition) -> None:
+        """Emit each branch once per disjoint case of its condition (see `conditions.py`)."""
+        branches = [(node.then, condition.cases(True))]
+        if not branches[0][1]:
+            raise fail("E0212", "this condition on measured bits can never be true", node.cond.span,
+                       "no outcome of the bits it reads satisfies it",
+                       help="a bit is 0 or 1; a register of n bits holds 0 .. 2**n - 1")
         if node.orelse:
-            branches.append((node.orelse, self._negated(condition, node.cond.span)))
-        for body, cond in branches:
-            saved = self.condition
-            self.condition = cond if saved is None else _merge_conditions(saved, cond, node.span)
-            try:
-                self.run_block(body, self.scope.child())
-            finally:
-                self.condition = saved
+            branches.append((node.orelse, condition.cases(False)))
+        for body, cases in branches:
+            for case in cases:
+                saved = self.condition
+                self.condition = case if saved is None else _merge_conditions(saved, case, node.span)
+                if self.condition is None:  # contradicts an enclosing condition: never runs
+                    self.condition = saved
+                    continue
+                try:
+                    self.run_block(body, self.scope.child())
+                finally:
+                    self.condition = saved
 
     # ------------------------------------------------------------ measurement
 
@@ -386,11 +346,18 @@ def _check_const_type(evaluator: Evaluator, node: ast.ConstDecl, value: object) 
     return value
 
 
-def _merge_conditions(outer: Condition, inner: Condition, span: Span | None) -> Condition:
-    if set(outer.bits) & set(inner.bits):
-        raise fail("E0309", "nested conditions on the same bit are not supported", span)
-    bits = outer.bits + inner.bits
-    return Condition(bits, outer.value | (inner.value << len(outer.bits)))
+def _merge_conditions(outer: Condition, inner: Condition, span: Span | None) -> Condition | None:
+    """Both conditions at once; None when they contradict each other (the code can never run)."""
+    wanted = _bit_values(outer)
+    for bit, value in _bit_values(inner).items():
+        if wanted.setdefault(bit, value) != value:
+            return None
+    bits = tuple(wanted)
+    return Condition(bits, sum(wanted[b] << i for i, b in enumerate(bits)))
+
+
+def _bit_values(condition: Condition) -> dict[int, int]:
+    return {bit: (condition.value >> i) & 1 for i, bit in enumerate(condition.bits)}
 
 
 def _declare_help(node: ast.ExprNode) -> str | None:
