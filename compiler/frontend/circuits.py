@@ -9,7 +9,8 @@ import numpy as np
 from qdl.compiler.diagnostics import DiagnosticSink, warning
 from qdl.compiler.expr import Arg
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.context import ARGUMENT, POISON, AbortCircuit, ElabError, Poisoned, Scope, Symbol
+from qdl.compiler.frontend.context import (ARGUMENT, POISON, AbortCircuit, ElabError, Poisoned, Scope, Symbol,
+                                           check_name)
 from qdl.compiler.frontend.expressions import RESULT_FUNCTIONS, Evaluator, fail
 from qdl.compiler.frontend.statements import BodyElaborator, CircuitState, CompileOptions
 from qdl.compiler.frontend.values import BoolArgument, PauliSum, describe, to_observable
@@ -69,6 +70,7 @@ def _arguments(node: ast.CircuitDef, scope: Scope, sink: DiagnosticSink) -> tupl
 
 
 def _argument(decl: ast.ArgDecl, evaluator: Evaluator) -> Argument:
+    check_name(decl.name, decl.span)
     dtype = ARG_TYPES.get(decl.type.base)
     if dtype is None:
         raise fail("E0205", f"a circuit argument cannot have type `{decl.type.base}`", decl.type.span,

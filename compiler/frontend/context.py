@@ -61,6 +61,15 @@ class Scope:
 
     parent: "Scope | None" = None
     names: dict[str, Symbol] = field(default_factory=dict)
+    incomplete: bool = False  # an import failed: unknown names may be its, so stay quiet
+
+    def missing_imports(self) -> bool:
+        scope: Scope | None = self
+        while scope is not None:
+            if scope.incomplete:
+                return True
+            scope = scope.parent
+        return False
 
     def lookup(self, name: str) -> Symbol | None:
         scope: Scope | None = self
@@ -83,6 +92,17 @@ class Scope:
             out.extend(n for n, s in scope.names.items() if kinds is None or s.kind in kinds)
             scope = scope.parent
         return out
+
+
+PAULI_NAMES = frozenset("IXYZ")
+
+
+def check_name(name: str, span) -> None:
+    """Names a program may not declare: the Pauli operators `I`, `X`, `Y`, `Z`."""
+    if name in PAULI_NAMES:
+        from qdl.compiler.diagnostics import error
+        raise ElabError(error("E0208", f"`{name}` is the Pauli operator {name} and cannot be redefined", span,
+                              "reserved name", help=f"choose another name, e.g. `{name.lower()}{name.lower()}`"))
 
 
 def suggest(name: str, candidates: list[str]) -> str | None:

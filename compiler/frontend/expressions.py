@@ -109,7 +109,9 @@ class Evaluator:
                        f"a {symbol.kind}", help=f"call a {symbol.kind} as a statement" if symbol.kind == "gate" else None)
         return symbol.value
 
-    def unknown_name(self, name: str, span: Span | None) -> ElabError:
+    def unknown_name(self, name: str, span: Span | None) -> ElabError | Poisoned:
+        if self.scope.missing_imports():
+            return Poisoned()  # probably defined in the import that failed
         candidates = self.scope.visible_names() + list(BUILTIN_CONSTANTS)
         return fail("E0201", f"cannot find `{name}` in this scope", span, "not found",
                     help=suggest(name, candidates))

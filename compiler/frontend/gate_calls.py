@@ -21,7 +21,7 @@ from qdl.compiler import gates as gate_table
 from qdl.compiler.diagnostics import Label
 from qdl.compiler.expr import Expr, as_expr
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.context import GATE, LOCAL, QUBITS, ElabError, Symbol, suggest
+from qdl.compiler.frontend.context import GATE, LOCAL, QUBITS, ElabError, Poisoned, Symbol, suggest
 from qdl.compiler.frontend.expressions import BUILTIN_CONSTANTS, Evaluator, fail
 from qdl.compiler.frontend.values import Qubits, describe
 from qdl.compiler.ir import BarrierOp, GateOp, Op
@@ -60,6 +60,8 @@ class GateCalls:
         if symbol is not None:
             raise fail("E0202", f"`{node.name}` is a {symbol.kind}, not a gate", node.name_span,
                        "not a gate")
+        if self.scope.missing_imports():
+            raise Poisoned()  # probably defined in the import that failed
         candidates = list(gate_table.GATES) + list(gate_table.ALIASES) + \
             self.scope.visible_names((GATE,))
         raise fail("E0202", f"unknown gate `{node.name}`", node.name_span, "no such gate",

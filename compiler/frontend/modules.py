@@ -16,7 +16,7 @@ from pathlib import Path
 from qdl.compiler.diagnostics import DiagnosticSink, Label, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.circuits import elaborate_circuit
-from qdl.compiler.frontend.context import CIRCUIT, GATE, OBSERVABLE, POISON, Scope, Symbol
+from qdl.compiler.frontend.context import CIRCUIT, GATE, OBSERVABLE, POISON, ElabError, Scope, Symbol, check_name
 from qdl.compiler.frontend.expressions import Evaluator, fail
 from qdl.compiler.frontend.parser import parse
 from qdl.compiler.frontend.statements import CompileOptions, define_const
@@ -93,6 +93,8 @@ class ModuleLoader:
 
     def _declare_callable(self, item: ast.GateDef | ast.CircuitDef, scope: Scope, imported: set[str]) -> None:
         kind = GATE if isinstance(item, ast.GateDef) else CIRCUIT
+        if not self._names_allowed(item):
+            return
         if kind == GATE and gate_table.lookup(item.name) is not None and not self.allow_shadowing:
             self.sink.emit(fail("E0208", f"`{item.name}` is a built-in gate", item.name_span,
                                 "redefines a built-in gate", help="give your gate another name").diagnostic)
@@ -101,11 +103,29 @@ class ModuleLoader:
             return
         scope.define(item.name, Symbol(kind, item, item.name_span, used=False, scope=scope))
 
+    def _names_allowed(self, item: ast.GateDef | ast.CircuitDef) -> bool:
+        """A definition and its gate parameters may not take reserved names."""
+        names = [(item.name, item.name_span)]
+        if isinstance(item, ast.GateDef):
+            names += [(p.name, p.span) for p in item.params] + [(q.name, q.span) for q in item.qargs]
+        for name, span in names:
+            try:
+                check_name(name, span)
+            except ElabError as exc:
+                self.sink.emit(exc.diagnostic)
+                return False
+        return True
+
     def _declare_observable(self, item: ast.ObservableDecl, scope: Scope, evaluator: Evaluator,
                             imported: set[str]) -> None:
+        try:
+            check_name(item.name, item.span)
+        except ElabError as exc:
+            self.sink.emit(exc.diagnostic)
+            return
         if self._clashes(item.name, item.span, scope, imported):
             return
-        from qdl.compiler.frontend.context import ElabError, Poisoned
+        from qdl.compiler.frontend.context import Poisoned
         try:
             value = evaluator.eval(item.value)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -135,6 +155,12 @@ class ModuleLoader:
     # ------------------------------------------------------------ imports
 
     def _import(self, item: ast.Import, base_dir: Path, scope: Scope) -> None:
+        errors_before = len(self.sink.errors)
+        self._import_names(item, base_dir, scope)
+        if len(self.sink.errors) > errors_before:
+            scope.incomplete = True  # names it would have defined are reported once, here
+
+    def _import_names(self, item: ast.Import, base_dir: Path, scope: Scope) -> None:
         path = self._resolve(item, base_dir)
         if path is None:
             return

@@ -15,7 +15,7 @@ import numpy as np
 from qdl.compiler.diagnostics import DiagnosticSink, Span
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.conditions import BitCondition
-from qdl.compiler.frontend.context import (BITS, CONST, LOCAL, POISON, QUBITS, AbortCircuit, ElabError,
+from qdl.compiler.frontend.context import (BITS, CONST, LOCAL, POISON, QUBITS, AbortCircuit, ElabError, check_name,
                                            Poisoned, Scope, Symbol)
 from qdl.compiler.frontend.expressions import Evaluator, fail
 from qdl.compiler.frontend.gate_calls import GateCalls
@@ -191,6 +191,7 @@ class BodyElaborator(GateCalls):
         define_const(self.evaluator, self.scope, node, self.sink)
 
     def _define(self, name: str, symbol: Symbol, span: Span | None) -> None:
+        check_name(name, span)
         previous = self.scope.names.get(name)
         if previous is not None:
             raise fail("E0208", f"`{name}` is defined twice in this scope", span, "redefined here",
@@ -205,6 +206,7 @@ class BodyElaborator(GateCalls):
     # ------------------------------------------------------------ control flow
 
     def stmt_For(self, node: ast.For) -> None:
+        check_name(node.var, node.span)
         values = self.evaluator.iterate(node.iterable)
         if node.body and self.state.op_count + len(values) > self.options.max_ops:
             self._over_budget(node.span, f"this loop runs {len(values)} times")
@@ -309,6 +311,7 @@ def define_const(evaluator: Evaluator, scope: Scope, node: ast.ConstDecl, sink: 
                        help="choose another name").diagnostic)
         return
     try:
+        check_name(node.name, node.span)
         value = evaluator.eval(node.value)
         if not (is_constant(value) or _is_observable(value)):
             raise evaluator.not_constant(node.value, value, "a `const` value")

@@ -1,0 +1,19 @@
+"""Automatic differentiation: gradient programs from the Circuit IR.
+
+`gradient_program(circuit, wrt)` is the AD pass; `format_gradient_program`
+prints its result (`qdlc compile --emit grad`); `shift_rules` derives the
+parameter-shift rules from the gate table's generator spectra; `light_cone`
+finds the ops that can influence a result.  Running a program is the
+runtime's job (`qdl.runtime.gradients`).
+"""
+
+from qdl.compiler.autodiff.errors import AutodiffError
+from qdl.compiler.autodiff.program import (
+    GradientProgram, Partial, PrunedSlot, Slot, differentiable_arguments, gradient_program,
+)
+from qdl.compiler.autodiff.shift_rules import GRADIENT_RULES, ShiftRule, ShiftTerm, shift_rule
+from qdl.compiler.autodiff.text import format_gradient_program
+
+__all__ = ["AutodiffError", "GradientProgram", "Partial", "PrunedSlot", "Slot", "ShiftRule", "ShiftTerm",
+           "GRADIENT_RULES", "differentiable_arguments", "gradient_program", "shift_rule",
+           "format_gradient_program"]
