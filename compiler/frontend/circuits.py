@@ -37,7 +37,7 @@ def elaborate_circuit(node: ast.CircuitDef, file_scope: Scope, sink: DiagnosticS
             results = _results(body, ret, node, sink)
     except AbortCircuit:
         return None
-    if len(sink.errors) > errors_before:
+    if len(sink.errors) > errors_before or state.poisoned:
         return None  # unused-name warnings would only echo the errors
     _warn_unused(node, scope, arguments, state, results, sink)
     return Circuit(node.name, arguments, state.num_qubits, tuple(state.ops), results,

@@ -217,7 +217,7 @@ class ModuleLoader:
 
 
 def _import_help(path: str) -> str | None:
-    std = sorted(p.relative_to(stdlib_root()).as_posix() for p in stdlib_root().rglob("*.qdl"))
+    std = sorted(p.relative_to(stdlib_root()).as_posix() for p in (stdlib_root() / "std").rglob("*.qdl"))
     from qdl.compiler.frontend.context import suggest
     hint = suggest(path, std)
     if hint:

@@ -100,7 +100,7 @@ class BodyElaborator(GateCalls):
         except ElabError as exc:
             self.sink.emit(exc.diagnostic)
         except Poisoned:
-            pass
+            self.state.poisoned = True  # an earlier error made this statement meaningless
 
     def emit(self, op: Op) -> None:
         if self.condition is not None:
