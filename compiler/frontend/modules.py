@@ -16,6 +16,7 @@ from pathlib import Path
 from qdl.compiler.diagnostics import DiagnosticSink, Label, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.circuits import elaborate_circuit
+from qdl.compiler.frontend.gate_check import check_uncalled_gates
 from qdl.compiler.frontend.context import CIRCUIT, GATE, OBSERVABLE, POISON, ElabError, Scope, Symbol, check_name
 from qdl.compiler.frontend.expressions import Evaluator, fail
 from qdl.compiler.frontend.parser import parse
@@ -69,6 +70,7 @@ class ModuleLoader:
                 circuit = elaborate_circuit(item, scope, self.sink, self.options)
                 if circuit is not None:
                     circuits.append(circuit)
+        check_uncalled_gates(program, scope, self.sink, self.options)
         return Module(tuple(circuits))
 
     def declare(self, program: ast.Program, base_dir: Path) -> Scope:
