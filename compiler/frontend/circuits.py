@@ -10,8 +10,8 @@ from qdl.compiler.diagnostics import DiagnosticSink, warning
 from qdl.compiler.expr import Arg
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import (ARGUMENT, POISON, AbortCircuit, ElabError, Poisoned, Scope, Symbol,
-                                           check_name)
-from qdl.compiler.frontend.expressions import RESULT_FUNCTIONS, Evaluator, fail
+                                           check_name, suggest)
+from qdl.compiler.frontend.expressions import RESULT_FUNCTIONS, Evaluator, fail, plural
 from qdl.compiler.frontend.statements import BodyElaborator, CircuitState, CompileOptions
 from qdl.compiler.frontend.values import BoolArgument, PauliSum, describe, to_observable
 from qdl.compiler.ir import (BOOL, FLOAT, INT, Argument, Circuit, ExpVal, GateOp,
@@ -77,7 +77,8 @@ def _argument(decl: ast.ArgDecl, evaluator: Evaluator) -> Argument:
                    help="arguments are `float`, `int` or `bool`, or arrays of them")
     if decl.trainable and dtype != FLOAT:
         raise fail("E0221", f"`param` argument `{decl.name}` must be a float", decl.span,
-                   "only floats can be trained", help=f"declare it `param {decl.name}: float`")
+                   "only floats can be trained",
+                   help=f"declare it `param {decl.name}: float{_dims_text(decl.type)}`")
     shape = tuple(evaluator.constant_int(d, "an argument dimension") for d in decl.type.dims)
     for dim, size in zip(decl.type.dims, shape):
         if size < 1:
@@ -87,6 +88,14 @@ def _argument(decl: ast.ArgDecl, evaluator: Evaluator) -> Argument:
                    f"{MAX_ARGUMENT_ELEMENTS}", decl.type.span, "too large",
                    help="pass large data as a batch along a leading axis instead")
     return Argument(decl.name, dtype, shape, decl.trainable, decl.span)
+
+
+def _dims_text(type_: ast.TypeExpr) -> str:
+    """The source text of a type's dimensions, `[2, N]`, for help messages."""
+    from qdl.compiler.frontend.ast import Name, Number
+    parts = [str(d.value) if isinstance(d, Number) else d.id if isinstance(d, Name) else "..."
+             for d in type_.dims]
+    return f"[{', '.join(parts)}]" if parts else ""
 
 
 def _argument_value(argument: Argument) -> object:
@@ -142,9 +151,11 @@ def _results(body: BodyElaborator, ret: ast.Return, node: ast.CircuitDef,
 
 def _result(body: BodyElaborator, item: ast.ExprNode) -> Result:
     if not isinstance(item, ast.Call) or item.fn not in RESULT_FUNCTIONS:
+        close = suggest(item.fn, list(RESULT_FUNCTIONS)) if isinstance(item, ast.Call) else None
         raise fail("E0213", "a circuit returns measurement results", item.span,
                    "not a measurement result",
-                   help="return `expval(H)`, `var(H)`, `probs(q)`, `sample(q)`, `state()` or a tuple of them")
+                   help=close or "return `expval(H)`, `var(H)`, `probs(q)`, `sample(q)`, `state()` "
+                                 "or a tuple of them")
     if item.fn in ("expval", "var"):
         return _observable_result(body, item)
     if item.fn == "state":
@@ -172,14 +183,14 @@ def _observable_result(body: BodyElaborator, item: ast.Call) -> Result:
         raise Poisoned()  # a register failed to declare: the qubit count is unknown
     if value.max_qubit >= body.state.num_qubits:
         raise fail("E0303", f"the observable acts on qubit {value.max_qubit} but the circuit has "
-                   f"{body.state.num_qubits} qubit(s)", item.args[0].span, "qubit out of range")
+                   f"{plural(body.state.num_qubits, 'qubit')}", item.args[0].span, "qubit out of range")
     if any(not np.isfinite(c) for _, c in value.terms):
         raise fail("E0217", "an observable coefficient is not a finite number", item.args[0].span,
                    "overflows")
     observable = to_observable(value)
     if observable is None:
         raise fail("E0304", "the observable is not Hermitian (a coefficient is not real)", item.args[0].span,
-                   notes=("a product of non-commuting Paulis, such as `X[0] Y[0]`, has an imaginary weight",))
+                   "has an imaginary weight", notes=("a product of non-commuting Paulis, such as `X[0] Y[0]`, has an imaginary weight",))
     result_type = ExpVal if item.fn == "expval" else Var
     return result_type(observable, item.span)
 

@@ -126,7 +126,7 @@ class Evaluator:
             return bool((int(base) >> self.constant_int(node.items[0], "a bit index")) & 1)  # bit i of an int
         if not isinstance(base, np.ndarray):
             raise fail("E0205", f"cannot index a {describe(base)}", node.base.span,
-                       f"this is a {describe(base)}, not an array or register")
+                       f"this is {article(describe(base))}, not an array or register")
         keys = tuple(self._index_key(item, base, axis) for axis, item in enumerate(node.items))
         if len(keys) > base.ndim:
             raise fail("E0212", f"too many indices: the array has {base.ndim} dimension(s)",
@@ -143,7 +143,7 @@ class Evaluator:
         index = self.constant_int(item, "an index")
         if axis < base.ndim and not -size <= index < size:
             raise fail("E0212", f"index {index} is out of range for size {size}", item.span,
-                       f"valid indices are 0..{size - 1}")
+                       f"valid indices are 0 to {size - 1}")
         return index
 
     def _check_slice(self, lo: int, hi: int, size: int, span: Span | None) -> None:
@@ -176,7 +176,7 @@ class Evaluator:
         index = self.constant_int(item, f"a {kind} index")
         if not 0 <= index < size:
             raise fail("E0212", f"{kind} index {index} is out of range for `{base.label}` of size {size}",
-                        item.span, f"valid indices are 0..{size - 1}")
+                        item.span, f"valid indices are 0 to {size - 1}")
         return index
 
     # ------------------------------------------------------------ calls
@@ -207,8 +207,8 @@ class Evaluator:
 
     def _arity(self, node: ast.Call, n: int) -> None:
         if len(node.args) != n:
-            raise fail("E0219", f"`{node.fn}` takes {n} argument(s) but {len(node.args)} were given",
-                       node.span)
+            raise fail("E0219", f"`{node.fn}` takes {plural(n, 'argument')}, found {len(node.args)}",
+                       node.span, f"{plural(len(node.args), 'argument')} given")
 
     def _to_float(self, value: object, node: ast.Call) -> object:
         """`float(b)`: a bool (argument) as 0.0 or 1.0; numbers pass through."""
@@ -284,7 +284,7 @@ class Evaluator:
             return [to_python(v) for v in value]
         if isinstance(value, (Qubits, Bits)) and not value.single:
             return [type(value)((i,), True, f"{value.label}[{k}]") for k, i in enumerate(value.indices)]
-        raise fail("E0220", f"cannot loop over a {describe(value)}", node.span,
+        raise fail("E0220", f"cannot loop over {article(describe(value))}", node.span,
                    "not a range, an array or a register", help="loop over a range: `for i in 0..N`")
 
     # ------------------------------------------------------------ operators
@@ -323,7 +323,7 @@ class Evaluator:
             if isinstance(value, Expr):
                 raise self.not_constant(child, value, "a comparison")
             if not isinstance(value, (int, float, bool, np.integer, np.floating, np.bool_)):
-                raise fail("E0205", f"cannot compare a {describe(value)}", child.span,
+                raise fail("E0205", f"cannot compare {article(describe(value))}", child.span,
                            help="conditions on measured bits are written `if (c[0] == 1) { ... }`"
                            if isinstance(value, Bits) else None)
         return bool(_COMPARE[node.op](lhs, rhs))
@@ -336,7 +336,7 @@ class Evaluator:
         for value, child in ((lhs, node.lhs if node else None), (rhs, node.rhs if node else None)):
             if isinstance(value, (Qubits, Bits)) or (isinstance(value, (bool, np.bool_))):
                 raise fail("E0205", f"cannot use a {describe(value)} in arithmetic",
-                           child.span if child else span, f"this is a {describe(value)}")
+                           child.span if child else span, f"this is {article(describe(value))}")
         if op == "%" and not (is_constant(lhs) and is_constant(rhs)):
             raise self.not_constant(node.rhs if node and not is_constant(rhs) else node.lhs if node else None,
                                     rhs if not is_constant(rhs) else lhs, "an operand of `%`")
@@ -454,6 +454,11 @@ def _is_int(value: object) -> bool:
 
 def _power_too_large(base: int, exponent: int) -> bool:
     return abs(base) > 1 and exponent * math.log2(abs(base)) > 62
+
+
+def plural(count: int, word: str) -> str:
+    """`1 qubit`, `2 qubits`."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def article(description: str) -> str:

@@ -22,7 +22,7 @@ from qdl.compiler.diagnostics import Label
 from qdl.compiler.expr import Expr, as_expr
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import GATE, LOCAL, QUBITS, ElabError, Poisoned, Symbol, suggest
-from qdl.compiler.frontend.expressions import BUILTIN_CONSTANTS, Evaluator, fail
+from qdl.compiler.frontend.expressions import BUILTIN_CONSTANTS, Evaluator, article, fail, plural
 from qdl.compiler.frontend.values import Qubits, describe
 from qdl.compiler.ir import BarrierOp, GateOp, Op
 
@@ -78,7 +78,8 @@ class GateCalls:
             return 1
         count = self.evaluator.constant_int(modifier.arg, f"the number of `{modifier.kind}` qubits")
         if count < 1:
-            raise fail("E0216", f"`{modifier.kind}({count})` needs a positive count", modifier.arg.span)
+            raise fail("E0216", f"`{modifier.kind}({count})` needs a positive count", modifier.arg.span,
+                       "not a positive number of controls", help=f"write `{modifier.kind} @` for one control")
         return count
 
     # ------------------------------------------------------------ broadcasting
@@ -94,8 +95,10 @@ class GateCalls:
         """Yield (control qubits, gate operands) for each broadcast instance."""
         arity = self._gate_arity(target)
         if arity is not None and len(targets) != arity:
-            raise fail("E0204", f"`{node.name}` acts on {arity} qubit(s) but {len(targets)} "
-                       f"operand(s) were given", node.span, f"{len(targets)} qubit operand(s)",
+            controls_note = f" after {plural(len(controls), 'control')}" if controls else ""
+            raise fail("E0204", f"`{node.name}` acts on {plural(arity, 'qubit')}, found "
+                       f"{plural(len(targets), 'operand')}{controls_note}", node.span,
+                       f"{plural(len(node.qubits), 'qubit operand')}",
                        help=self._arity_help(node, target))
         sizes = {len(op.indices) for op in controls if not op.single}
         sizes |= {len(op.indices) for k, op in enumerate(targets)
@@ -144,8 +147,8 @@ class GateCalls:
 
     def _builtin_op(self, node: ast.GateCall, spec, args: list, operands: list[Qubits]) -> GateOp:
         if len(args) != spec.num_params:
-            raise fail("E0203", f"`{node.name}` takes {spec.num_params} angle(s) but "
-                       f"{len(args)} were given", node.span, f"{len(args)} angle(s)",
+            raise fail("E0203", f"`{node.name}` takes {plural(spec.num_params, 'angle')}, found "
+                       f"{len(args)}", node.span, f"{plural(len(args), 'angle')} given",
                        help=f"`{spec.name}` is {spec.doc}" if spec.doc else None)
         params = tuple(self._angle(a, child) for a, child in zip(args, node.args))
         return GateOp(spec.name, tuple(op.indices[0] for op in operands), params, span=node.span)
@@ -156,19 +159,22 @@ class GateCalls:
         if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_)):
             return as_expr(float(value))
         raise fail("E0205", f"a gate angle must be a number, found {describe(value)}", node.span,
-                   f"this is a {describe(value)}")
+                   f"this is {article(describe(value))}")
 
     # ------------------------------------------------------------ user gates
 
     def _inline(self, node: ast.GateCall, symbol: Symbol, args: list, operands: list[Qubits]) -> list[Op]:
         gate: ast.GateDef = symbol.value
         if gate.name in self.call_stack:
-            raise fail("E0209", f"gate `{gate.name}` calls itself", node.span, "recursive call",
-                       notes=("gates are inlined, so recursion would never end",),
+            cycle = self.call_stack[self.call_stack.index(gate.name):] + [gate.name]
+            through = "" if len(cycle) == 2 else " through " + ", ".join(f"`{g}`" for g in cycle[1:-1])
+            raise fail("E0209", f"gate `{gate.name}` calls itself{through}", node.span, "recursive call",
+                       notes=("gates are inlined, so recursion would never end",
+                              "the cycle: " + " -> ".join(cycle)),
                        help="unroll the recursion with a `for` loop")
         if len(args) != len(gate.params):
-            raise fail("E0203", f"gate `{gate.name}` takes {len(gate.params)} parameter(s) but "
-                       f"{len(args)} were given", node.span, f"{len(args)} argument(s)")
+            raise fail("E0203", f"gate `{gate.name}` takes {plural(len(gate.params), 'parameter')}, found "
+                       f"{len(args)}", node.span, f"{plural(len(args), 'argument')} given")
         scope = symbol.scope.child()
         for name, size in self._shape_variables(gate, symbol.scope, args, operands, node).items():
             scope.define(name, Symbol(LOCAL, size, gate.name_span, used=True))
@@ -233,7 +239,7 @@ class GateCalls:
             dims = param.type.dims
             want = f"{param.type.base}[{len(dims)} dims]" if dims else param.type.base
             raise fail("E0206", f"gate parameter `{param.name}` expects {want}, found {describe(value)}",
-                       source.span, f"this is a {describe(value)}")
+                       source.span, f"this is {article(describe(value))}")
         return shape
 
     # ------------------------------------------------------------ modifiers
@@ -289,7 +295,7 @@ class GateCalls:
             return op
         if not isinstance(op, GateOp):
             raise fail("E0307", f"`{modifier.kind}` cannot be applied to a gate that measures or resets",
-                       modifier.span)
+                       modifier.span, "modifier on a non-unitary gate")
         overlap = set(controls) & set(op.all_qubits)
         if overlap:
             raise fail("E0301", f"qubit {self.qubit_name(min(overlap))} is both a control and a target",

@@ -9,6 +9,7 @@ reports every such slip; any other syntax error ends the parse of that file
 from __future__ import annotations
 
 import os
+import re
 import threading
 from importlib import resources
 from pathlib import Path
@@ -187,15 +188,50 @@ def _unexpected_token(exc: UnexpectedToken, file: str, names: dict[str, str]) ->
                      secondary=(Label(span, f"unexpected {found_text}", primary=False),),
                      help="every statement ends with `;`")
     return error("E0101", f"expected {expected}, found {found_text}", span,
-                 f"expected {expected}", help=_token_help(found, exc.accepts))
+                 f"expected {expected}", help=_token_help(found, exc.accepts, prev))
 
 
 def _unexpected_end(exc: UnexpectedInput, file: str, text: str, names: dict[str, str]) -> Diagnostic:
-    end = len(text.rstrip())
+    code_end = _last_code_offset(text)
     expected = _describe_expected(getattr(exc, "expected", None) or getattr(exc, "accepts", set()), names)
-    return error("E0103", "unexpected end of file", Span(file, max(end - 1, 0), max(end, 1)),
-                 f"expected {expected} after this",
-                 help="a `{` may be missing its `}`" if "RBRACE" in str(expected) or "`}`" in expected else None)
+    where = Span(file, max(code_end - 1, 0), max(code_end, 1))
+    unclosed = _unclosed_brace(text)
+    if unclosed is not None:
+        return error("E0103", "unexpected end of file: a `{` is never closed", where, "the code ends here",
+                     secondary=(Label(Span(file, unclosed, unclosed + 1), "this `{` has no `}`",
+                                      primary=False),),
+                     help="add the missing `}`")
+    return error("E0103", "unexpected end of file", where, f"expected {expected} after this")
+
+
+_CODE = re.compile(r'//[^\n]*|/\*.*?\*/|"[^"\n]*"|[{}]|\S', re.S)
+
+
+def _code_tokens(text: str):
+    """Braces and other visible characters, outside comments and strings."""
+    for match in _CODE.finditer(text):
+        token = match.group()
+        if not token.startswith(("//", "/*", '"')):
+            yield match.start(), token
+
+
+def _last_code_offset(text: str) -> int:
+    """Just after the last character that is not space or comment."""
+    last = 0
+    for start, token in _code_tokens(text):
+        last = start + len(token)
+    return last
+
+
+def _unclosed_brace(text: str) -> int | None:
+    """Offset of the innermost `{` left open at the end, if any."""
+    stack: list[int] = []
+    for start, token in _code_tokens(text):
+        if token == "{":
+            stack.append(start)
+        elif token == "}" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 _OPERATORS = {"`+`", "`-`", "`*`", "`/`", "`%`", "`**`", "`&&`", "`||`", "a comparison", "`==`",
@@ -227,7 +263,9 @@ def _describe_token(token: Token) -> str:
     return f"`{token}`"
 
 
-def _token_help(found: Token, accepts) -> str | None:
+def _token_help(found: Token, accepts, previous: Token | None = None) -> str | None:
+    if previous is not None and previous.type in ("IF", "WHILE") and "LPAR" in accepts:
+        return f"the condition goes in parentheses: `{previous} (...) {{ ... }}`"
     if found.type == "NAME" and "LPAR" in accepts and "NAME" not in accepts:
         return "gate angles go in parentheses before the qubits: `rx(theta) q[0];`"
     if found.type == "__ANON_0" or str(found) == "=" and "EQUAL" not in accepts:

@@ -17,7 +17,7 @@ from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.conditions import BitCondition
 from qdl.compiler.frontend.context import (BITS, CONST, LOCAL, POISON, QUBITS, AbortCircuit, ElabError, check_name,
                                            Poisoned, Scope, Symbol)
-from qdl.compiler.frontend.expressions import Evaluator, fail
+from qdl.compiler.frontend.expressions import Evaluator, fail, plural
 from qdl.compiler.frontend.gate_calls import GateCalls
 from qdl.compiler.frontend.values import Bits, Qubits, describe, is_constant
 from qdl.compiler.ir import BarrierOp, Condition, GateOp, MeasureOp, Op, Register, ResetOp
@@ -269,8 +269,9 @@ class BodyElaborator(GateCalls):
         qubits = self.qubit_operand(node.qubit)
         bits = self.bit_operand(node.target) if node.target is not None else self._anonymous_bits(qubits)
         if len(qubits.indices) != len(bits.indices):
-            raise fail("E0302", f"measuring {len(qubits.indices)} qubit(s) into {len(bits.indices)} bit(s)",
-                       node.span, help="measure a register into a bit register of the same size")
+            raise fail("E0302", f"measuring {plural(len(qubits.indices), 'qubit')} into "
+                       f"{plural(len(bits.indices), 'bit')}",
+                       node.span, "sizes differ", help="measure a register into a bit register of the same size")
         for q, b in zip(qubits.indices, bits.indices):
             self.emit(MeasureOp(q, b, node.span))
 
@@ -294,7 +295,7 @@ class BodyElaborator(GateCalls):
 
     def stmt_Return(self, node: ast.Return) -> None:
         where = "a gate" if self.in_gate else "a loop or `if`"
-        raise fail("E0222", f"`return` is not allowed in {where}", node.span,
+        raise fail("E0222", f"`return` is not allowed in {where}", node.span, "misplaced `return`",
                    help="a circuit returns once, as its last statement")
 
     def qubit_name(self, index: int) -> str:
@@ -370,6 +371,8 @@ def _declare_help(node: ast.ExprNode) -> str | None:
 
 
 def _bytes(n: int) -> str:
+    if n >= 1 << 50:
+        return f"2**{n.bit_length() - 1} bytes"  # beyond any machine: the exponent says it best
     for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if n >= size:
             return f"{n / size:.3g} {unit}"
