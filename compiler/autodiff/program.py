@@ -15,6 +15,7 @@ and any back end can run it (`qdl.runtime.gradients`).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -92,7 +93,6 @@ class GradientProgram:
 
 
 def _indices(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    import itertools
     return list(itertools.product(*(range(n) for n in shape)))
 
 

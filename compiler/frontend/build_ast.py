@@ -5,27 +5,18 @@ Every node gets a `Span` from the rule's `meta` (character offsets).
 
 from __future__ import annotations
 
-from lark import Token, Transformer, v_args
+from lark import v_args
 
-from qdl.compiler.diagnostics import Span
 from qdl.compiler.frontend import ast
+from qdl.compiler.frontend.tree_rules import SourceTransformer
 
 
 @v_args(inline=True, meta=True)
-class AstBuilder(Transformer):
+class AstBuilder(SourceTransformer):
     """Builds AST nodes bottom-up; `file` names the source in every span."""
 
-    def __init__(self, file: str) -> None:
-        super().__init__()
-        self.file = file
 
-    def _span(self, meta) -> Span | None:
-        if getattr(meta, "empty", True):
-            return None
-        return Span(self.file, meta.start_pos, meta.end_pos)
 
-    def _tok(self, tok: Token) -> Span:
-        return Span(self.file, tok.start_pos, tok.end_pos)
 
     # ------------------------------------------------------------ top level
 
@@ -93,20 +84,10 @@ class AstBuilder(Transformer):
         return ast.GateCall(modifiers, str(name), args or (), tuple(qubits),
                             self._tok(name), self._span(meta))
 
-    def call_args(self, meta, *args):
-        return tuple(a for a in args if a is not None)
 
-    def ctrl(self, meta, arg):
-        return ast.Modifier("ctrl", arg, self._span(meta))
 
-    def negctrl(self, meta, arg):
-        return ast.Modifier("negctrl", arg, self._span(meta))
 
-    def inv(self, meta):
-        return ast.Modifier("inv", None, self._span(meta))
 
-    def pow(self, meta, arg):
-        return ast.Modifier("pow", arg, self._span(meta))
 
     def for_stmt(self, meta, var, iterable, body):
         return ast.For(str(var), iterable, body, self._span(meta))
@@ -147,31 +128,12 @@ class AstBuilder(Transformer):
 
     # ------------------------------------------------------------ expressions
 
-    def _binary(op):  # noqa: N805 - a factory used in the class body
-        def build(self, meta, lhs, rhs):
-            return ast.BinOp(op, lhs, rhs, self._span(meta))
-        return build
 
-    add = _binary("+")
-    sub = _binary("-")
-    mul = _binary("*")
-    div = _binary("/")
-    mod = _binary("%")
-    pow_ = _binary("**")
-    and_ = _binary("&&")
-    or_ = _binary("||")
 
-    def compare(self, meta, lhs, op, rhs):
-        return ast.BinOp(str(op), lhs, rhs, self._span(meta))
-
-    def neg(self, meta, operand):
-        return ast.UnaryOp("-", operand, self._span(meta))
 
     def pos(self, meta, operand):
         return ast.UnaryOp("+", operand, self._span(meta))
 
-    def not_(self, meta, operand):
-        return ast.UnaryOp("!", operand, self._span(meta))
 
     def index(self, meta, base, items):
         return ast.Index(base, items, self._span(meta))

@@ -13,11 +13,12 @@ or to `stdlib/qasm/prelude.qdl` (the ones the table lacks).
 
 from __future__ import annotations
 
-from lark import Token, Transformer, v_args
+from lark import v_args
 
 from qdl.compiler.diagnostics import DiagnosticSink, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.parser import get_parser, parse_tree
+from qdl.compiler.frontend.tree_rules import SourceTransformer
 
 
 def parse_qasm2(text: str, file: str, sink: DiagnosticSink) -> "QasmProgram | None":
@@ -49,19 +50,14 @@ class QasmProgram:
 
 
 @v_args(inline=True, meta=True)
-class Qasm2Builder(Transformer):
+class Qasm2Builder(SourceTransformer):
     """Tree -> a flat list of statements and definitions, in source order."""
 
     def __init__(self, file: str) -> None:
-        super().__init__()
-        self.file = file
+        super().__init__(file)
         self.opaque_gates: dict[str, Span] = {}
 
-    def _span(self, meta) -> Span | None:
-        return None if getattr(meta, "empty", True) else Span(self.file, meta.start_pos, meta.end_pos)
 
-    def _tok(self, tok: Token) -> Span:
-        return Span(self.file, tok.start_pos, tok.end_pos)
 
     def program(self, statements: list, sink: DiagnosticSink) -> QasmProgram:
         out = QasmProgram(self.file)
@@ -149,19 +145,7 @@ class Qasm2Builder(Transformer):
 
     # ------------------------------------------------------------ expressions
 
-    def _binary(op):  # noqa: N805 - a factory used in the class body
-        def build(self, meta, lhs, rhs):
-            return ast.BinOp(op, lhs, rhs, self._span(meta))
-        return build
 
-    add = _binary("+")
-    sub = _binary("-")
-    mul = _binary("*")
-    div = _binary("/")
-    pow_ = _binary("**")
-
-    def neg(self, meta, operand):
-        return ast.UnaryOp("-", operand, self._span(meta))
 
     def pos(self, meta, operand):
         return operand

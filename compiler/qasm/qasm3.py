@@ -15,11 +15,12 @@ OpenQASM 3 specification's `U` and the usual (Qiskit, PennyLane) definitions.
 
 from __future__ import annotations
 
-from lark import Token, Transformer, v_args
+from lark import v_args
 
 from qdl.compiler.diagnostics import DiagnosticSink, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.parser import get_parser, parse_tree
+from qdl.compiler.frontend.tree_rules import SourceTransformer
 from qdl.compiler.qasm.qasm2 import QasmProgram
 from qdl.compiler.qasm.unsupported import blank_unsupported
 
@@ -68,19 +69,14 @@ def _flatten(items) -> list:
 
 
 @v_args(inline=True, meta=True)
-class Qasm3Builder(Transformer):
+class Qasm3Builder(SourceTransformer):
     """Tree -> qdl AST statements; unsupported pieces become diagnostics."""
 
     def __init__(self, file: str) -> None:
-        super().__init__()
-        self.file = file
+        super().__init__(file)
         self.diagnostics = []
 
-    def _span(self, meta) -> Span | None:
-        return None if getattr(meta, "empty", True) else Span(self.file, meta.start_pos, meta.end_pos)
 
-    def _tok(self, tok: Token) -> Span:
-        return Span(self.file, tok.start_pos, tok.end_pos)
 
     def _unsupported(self, what: str, span: Span | None, help: str | None = None):
         self.diagnostics.append(error("E0110", f"{what} not supported", span,
@@ -158,20 +154,10 @@ class Qasm3Builder(Transformer):
         return ast.GateCall(modifiers, str(name), tuple(args or ()), tuple(o for o in operands if o is not None),
                             self._tok(name), self._span(meta))
 
-    def call_args(self, meta, *args):
-        return tuple(a for a in args if a is not None)
 
-    def ctrl(self, meta, arg):
-        return ast.Modifier("ctrl", arg, self._span(meta))
 
-    def negctrl(self, meta, arg):
-        return ast.Modifier("negctrl", arg, self._span(meta))
 
-    def inv(self, meta):
-        return ast.Modifier("inv", None, self._span(meta))
 
-    def pow(self, meta, arg):
-        return ast.Modifier("pow", arg, self._span(meta))
 
     def operand(self, meta, name, index):
         node = ast.Name(str(name), self._tok(name))
@@ -225,22 +211,7 @@ class Qasm3Builder(Transformer):
 
     # ------------------------------------------------------------ expressions
 
-    def _binary(op):  # noqa: N805 - a factory used in the class body
-        def build(self, meta, lhs, rhs):
-            return ast.BinOp(op, lhs, rhs, self._span(meta))
-        return build
 
-    add = _binary("+")
-    sub = _binary("-")
-    mul = _binary("*")
-    div = _binary("/")
-    mod = _binary("%")
-    pow_ = _binary("**")
-    and_ = _binary("&&")
-    or_ = _binary("||")
-
-    def compare(self, meta, lhs, op, rhs):
-        return ast.BinOp(str(op), lhs, rhs, self._span(meta))
 
     def bitwise(self, meta, lhs, *rest):
         return self._unsupported("bitwise operators are", self._span(meta))
@@ -248,11 +219,7 @@ class Qasm3Builder(Transformer):
     def bitwise_not(self, meta, operand):
         return self._unsupported("bitwise operators are", self._span(meta))
 
-    def neg(self, meta, operand):
-        return ast.UnaryOp("-", operand, self._span(meta))
 
-    def not_(self, meta, operand):
-        return ast.UnaryOp("!", operand, self._span(meta))
 
     def index(self, meta, base, item):
         return ast.Index(base, (item,), self._span(meta))
