@@ -1,8 +1,44 @@
-"""Shared pytest configuration for qdl's test suite."""
+"""Shared pytest configuration for qdl's test suite.
+
+`qdlc` runs the CLI in-process, exactly as the console script does, and
+returns its exit code and output.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
+
+from qdl.cli import main
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass
+class CliOutcome:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture
+def qdlc(capsys, monkeypatch):
+    """`qdlc("run", "examples/ghz.qdl", ...)` from the repository root, exactly as `qdl.cli.main`."""
+    monkeypatch.chdir(REPO)
+
+    def run(*argv: str) -> CliOutcome:
+        capsys.readouterr()
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        captured = capsys.readouterr()
+        return CliOutcome(code, captured.out, captured.err)
+
+    return run
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
