@@ -382,7 +382,7 @@ class Evaluator:
             if isinstance(value, Expr):
                 raise fail("E0304", "observable coefficients must be compile-time constants", where,
                            "depends on a circuit argument",
-                           help="scale the result instead: return expval(H) and multiply in Python")
+                           help="scale the result instead: return `expval(H)` and multiply in Python")
             raise fail("E0205", f"cannot combine an observable with a {describe(value)}", where)
         a = as_sum(lhs, node.lhs if node else None)
         if op == "/":

@@ -231,13 +231,16 @@ class GateCalls:
         if param.type is None:
             if isinstance(value, (int, float, Expr)) and not isinstance(value, bool):
                 return ()
+            if isinstance(value, Qubits):
+                help = "qubits go after the parentheses: `g(angle) q[0];`"
+            else:
+                help = f"declare it with a shape, e.g. `{param.name}: float[n]`, to pass an array"
             raise fail("E0205", f"gate parameter `{param.name}` expects a number, found {describe(value)}",
-                       source.span, help=f"declare it with a shape, e.g. `{param.name}: float[n]`, "
-                       "to pass an array")
+                       source.span, f"this is {article(describe(value))}", help=help)
         shape = np.shape(value) if isinstance(value, np.ndarray) else ()
         if len(shape) != len(param.type.dims) or isinstance(value, Qubits):
             dims = param.type.dims
-            want = f"{param.type.base}[{len(dims)} dims]" if dims else param.type.base
+            want = (f"a {len(dims)}-dimensional {param.type.base} array" if dims else param.type.base)
             raise fail("E0206", f"gate parameter `{param.name}` expects {want}, found {describe(value)}",
                        source.span, f"this is {article(describe(value))}")
         return shape
