@@ -46,10 +46,10 @@ class Evaluator:
     # ------------------------------------------------------------ entry points
 
     def eval(self, node: ast.ExprNode) -> object:
-        method = getattr(self, "_eval_" + type(node).__name__, None)
+        method = _EVAL_METHODS.get(type(node))
         if method is None:
             raise fail("E0205", "this expression is not allowed here", node.span)
-        return method(node)
+        return method(self, node)
 
     def constant_int(self, node: ast.ExprNode, what: str) -> int:
         """A compile-time integer, e.g. a register size or a loop bound."""
@@ -438,6 +438,11 @@ class Evaluator:
         for factor in node.factors:
             product = product * self._eval_Pauli(factor)
         return product
+
+
+# node type -> unbound `_eval_<Type>` method: one dict lookup per node on the hot path
+_EVAL_METHODS = {getattr(ast, name[len("_eval_"):]): method for name, method in vars(Evaluator).items()
+                 if name.startswith("_eval_")}
 
 
 def _broadcastable(a: np.ndarray, b: np.ndarray) -> bool:
