@@ -130,6 +130,10 @@ CODES: dict[str, tuple[str, str]] = {
     "W0301": ("OpenQASM pragma or annotation ignored",
               "Pragmas (`#pragma ...`) and annotations (`@...`) carry instructions for other tools; "
               "qdl reads past them."),
+    "E0401": ("gate has no differentiation rule",
+              "A gate whose angle depends on a differentiated argument has no generator spectrum in "
+              "the gate table, so no parameter-shift rule exists for it. Differentiate with "
+              "`method=\"finite-diff\"`, or write the gate with rotations that have shift rules."),
     "W0201": ("unused argument",
               "A circuit argument is never used; callers must still pass it."),
     "W0202": ("unused qubit",

@@ -5,10 +5,10 @@
     prog.energy(theta=0.1)
 """
 
-from qdl.api import CircuitFunction, Program, compile, load
+from qdl.api import CircuitFunction, Program, compile, grad, load
 from qdl.errors import ArgumentError, CompileError, ExecutionError, QdlError
 
 __version__ = "0.1.0"
 
-__all__ = ["load", "compile", "Program", "CircuitFunction", "QdlError", "CompileError",
+__all__ = ["load", "compile", "grad", "Program", "CircuitFunction", "QdlError", "CompileError",
            "ArgumentError", "ExecutionError", "__version__"]

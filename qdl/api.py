@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from qdl.arguments import bind, signature_text
 from qdl.compiler.driver import CompileOptions, CompileResult, compile_file, compile_source
-from qdl.compiler.ir import Circuit, Module, Sample, State
-from qdl.errors import ArgumentError, CompileError, ExecutionError
+from qdl.compiler.ir import Circuit, ExpVal, Module, Sample, State, Var
+from qdl.errors import ArgumentError, CompileError, ExecutionError, QdlError
 from qdl.runtime import reference
 
 
@@ -62,8 +62,134 @@ class CircuitFunction:
         circuit = replace(self.circuit, ops=ops, results=(State(),), returns_tuple=False)
         return CircuitFunction(circuit)(*args, **kwargs)
 
+    # --- derivatives (see docs/autodiff.md) -------------------------------------------
+
+    def jacobian(self, *args: Any, method: str = "best", wrt: str | Sequence[str] | None = None,
+                 shots: int | None = None, seed: int | None = None,
+                 **kwargs: Any) -> Any:
+        """Derivatives of every result with respect to `wrt` (default: the `param` arguments).
+
+        Per result (a tuple of them when the circuit returns a tuple): one array
+        of shape batch + result shape + argument shape when `wrt` is one name (or
+        None with one `param` argument), else a tuple of them in `wrt` order.
+        `method`: "best" (adjoint when it applies, else parameter shift),
+        "parameter-shift", "adjoint" or "finite-diff".  With `shots` (and an
+        optional `seed`), parameter-shift estimates from samples.
+        """
+        return self._derivatives(args, kwargs, method, wrt, shots, seed)[1]
+
+    def grad(self, *args: Any, method: str = "best", wrt: str | Sequence[str] | None = None,
+             shots: int | None = None, seed: int | None = None,
+             **kwargs: Any) -> Any:
+        """Gradient of a circuit returning one `expval` or `var`; shapes as in `jacobian`."""
+        _check_scalar(self.circuit)
+        return self.jacobian(*args, method=method, wrt=wrt, shots=shots, seed=seed, **kwargs)
+
+    def value_and_grad(self, *args: Any, method: str = "best", wrt: str | Sequence[str] | None = None,
+                       shots: int | None = None, seed: int | None = None,
+                       **kwargs: Any) -> tuple[Any, Any]:
+        """`(f(*args), f.grad(*args))` sharing the unshifted evaluation."""
+        _check_scalar(self.circuit)
+        return self._derivatives(args, kwargs, method, wrt, shots, seed)
+
+    def hessian(self, *args: Any, wrt: str | Sequence[str] | None = None, **kwargs: Any) -> Any:
+        """Second derivatives of one `expval` or `var` by the shift rules applied twice.
+
+        One array (batch +) shape + shape for one differentiated argument, else a
+        tuple of tuples: `h[i][j]` is ∂²f/∂wrt[i]∂wrt[j].
+        """
+        from qdl.compiler.autodiff.hessian import hessian_program
+        from qdl.runtime.gradients import hessian
+        _check_scalar(self.circuit)
+        program = self._nonempty_program(wrt)
+        bound, batch = bind(self.circuit, args, kwargs)
+        blocks = hessian(hessian_program(program), bound).hessians[0]
+        pick = (lambda a: a) if batch is not None else (lambda a: a[0])
+        names = program.wrt
+        if isinstance(wrt, str) or (wrt is None and len(names) == 1):
+            return pick(blocks[(names[0], names[0])])
+        return tuple(tuple(pick(blocks[(a, b)]) for b in names) for a in names)
+
+    def gradient_program(self, wrt: str | Sequence[str] | None = None):
+        """The AD pass's `GradientProgram` for `wrt` (cached)."""
+        from qdl.compiler.autodiff import gradient_program
+        key = wrt if wrt is None or isinstance(wrt, str) else tuple(wrt)
+        cache = self.__dict__.setdefault("_programs", {})
+        if key not in cache:
+            cache[key] = gradient_program(self.circuit, _names(wrt))
+        return cache[key]
+
+    def _nonempty_program(self, wrt: Any):
+        program = self.gradient_program(wrt)
+        if not program.wrt:
+            raise ArgumentError(f"circuit `{self.name}` has no `param` arguments to differentiate; "
+                                "pass wrt=[names of float arguments]")
+        return program
+
+    def _derivatives(self, args: Any, kwargs: Any, method: str, wrt: Any, shots: int | None = None,
+                     seed: int | None = None) -> tuple[Any, Any]:
+        from qdl.runtime.gradients import jacobian
+        program = self._nonempty_program(wrt)
+        bound, batch = bind(self.circuit, args, kwargs)
+        if shots is not None:
+            _check_sampling(self.circuit, shots, seed)
+        try:
+            result = jacobian(program, bound, method, shots, seed)
+        except ValueError as exc:
+            if isinstance(exc, QdlError):
+                raise
+            raise ExecutionError(f"circuit `{self.name}`: {exc}") from None
+        single = isinstance(wrt, str) or (wrt is None and len(program.wrt) == 1)
+        values = [v if batch is not None else v[0] for v in result.values]
+        derivs = [tuple(d[n] if batch is not None else d[n][0] for n in program.wrt) for d in result.derivatives]
+        derivs = [d[0] if single else d for d in derivs]
+        if self.circuit.returns_tuple:
+            return tuple(values), tuple(derivs)
+        return values[0], derivs[0]
+
     def __repr__(self) -> str:
         return f"<qdl circuit {self.signature}>"
+
+
+def _names(wrt: str | Sequence[str] | None) -> tuple[str, ...] | None:
+    if wrt is None:
+        return None
+    return (wrt,) if isinstance(wrt, str) else tuple(wrt)
+
+
+def _check_scalar(circuit: Circuit) -> None:
+    if len(circuit.results) != 1 or not isinstance(circuit.results[0], (ExpVal, Var)):
+        raise ArgumentError(f"circuit `{circuit.name}` does not return one `expval` or `var`: "
+                            "`grad` needs a scalar result; use `jacobian` instead")
+
+
+def grad(function: CircuitFunction, argnums: int | Sequence[int] | None = None, *,
+         method: str = "best") -> Callable[..., Any]:
+    """`qdl.grad(f, argnums)(*args)`: the gradient as a function, like `jax.grad`.
+
+    `argnums` picks arguments by position (default: the `param` arguments); an
+    int gives one array, a sequence a tuple of arrays in that order.
+    """
+    if argnums is None:
+        wrt: str | tuple[str, ...] | None = None
+    elif isinstance(argnums, int):
+        wrt = _argument_name(function, argnums)
+    else:
+        wrt = tuple(_argument_name(function, i) for i in argnums)
+
+    def gradient(*args: Any, **kwargs: Any) -> Any:
+        return function.grad(*args, method=method, wrt=wrt, **kwargs)
+
+    gradient.__doc__ = f"gradient of {function.signature} with respect to {wrt or 'its param arguments'}"
+    return gradient
+
+
+def _argument_name(function: CircuitFunction, position: int) -> str:
+    arguments = function.circuit.arguments
+    if not -len(arguments) <= position < len(arguments):
+        raise ArgumentError(f"argnums: circuit `{function.name}` has {len(arguments)} arguments, "
+                            f"no position {position}")
+    return arguments[position].name
 
 
 def _check_sampling(circuit: Circuit, shots: object, seed: object) -> None:

@@ -129,8 +129,8 @@ def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--emit", type=click.Choice(["ast", "ir", "qasm3", "qasm2"]), default="ir", show_default=True,
-              help="What to print: the syntax tree, the Circuit IR, or OpenQASM 3 / 2.")
+@click.option("--emit", type=click.Choice(["ast", "ir", "qasm3", "qasm2", "grad"]), default="ir", show_default=True,
+              help="What to print: the syntax tree, the Circuit IR, OpenQASM 3 / 2, or the gradient program.")
 @click.option("--circuit", "circuit_name", default=None, metavar="NAME",
               help="With --emit qasm3/qasm2: which circuit (needed when the file has several).")
 @click.option("--observable", default=None, metavar="PAULIS",
@@ -150,6 +150,8 @@ def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: s
     elif emit == "ir":
         from qdl.compiler.ir_text import format_module
         _write_output(format_module(result.module), output)
+    elif emit == "grad":
+        _write_output(_gradient_programs(result, circuit_name, file), output)
     else:
         _write_output(_export(result, file, circuit_name, emit, _collect_args(arg_texts)), output)
 
@@ -211,6 +213,81 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, shots, seed,
     else:
         values = function(shots=shots, seed=seed, **kwargs)
     click.echo(format_results(circuit, values, out_format))
+
+
+@cli.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--circuit", "circuit_name", default=None, metavar="NAME",
+              help="Which circuit to differentiate (needed when the file has several).")
+@click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
+              help="An argument: a number, a JSON list, or @file.npy / @file.json. Repeatable.")
+@click.option("--observable", default=None, metavar="PAULIS",
+              help='For OpenQASM files: differentiate this expectation, e.g. "0.5*Z0 Z1 + 0.3*X2".')
+@click.option("--wrt", multiple=True, metavar="NAME",
+              help="Differentiate with respect to this float argument (default: the `param` ones). Repeatable.")
+@click.option("--method", type=click.Choice(["best", "parameter-shift", "adjoint", "finite-diff"]),
+              default="best", show_default=True, help="How derivatives are computed (see docs/autodiff.md).")
+@click.option("--stats", is_flag=True, help="First print (to stderr) how many circuit evaluations it costs.")
+@click.option("--shots", type=click.IntRange(min=1), default=None,
+              help="Estimate from this many shots per evaluation (prints standard errors).")
+@click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for --shots.")
+@click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="How results are printed.")
+@with_limits
+def grad(file: str, circuit_name, arg_texts, observable, wrt, method, stats, shots, seed, out_format,
+         max_ops, max_memory, style) -> None:
+    """Print the values and derivatives of a circuit of FILE at the given arguments."""
+    from qdl.arguments import bind
+    from qdl.compiler.autodiff import gradient_program
+    from qdl.runtime.gradients import jacobian
+
+    result = _compile(file, _options(max_ops, max_memory), style, observable)
+    if not result.ok:
+        sys.exit(EXIT_PROGRAM_ERROR)
+    circuit = _pick_circuit(result, circuit_name, file)
+    unknown = [name for name in wrt if circuit.argument(name) is None]
+    if unknown:
+        names = ", ".join(a.name for a in circuit.arguments) or "(none)"
+        raise UsageError(f"--wrt {unknown[0]}: circuit `{circuit.name}` has no such argument; its arguments: {names}")
+    program = gradient_program(circuit, wrt or None, result.sink.sources)
+    if stats:
+        click.echo(_gradient_stats(program), err=True)
+    bound, batch = bind(circuit, (), _collect_args(arg_texts))
+    jac = jacobian(program, bound, method, shots, seed)
+    click.echo(_format_jacobian(circuit, jac, program.wrt, out_format, batch is not None))
+
+
+def _gradient_programs(result: CompileResult, circuit_name: str | None, file: str) -> str:
+    from qdl.compiler.autodiff import format_gradient_program, gradient_program
+    circuits = [_pick_circuit(result, circuit_name, file)] if circuit_name else result.module.circuits
+    return "\n".join(format_gradient_program(gradient_program(c, None, result.sink.sources)) for c in circuits)
+
+
+def _gradient_stats(program) -> str:
+    return (f"gradient of `{program.circuit.name}`: {program.evaluations} circuit evaluations "
+            f"(1 unshifted + {program.shifted_evaluations} shifted), {len(program.slots)} angle slot(s), "
+            f"{len(program.pruned)} pruned")
+
+
+def _format_jacobian(circuit, jac, wrt: tuple[str, ...], out_format: str, batched: bool) -> str:
+    """Values and derivatives per result; `[0]` drops the batch axis of an unbatched call."""
+    from qdl.cli_values import _jsonable, _text, result_label
+    first = slice(None) if batched else 0
+    errors = jac.standard_errors or [None] * len(jac.values)
+    rows = [(r, v[first], {n: d[n][first] for n in wrt}, e and {n: e[n][first] for n in wrt})
+            for r, v, d, e in zip(circuit.results, jac.values, jac.derivatives, errors)]
+    if out_format == "json":
+        payload = {"circuit": circuit.name, "method": jac.method, "evaluations": jac.evaluations,
+                   "results": [{"label": result_label(r), "value": _jsonable(v),
+                                "gradient": {n: _jsonable(d[n]) for n in wrt},
+                                **({"standard_error": {n: _jsonable(e[n]) for n in wrt}} if e else {})}
+                               for r, v, d, e in rows]}
+        return json.dumps(payload, indent=2)
+    lines = []
+    for r, v, d, e in rows:
+        lines.append(f"{result_label(r)}: {_text(v)}")
+        lines += [f"  d/d {n}: {_text(d[n])}" + (f"  (standard error {_text(e[n])})" if e else "") for n in wrt]
+    return "\n".join(lines)
 
 
 @cli.command()

@@ -3,8 +3,10 @@
 `gradient_program(circuit, wrt)` is the AD pass; `format_gradient_program`
 prints its result (`qdlc compile --emit grad`); `shift_rules` derives the
 parameter-shift rules from the gate table's generator spectra; `light_cone`
-finds the ops that can influence a result.  Running a program is the
-runtime's job (`qdl.runtime.gradients`).
+finds the ops that can influence a result; `hessian` builds the deduplicated
+second-order program; `linearize` holds the IR rewrites runners need
+(linear results, shifted angles).  Running a program is the runtime's job
+(`qdl.runtime.gradients`, `qdl.runtime.adjoint`).
 """
 
 from qdl.compiler.autodiff.errors import AutodiffError

@@ -7,9 +7,7 @@ from pathlib import Path
 from qdl.compiler.diagnostics import Diagnostic, SourceMap, Span, error, render
 from qdl.errors import QdlError
 
-# E04xx: autodiff.  Spelled in two parts until the code is added to
-# `compiler.diagnostic_codes` (whose test requires every literal code to be explained).
-NO_RULE = "E04" + "01"
+NO_RULE = "E0401"  # E04xx: autodiff
 
 
 class AutodiffError(QdlError, ValueError):
