@@ -238,6 +238,7 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, method, stats, sho
          max_ops, max_memory, style) -> None:
     """Print the values and derivatives of a circuit of FILE at the given arguments."""
     from qdl.arguments import bind
+    from qdl.cli_values import format_jacobian, gradient_stats
     from qdl.compiler.autodiff import gradient_program
     from qdl.runtime.gradients import jacobian
 
@@ -251,43 +252,16 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, method, stats, sho
         raise UsageError(f"--wrt {unknown[0]}: circuit `{circuit.name}` has no such argument; its arguments: {names}")
     program = gradient_program(circuit, wrt or None, result.sink.sources)
     if stats:
-        click.echo(_gradient_stats(program), err=True)
+        click.echo(gradient_stats(program), err=True)
     bound, batch = bind(circuit, (), _collect_args(arg_texts))
     jac = jacobian(program, bound, method, shots, seed)
-    click.echo(_format_jacobian(circuit, jac, program.wrt, out_format, batch is not None))
+    click.echo(format_jacobian(circuit, jac, program.wrt, out_format, batch is not None))
 
 
 def _gradient_programs(result: CompileResult, circuit_name: str | None, file: str) -> str:
     from qdl.compiler.autodiff import format_gradient_program, gradient_program
     circuits = [_pick_circuit(result, circuit_name, file)] if circuit_name else result.module.circuits
     return "\n".join(format_gradient_program(gradient_program(c, None, result.sink.sources)) for c in circuits)
-
-
-def _gradient_stats(program) -> str:
-    return (f"gradient of `{program.circuit.name}`: {program.evaluations} circuit evaluations "
-            f"(1 unshifted + {program.shifted_evaluations} shifted), {len(program.slots)} angle slot(s), "
-            f"{len(program.pruned)} pruned")
-
-
-def _format_jacobian(circuit, jac, wrt: tuple[str, ...], out_format: str, batched: bool) -> str:
-    """Values and derivatives per result; `[0]` drops the batch axis of an unbatched call."""
-    from qdl.cli_values import _jsonable, _text, result_label
-    first = slice(None) if batched else 0
-    errors = jac.standard_errors or [None] * len(jac.values)
-    rows = [(r, v[first], {n: d[n][first] for n in wrt}, e and {n: e[n][first] for n in wrt})
-            for r, v, d, e in zip(circuit.results, jac.values, jac.derivatives, errors)]
-    if out_format == "json":
-        payload = {"circuit": circuit.name, "method": jac.method, "evaluations": jac.evaluations,
-                   "results": [{"label": result_label(r), "value": _jsonable(v),
-                                "gradient": {n: _jsonable(d[n]) for n in wrt},
-                                **({"standard_error": {n: _jsonable(e[n]) for n in wrt}} if e else {})}
-                               for r, v, d, e in rows]}
-        return json.dumps(payload, indent=2)
-    lines = []
-    for r, v, d, e in rows:
-        lines.append(f"{result_label(r)}: {_text(v)}")
-        lines += [f"  d/d {n}: {_text(d[n])}" + (f"  (standard error {_text(e[n])})" if e else "") for n in wrt]
-    return "\n".join(lines)
 
 
 @cli.command()

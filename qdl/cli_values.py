@@ -1,4 +1,4 @@
-"""Reading `--arg NAME=VALUE` and printing results for `qdlc run`."""
+"""Reading `--arg NAME=VALUE` and printing results for `qdlc run` and `qdlc grad`."""
 
 from __future__ import annotations
 
@@ -84,3 +84,30 @@ def _text(value: object) -> str:
         return repr(float(array.real)) if not np.iscomplexobj(array) else str(complex(array))
     with np.printoptions(precision=10, suppress=True, linewidth=100, threshold=64):
         return np.array2string(array, separator=", ")
+
+
+def gradient_stats(program) -> str:
+    """What one gradient costs, for `qdlc grad --stats`."""
+    return (f"gradient of `{program.circuit.name}`: {program.evaluations} circuit evaluations "
+            f"(1 unshifted + {program.shifted_evaluations} shifted), {len(program.slots)} angle slot(s), "
+            f"{len(program.pruned)} pruned")
+
+
+def format_jacobian(circuit, jac, wrt: tuple[str, ...], out_format: str, batched: bool) -> str:
+    """Values and derivatives per result; `[0]` drops the batch axis of an unbatched call."""
+    first = slice(None) if batched else 0
+    errors = jac.standard_errors or [None] * len(jac.values)
+    rows = [(r, v[first], {n: d[n][first] for n in wrt}, e and {n: e[n][first] for n in wrt})
+            for r, v, d, e in zip(circuit.results, jac.values, jac.derivatives, errors)]
+    if out_format == "json":
+        payload = {"circuit": circuit.name, "method": jac.method, "evaluations": jac.evaluations,
+                   "results": [{"label": result_label(r), "value": _jsonable(v),
+                                "gradient": {n: _jsonable(d[n]) for n in wrt},
+                                **({"standard_error": {n: _jsonable(e[n]) for n in wrt}} if e else {})}
+                               for r, v, d, e in rows]}
+        return json.dumps(payload, indent=2)
+    lines = []
+    for r, v, d, e in rows:
+        lines.append(f"{result_label(r)}: {_text(v)}")
+        lines += [f"  d/d {n}: {_text(d[n])}" + (f"  (standard error {_text(e[n])})" if e else "") for n in wrt]
+    return "\n".join(lines)
