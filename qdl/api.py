@@ -99,7 +99,7 @@ class CircuitFunction:
         tuple of tuples: `h[i][j]` is ∂²f/∂wrt[i]∂wrt[j].
         """
         from qdl.compiler.autodiff.hessian import hessian_program
-        from qdl.runtime.gradients import hessian
+        from qdl.runtime.hessians import hessian
         _check_scalar(self.circuit)
         program = self._nonempty_program(wrt)
         bound, batch = bind(self.circuit, args, kwargs)

@@ -22,15 +22,14 @@ Arguments are batched like `reference.simulate`: shape (B,) + argument shape.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
 
 from qdl.compiler.autodiff import AutodiffError, GradientProgram
-from qdl.compiler.autodiff.hessian import HessianProgram
-from qdl.compiler.autodiff.linearize import linear_circuit, shifted_circuit, shifted_many
-from qdl.compiler.ir import Circuit, ExpVal, Observable, PauliTerm, Probs, Result, Var
+from qdl.compiler.autodiff.linearize import linear_circuit, shifted_circuit
+from qdl.compiler.ir import Circuit, Result, Var
 from qdl.runtime import reference
 from qdl.runtime.adjoint import adjoint_derivatives, adjoint_unsupported
 
@@ -75,6 +74,7 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
     shift only; see `sampled_jacobian`).
     """
     if shots is not None:
+        from qdl.runtime.shots import sampled_jacobian  # shots build on this module's helpers
         return sampled_jacobian(program, args, method, shots, seed)
     method = choose_method(program, method)
     linear = linear_circuit(program.circuit)
@@ -182,172 +182,3 @@ def _nudged(args: Mapping[str, np.ndarray], name: str, index: tuple[int, ...], s
     value = np.array(args[name], dtype=np.float64)  # a copy: bound arrays may be broadcast views
     value[(Ellipsis, *index)] += step
     return {**args, name: value}
-
-
-# --- Hessians ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Hessian:
-    """Values, gradients and Hessians of every result; `hessians[i][(a, b)]` has shape
-    (B,) + result shape + shape of a + shape of b."""
-
-    values: tuple[np.ndarray, ...]
-    gradients: tuple[dict[str, np.ndarray], ...]
-    hessians: tuple[dict[tuple[str, str], np.ndarray], ...]
-    evaluations: int
-
-
-def hessian(program: HessianProgram, args: Mapping[str, np.ndarray]) -> Hessian:
-    """Second derivatives by the shift rules applied twice (`compiler.autodiff.hessian`)."""
-    gradient = program.gradient
-    linear = linear_circuit(gradient.circuit)
-    batch = reference._batch_size(linear, args)
-    values, slot_derivs, count = _slot_derivatives(gradient, linear, args, batch, "parameter-shift")
-    first = _chain(gradient, slot_derivs, values, args, batch)
-    runs = [values] + [reference.simulate(shifted_many(linear, gradient, e.shifts), args)
-                       for e in program.evaluations[1:]]
-    second = [np.zeros(f.shape + f.shape[-1:]) for f in first]
-    column = {arg: n for n, arg in enumerate(gradient.elements)}
-    factors = [[(column[p.arg], _numeric(p.derivative, args, batch)) for p in s.partials] for s in gradient.slots]
-    for (i, j), terms in program.entries:
-        for k, out in enumerate(second):
-            h = sum((c * runs[n][k] for n, c in terms), np.zeros_like(values[k]))
-            for (a, fa), (b, fb) in ((x, y) for x in factors[i] for y in factors[j]):
-                out[..., a, b] += h * _expand(fa * fb, h)
-                if i != j:
-                    out[..., b, a] += h * _expand(fa * fb, h)
-    _second_order_chain(gradient, slot_derivs, second, column, args, batch)
-    hessians, gradients = _recombine_second(gradient.circuit.results, list(values), first, second)
-    out_values, _ = _recombine(gradient.circuit.results, list(values), [{} for _ in values])
-    return Hessian(tuple(out_values), tuple(_by_argument(gradient, g) for g in gradients),
-                   tuple(_by_pair(gradient, h) for h in hessians), count + len(runs) - 1)
-
-
-def _numeric(expr, args: Mapping[str, np.ndarray], batch: int) -> np.ndarray:
-    return np.broadcast_to(np.asarray(expr.evaluate(args), np.float64), (batch,))
-
-
-def _second_order_chain(program, slot_derivs, second, column, args, batch) -> None:
-    """Σ_i ∂f/∂θi ∂²θi/∂a∂b, for angles nonlinear in the arguments."""
-    for slot in program.slots:
-        for pa in slot.partials:
-            for pb in slot.partials:
-                d2 = _numeric(pa.derivative.diff(pb.arg), args, batch)
-                for k, out in enumerate(second):
-                    g = slot_derivs[k][(slot.op, slot.param)]
-                    out[..., column[pa.arg], column[pb.arg]] += g * _expand(d2, g)
-
-
-def _recombine_second(results, values, first, second):
-    """Var'' = <H²>'' - 2(<H> <H>'' + <H>' <H>'ᵀ); linear results pass through."""
-    hessians, gradients = [], []
-    for result in results:
-        mean, mean_g, mean_h = values.pop(0), first.pop(0), second.pop(0)
-        if not isinstance(result, Var):
-            gradients.append(mean_g)
-            hessians.append(mean_h)
-            continue
-        values.pop(0)
-        sq_g, sq_h = first.pop(0), second.pop(0)
-        gradients.append(sq_g - 2 * _expand(mean, mean_g) * mean_g)
-        outer = mean_g[..., :, None] * mean_g[..., None, :]
-        hessians.append(sq_h - 2 * (_expand(mean, mean_h) * mean_h + outer))
-    return hessians, gradients
-
-
-def _by_pair(program: GradientProgram, matrix: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
-    """Split the two element axes into blocks shaped (prefix) + shape of a + shape of b."""
-    spans, start = {}, 0
-    for name in program.wrt:
-        argument = program.circuit.argument(name)
-        assert argument is not None
-        spans[name] = (start, start + argument.size, argument.shape)
-        start += argument.size
-    prefix = matrix.shape[:-2]
-    return {(a, b): matrix[..., sa:ea, sb:eb].reshape(prefix + shape_a + shape_b)
-            for a, (sa, ea, shape_a) in spans.items() for b, (sb, eb, shape_b) in spans.items()}
-
-
-# --- shots ------------------------------------------------------------------------------------
-
-
-def sampled_jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: str,
-                     shots: int, seed: int | None) -> Jacobian:
-    """Parameter-shift estimates from `shots` samples per circuit evaluation and Pauli term.
-
-    Each Pauli term of an `expval` is measured in its own basis: its estimate is
-    2k/N - 1 with k ~ Binomial(N, (1 + <P>)/2), variance (1 - est²)/N; `probs`
-    are multinomial frequencies, variance p(1-p)/N per entry.  Evaluations are
-    independent, so variances add with squared coefficients through the shift
-    rules and the chain rule; `standard_errors` are their square roots.
-    """
-    if method not in ("best", "parameter-shift"):
-        raise AutodiffError(f"with shots, gradients are estimated by parameter shift, not `{method}`")
-    linear = linear_circuit(program.circuit)
-    batch = reference._batch_size(linear, args)
-    rng = np.random.default_rng(seed)
-    values, variances = _estimate(linear, args, shots, rng)
-    derivs: list[dict] = [{} for _ in values]
-    spreads: list[dict] = [{} for _ in values]
-    for slot in program.slots:
-        runs = [_estimate(shifted_circuit(linear, slot.op, slot.param, t.shift), args, shots, rng)
-                for t in slot.rule.terms]
-        for k in range(len(values)):
-            key = (slot.op, slot.param)
-            derivs[k][key] = sum(t.coeff * run[0][k] for t, run in zip(slot.rule.terms, runs))
-            spreads[k][key] = sum(t.coeff**2 * run[1][k] for t, run in zip(slot.rule.terms, runs))
-    columns = _chain(program, derivs, values, args, batch)
-    spreads = _chain(program, spreads, values, args, batch, power=2)
-    out = _recombine_sampled(program.circuit.results, values, variances, columns, spreads)
-    return Jacobian(tuple(v for v, _, _ in out), tuple(_by_argument(program, d) for _, d, _ in out),
-                    "parameter-shift", 1 + program.shifted_evaluations,
-                    tuple(_by_argument(program, np.sqrt(e)) for _, _, e in out))
-
-
-def _recombine_sampled(results, values, variances, derivs, spreads):
-    """(value, derivative, variance of the derivative) per result; `var` by the delta method:
-    Var' = <H²>' - 2<H><H>', with <H>, <H>' and <H²>' estimated independently."""
-    items = list(zip(values, variances, derivs, spreads))
-    out = []
-    for result in results:
-        mean, mean_var, d, d_var = items.pop(0)
-        if not isinstance(result, Var):
-            out.append((mean, d, d_var))
-            continue
-        second, _, d2, d2_var = items.pop(0)
-        m = _expand(mean, d)
-        spread = d2_var + 4 * m**2 * d_var + 4 * d**2 * _expand(mean_var, d)
-        out.append((second - mean**2, d2 - 2 * m * d, spread))
-    return out
-
-
-def _estimate(circuit: Circuit, args: Mapping[str, np.ndarray], shots: int,
-              rng: np.random.Generator) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Sampled estimates of the linear results and their variances."""
-    units = [ExpVal(Observable((PauliTerm(1.0, t.paulis),)))
-             for r in circuit.results if isinstance(r, ExpVal) for t in r.observable.terms]
-    exact = list(reference.simulate(replace(circuit, results=tuple(units)), args)) if units else []
-    probs = [r for r in circuit.results if isinstance(r, Probs)]
-    exact_probs = list(reference.simulate(replace(circuit, results=tuple(probs)), args)) if probs else []
-    batch = reference._batch_size(circuit, args)
-    means, variances = [], []
-    for result in circuit.results:
-        if isinstance(result, Probs):
-            p = np.clip(exact_probs.pop(0), 0.0, None)
-            counts = np.stack([rng.multinomial(shots, row / row.sum()) for row in p])
-            means.append(counts / shots)
-            variances.append(means[-1] * (1 - means[-1]) / shots)
-            continue
-        mean, variance = np.zeros(batch), np.zeros(batch)
-        for term in result.observable.terms:
-            value = exact.pop(0)
-            if not term.paulis:  # the identity: no measurement needed
-                mean = mean + term.coeff * value
-                continue
-            estimate = 2 * rng.binomial(shots, np.clip((1 + value) / 2, 0.0, 1.0)) / shots - 1
-            mean = mean + term.coeff * estimate
-            variance = variance + term.coeff**2 * (1 - estimate**2) / shots
-        means.append(mean)
-        variances.append(variance)
-    return means, variances
