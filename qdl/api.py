@@ -248,22 +248,40 @@ def _program(result: CompileResult) -> Program:
 
 
 def load(path: str | Path, *, observable: str | None = None, max_ops: int | None = None,
-         max_memory: int | None = None) -> Program:
+         max_memory: int | None = None, opt_level: int = 0, passes: str | None = None) -> Program:
     """Compile a `.qdl` or OpenQASM (`.qasm`) file; raises `CompileError` on mistakes.
 
     An OpenQASM file becomes one circuit, `main`, returning the expectation of
     `observable` (e.g. "0.5*Z0 Z1 + 0.3*X2") or, without one, the
-    probabilities of all qubits.
+    probabilities of all qubits.  `opt_level` (0..3) or a `passes` pipeline
+    text optimizes the IR first (docs/passes.md).
     """
-    return _program(compile_file(path, _options(max_ops, max_memory), observable=observable))
+    result = compile_file(path, _options(max_ops, max_memory), observable=observable)
+    return _program(_optimized(result, opt_level, passes))
 
 
 def compile(source: str, filename: str = "<string>", *, base_dir: str | Path | None = None,
             observable: str | None = None, language: str | None = None,
-            max_ops: int | None = None, max_memory: int | None = None) -> Program:
+            max_ops: int | None = None, max_memory: int | None = None, opt_level: int = 0,
+            passes: str | None = None) -> Program:
     """Compile program text (qdl, or OpenQASM when it starts with `OPENQASM` or `language="qasm"`)."""
-    return _program(compile_source(source, filename, _options(max_ops, max_memory), base_dir,
-                                   observable=observable, language=language))
+    result = compile_source(source, filename, _options(max_ops, max_memory), base_dir,
+                            observable=observable, language=language)
+    return _program(_optimized(result, opt_level, passes))
+
+
+def _optimized(result: CompileResult, opt_level: int, passes: str | None) -> CompileResult:
+    """Apply the optimization pipeline to a successful compilation's module."""
+    from qdl.compiler.passes import PipelineError, optimize_module
+    if isinstance(opt_level, bool) or not isinstance(opt_level, int):
+        raise ArgumentError(f"opt_level must be an integer 0..3, got {opt_level!r}")
+    if result.module is None or (opt_level == 0 and passes is None):
+        return result
+    try:
+        result.module = optimize_module(result.module, opt_level, passes)
+    except PipelineError as exc:
+        raise ArgumentError(str(exc)) from None
+    return result
 
 
 def _options(max_ops: int | None, max_memory: int | None) -> CompileOptions:

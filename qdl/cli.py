@@ -138,13 +138,25 @@ def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
 @click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
               help="With --emit qasm3/qasm2: bind an argument to a value (OpenQASM 2 has no inputs).")
 @click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT instead of stdout.")
+@click.option("-O", "opt_level", type=click.IntRange(0, 3), default=0, show_default=True,
+              help="Optimization preset -O0..-O3 (see docs/passes.md).")
+@click.option("--passes", "pass_text", default=None, metavar="A,B{opt=v},C",
+              help="Run this pass pipeline instead of the -O preset.")
+@click.option("--print-after", default=None, metavar="PASS|all", help="Print the IR (to stderr) after PASS or every pass.")
+@click.option("--time-passes", is_flag=True, help="Print (to stderr) the time each pass took.")
+@click.option("--stats", "pass_stats", is_flag=True,
+              help="Print (to stderr) gate counts, two-qubit count, depth and parameters before/after each pass.")
+@click.option("--verify-each", is_flag=True, help="Run the IR verifier after every pass.")
 @with_limits
-def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: str | None, max_ops,
-            max_memory, style) -> None:
+def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: str | None, opt_level,
+            pass_text, print_after, time_passes, pass_stats, verify_each, max_ops, max_memory, style) -> None:
     """Compile FILE (.qdl or OpenQASM) and print its AST, IR or OpenQASM."""
     result = _compile(file, _options(max_ops, max_memory), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
+    if emit != "ast":
+        result.module = _run_passes(result.module, opt_level, pass_text, print_after, time_passes,
+                                    pass_stats, verify_each)
     if emit == "ast":
         _write_output(dump(result.program) + "\n", output)
     elif emit == "ir":
@@ -154,6 +166,31 @@ def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: s
         _write_output(_gradient_programs(result, circuit_name, file), output)
     else:
         _write_output(_export(result, file, circuit_name, emit, _collect_args(arg_texts)), output)
+
+
+def _run_passes(module, opt_level: int, pass_text: str | None, print_after: str | None,
+                timing: bool, stats: bool, verify_each: bool):
+    """Apply the -O preset or --passes pipeline; diagnostics of the run go to stderr."""
+    from qdl.compiler.ir_text import format_module
+    from qdl.compiler.passes import PassManager, PipelineError, format_records, pipeline_for
+
+    try:
+        passes = pipeline_for(opt_level, pass_text)
+    except PipelineError as exc:
+        raise UsageError(f"--passes: {exc}") from None
+    names = {p.name for p in passes}
+    if print_after not in (None, "all") and print_after not in names:
+        raise UsageError(f"--print-after {print_after}: not in the pipeline ({', '.join(sorted(names)) or 'empty'})")
+
+    def observe(name, out) -> None:
+        if print_after in ("all", name):
+            click.echo(f"// IR after {name}\n{format_module(out)}", err=True)
+
+    manager = PassManager(passes, verify_each=verify_each, collect_stats=stats, observer=observe)
+    module = manager.run(module)
+    if timing or stats:
+        click.echo(format_records(manager.records, timing=timing, stats=stats), err=True, nl=False)
+    return module
 
 
 def _export(result: CompileResult, file: str, circuit_name: str | None, emit: str,

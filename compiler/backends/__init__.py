@@ -1,0 +1,1 @@
+"""Code generators that turn a circuit IR into something executable (LLVM kernels)."""

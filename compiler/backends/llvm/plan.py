@@ -1,0 +1,286 @@
+"""Lower a circuit to a kernel plan: an integer op table and a gate-matrix layout.
+
+The kernel never sees a gate name.  Each gate op becomes one row of `OP_FIELDS`
+int64s (see `OpKind` for the application paths) and, unless it is a fixed
+permutation, a slice of the per-batch-element complex matrix buffer that the
+host fills from the one gate table (`spec.matrix(*params)`, batched) before
+every call.  Named controlled gates (`cx`, `crz`, `cswap`, ...) are first
+rewritten to their base gate plus controls, so a control costs only the
+controlled subspace.
+
+Single-qubit fusion: an uncontrolled 1-qubit gate joins the block of the
+last row on its qubit when that row is itself such a block (rows on other
+qubits commute with it), so RY·RZ on a qubit costs one pass over the state;
+the host multiplies each block's matrices (`Product`) before the call.
+
+Invariants: qubit indices are global (little-endian state); a row's matrix is
+stored row-major with the op's FIRST target as the MOST significant bit
+(the gate-table order); diagonal gates store only their diagonal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+from qdl.compiler.expr import Expr
+from qdl.compiler.gates import GATES, GateSpec, lookup
+from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
+from qdl.compiler.ir import BarrierOp, Circuit, GateOp, Op
+
+OP_FIELDS = 8  # kind, q0, q1, m, aux, k2, cval, mat  (see `Row`)
+
+
+class Unsupported(NotImplementedError):
+    """The circuit needs something this back end does not do yet (measurement, reset, conditions)."""
+
+
+class OpKind(IntEnum):
+    """Application paths of the kernel, one generic function each."""
+
+    DENSE1 = 0  # uncontrolled dense 2x2 on q0
+    DIAG1 = 1  # uncontrolled diagonal 2x2 on q0
+    DENSE2 = 2  # uncontrolled dense 4x4 on (q0, q1), q0 most significant
+    FLIP = 3  # X on q0 in the controlled subspace: swaps, no multiplications
+    GEN_DENSE = 4  # dense 2^k x 2^k on the controlled subspace (k <= 4)
+    GEN_DIAG = 5  # diagonal 2^k on the controlled subspace (gphase: k = 0)
+    CTRL1 = 6  # dense 2x2 on q0 in the controlled subspace
+    CTRL1_DIAG = 7  # diagonal 2x2 on q0 in the controlled subspace
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One op-table row.
+
+    `m` sorted positions (controls and targets, ascending) and then `k2`
+    amplitude offsets start at `aux` in the aux table; `cval` is the bit mask
+    the controls must have; `mat` is the complex offset of the matrix.
+    """
+
+    kind: OpKind
+    q0: int = 0
+    q1: int = 0
+    m: int = 0
+    aux: int = 0
+    k2: int = 1
+    cval: int = 0
+    mat: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MatrixGroup:
+    """All ops of one gate whose matrices the host builds in one batched call.
+
+    `params[i, j]` is the slot of parameter j of op i; `columns` (ops, entries)
+    are complex offsets into the matrix buffer; `fixed` holds the entries of
+    parameterless gates, computed once.
+    """
+
+    spec: GateSpec
+    diagonal: bool
+    params: np.ndarray
+    columns: np.ndarray
+    fixed: np.ndarray | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    """Fused 1-qubit blocks of one length: `out` (blocks, w) = members[-1] ... members[0] (blocks, w) each."""
+
+    diagonal: bool
+    out: np.ndarray
+    members: tuple[np.ndarray, ...]
+
+
+@dataclass(frozen=True)
+class KernelPlan:
+    """Everything the code generator and the host need for one circuit."""
+
+    num_qubits: int
+    rows: tuple[Row, ...]
+    aux: tuple[int, ...]
+    num_entries: int  # complex matrix entries per batch element
+    slots: tuple[Expr, ...]  # distinct parameter expressions, evaluated on the host
+    groups: tuple[MatrixGroup, ...]
+    products: tuple[Product, ...] = ()
+
+    def table(self) -> list[int]:
+        return [int(v) for r in self.rows for v in (r.kind, r.q0, r.q1, r.m, r.aux, r.k2, r.cval, r.mat)]
+
+
+def _base_forms() -> dict[str, tuple[str, int]]:
+    """named controlled gate -> (base gate, controls), the most controls first (ccx -> x, 2)."""
+    out: dict[str, tuple[str, int]] = {}
+    for (base, count), named in sorted(_CONTROLLED_FORMS.items(), key=lambda kv: -kv[0][1]):
+        fits = GATES[base].num_qubits + count == GATES[named].num_qubits
+        if base != "gphase" and fits and named not in out:
+            out[named] = (base, count)
+    return out
+
+
+BASE_FORMS = _base_forms()
+
+
+def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None) -> KernelPlan:
+    """The plan of `ops` (default: the circuit's); raises `Unsupported` for dynamic ops."""
+    builder = _Builder(circuit.num_qubits)
+    for op in circuit.ops if ops is None else ops:
+        if isinstance(op, BarrierOp):
+            continue
+        if not isinstance(op, GateOp) or op.condition is not None:
+            raise Unsupported(f"the llvm back end does not simulate {type(op).__name__} "
+                              "(or conditions) yet; use the reference simulator")
+        builder.add(op)
+    return builder.finish()
+
+
+class _Builder:
+    """Accumulates rows, the aux table, matrix slots and fusion blocks, op by op."""
+
+    def __init__(self, num_qubits: int) -> None:
+        self.n = num_qubits
+        self.rows: list[Row] = []
+        self.aux: list[int] = []
+        self.entries = 0
+        self.slots: dict[Expr, int] = {}
+        self.groups: dict[tuple[str, bool], list[tuple[tuple[int, ...], int]]] = {}
+        self.last: dict[int, int] = {}  # qubit -> index of the last row touching it
+        self.blocks: dict[int, tuple[int, list[tuple[GateSpec, tuple[Expr, ...]]]]] = {}  # row -> (qubit, gates)
+        self.products: dict[tuple[bool, int], list[tuple[int, list[int]]]] = {}
+
+    def add(self, op: GateOp) -> None:
+        spec = lookup(op.gate)
+        if spec is None or len(op.qubits) != spec.num_qubits or len(op.params) != spec.num_params:
+            raise ValueError(f"malformed gate op {op!r}")
+        controls, values, targets = op.controls, op.control_values, op.qubits
+        if spec.name in BASE_FORMS:
+            base, count = BASE_FORMS[spec.name]
+            spec = GATES[base]
+            controls, values = controls + targets[:count], values + (True,) * count
+            targets = targets[count:]
+        if spec.name == "id":
+            return
+        if not controls and len(targets) == 1 and spec.name != "x":
+            self._fuse(targets[0], spec, op.params)
+            return
+        if spec.name == "swap":  # three CNOTs, each a swap of a quarter of the amplitudes
+            a, b = targets
+            for control, target in ((a, b), (b, a), (a, b)):
+                self._append(GATES["x"], (), controls + (control,), values + (True,), (target,))
+            return
+        self._append(spec, op.params, controls, values, targets)
+
+    def _append(self, spec: GateSpec, params: tuple[Expr, ...], controls: tuple[int, ...],
+                values: tuple[bool, ...], targets: tuple[int, ...]) -> None:
+        for q in controls + targets:
+            self.last[q] = len(self.rows)
+        self.rows.append(self._row(spec, params, controls, values, targets))
+
+    def _fuse(self, qubit: int, spec: GateSpec, params: tuple[Expr, ...]) -> None:
+        """Join the block of the last row on `qubit`, or open a block (its row is built in `finish`)."""
+        last = self.last.get(qubit)
+        if last is not None and last in self.blocks:
+            self.blocks[last][1].append((spec, params))
+            return
+        self.last[qubit] = len(self.rows)
+        self.blocks[len(self.rows)] = (qubit, [(spec, params)])
+        self.rows.append(Row(OpKind.DENSE1))  # placeholder
+
+    def _block_row(self, qubit: int, gates: list[tuple[GateSpec, tuple[Expr, ...]]]) -> Row:
+        diagonal = all(spec.diagonal for spec, _ in gates)
+        members = [self._matrix(spec, params, diagonal) for spec, params in gates]
+        if len(members) == 1:
+            out = members[0]
+        else:
+            out = self.entries
+            self.entries += 2 if diagonal else 4
+            self.products.setdefault((diagonal, len(members)), []).append((out, members))
+        return Row(OpKind.DIAG1 if diagonal else OpKind.DENSE1, qubit, 0, 0, 0, 2, 0, out)
+
+    def _row(self, spec: GateSpec, params: tuple[Expr, ...], controls: tuple[int, ...],
+             values: tuple[bool, ...], targets: tuple[int, ...]) -> Row:
+        if len(set(controls + targets)) != len(controls + targets):
+            raise ValueError(f"repeated qubit in {spec.name} on {controls + targets}")
+        cval = sum(1 << c for c, v in zip(controls, values) if v)
+        if spec.name == "x":
+            return Row(OpKind.FLIP, targets[0], 0, *self._subspace(controls + targets, ()), 2, cval, 0)
+        mat = self._matrix(spec, params)
+        if not controls and len(targets) == 1:
+            return Row(OpKind.DIAG1 if spec.diagonal else OpKind.DENSE1, targets[0], 0, 0, 0, 2, 0, mat)
+        if not controls and len(targets) == 2 and not spec.diagonal:
+            return Row(OpKind.DENSE2, targets[0], targets[1], 0, 0, 4, 0, mat)
+        m, aux = self._subspace(controls + targets, targets)
+        if len(targets) == 1:
+            return Row(OpKind.CTRL1_DIAG if spec.diagonal else OpKind.CTRL1, targets[0], 0, m, aux, 2, cval, mat)
+        kind = OpKind.GEN_DIAG if spec.diagonal else OpKind.GEN_DENSE
+        return Row(kind, 0, 0, m, aux, 2 ** len(targets), cval, mat)
+
+    def _subspace(self, qubits: tuple[int, ...], targets: tuple[int, ...]) -> tuple[int, int]:
+        """Store sorted positions, then the 2^k target offsets (first target = MSB); -> (m, aux)."""
+        start = len(self.aux)
+        self.aux.extend(sorted(qubits))
+        k = len(targets)
+        for j in range(2**k):
+            self.aux.append(sum(1 << q for p, q in enumerate(targets) if (j >> (k - 1 - p)) & 1))
+        return len(qubits), start
+
+    def _matrix(self, spec: GateSpec, params: tuple[Expr, ...], diagonal: bool | None = None) -> int:
+        """Reserve the gate's entries (only the diagonal when `diagonal`, default: the gate's flag)."""
+        diagonal = spec.diagonal if diagonal is None else diagonal
+        offset = self.entries
+        self.entries += spec.dim if diagonal else spec.dim**2
+        slots = tuple(self.slots.setdefault(p, len(self.slots)) for p in params)
+        self.groups.setdefault((spec.name, diagonal), []).append((slots, offset))
+        return offset
+
+    def finish(self) -> KernelPlan:
+        for row, (qubit, gates) in self.blocks.items():
+            self.rows[row] = self._block_row(qubit, gates)
+        groups = []
+        for (name, diagonal), members in self.groups.items():
+            spec = GATES[name]
+            width = spec.dim if diagonal else spec.dim**2
+            columns = np.array([[off + e for e in range(width)] for _, off in members], dtype=np.intp)
+            params = np.array([s for s, _ in members], dtype=np.intp).reshape(len(members), spec.num_params)
+            fixed = None if spec.num_params else _entries(spec.matrix(), diagonal).reshape(1, 1, -1)
+            groups.append(MatrixGroup(spec, diagonal, params, columns, fixed))
+        return KernelPlan(self.n, tuple(self.rows), tuple(self.aux), self.entries,
+                          tuple(self.slots), tuple(groups), self._products())
+
+    def _products(self) -> tuple[Product, ...]:
+        out = []
+        for (diagonal, length), blocks in self.products.items():
+            width = np.arange(2 if diagonal else 4)
+            columns = np.array([o for o, _ in blocks], dtype=np.intp)[:, None] + width
+            members = np.array([m for _, m in blocks], dtype=np.intp)  # (blocks, length)
+            out.append(Product(diagonal, columns, tuple(members[:, j, None] + width for j in range(length))))
+        return tuple(out)
+
+
+def _entries(matrix: np.ndarray, diagonal: bool) -> np.ndarray:
+    return np.diagonal(matrix, axis1=-2, axis2=-1) if diagonal else matrix
+
+
+def fill_matrices(plan: KernelPlan, slot_values: np.ndarray) -> np.ndarray:
+    """The (B, num_entries) complex128 matrix buffer for slot values of shape (B, slots)."""
+    batch = slot_values.shape[0]
+    out = np.empty((batch, max(plan.num_entries, 1)), dtype=np.complex128)
+    for group in plan.groups:
+        if group.fixed is not None:
+            out[:, group.columns] = group.fixed
+            continue
+        values = [slot_values[:, group.params[:, j]] for j in range(group.spec.num_params)]  # (B, ops) each
+        mats = _entries(group.spec.matrix(*values), group.diagonal)
+        out[:, group.columns] = mats.reshape(batch, len(group.params), -1)
+    for product in plan.products:
+        acc = out[:, product.members[0]]
+        for columns in product.members[1:]:
+            if product.diagonal:
+                acc = out[:, columns] * acc
+            else:
+                shape = acc.shape[:2] + (2, 2)
+                acc = np.matmul(out[:, columns].reshape(shape), acc.reshape(shape)).reshape(acc.shape)
+        out[:, product.out] = acc
+    return out

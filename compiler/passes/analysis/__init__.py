@@ -1,0 +1,1 @@
+"""Analyses: passes' read-only questions about IR (statistics, which ops matter)."""

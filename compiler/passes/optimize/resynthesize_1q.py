@@ -1,0 +1,96 @@
+"""`resynthesize-1q`: runs of constant one-qubit gates -> at most one `u3` (or `phase`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from qdl.compiler.expr import Const
+from qdl.compiler.gates import GATES
+from qdl.compiler.ir import Circuit, GateOp, Op
+from qdl.compiler.passes.manager import CircuitPass, PassContext, register_pass
+from qdl.compiler.passes.optimize.peephole import const_values, global_phase, op_qubits, phase_observable
+
+
+def zyz(u: np.ndarray, tol: float) -> tuple[float, float, float, float]:
+    """(θ, φ, λ, α) with u = e^{iα} u3(θ, φ, λ), θ in [0, π]; φ = 0 when it is free."""
+    theta = 2 * math.atan2(abs(u[1, 0]), abs(u[0, 0]))
+    if abs(u[1, 0]) <= tol:  # diagonal: only φ + λ is defined
+        alpha = float(np.angle(u[0, 0]))
+        return 0.0, 0.0, _wrap(float(np.angle(u[1, 1])) - alpha), alpha
+    if abs(u[0, 0]) <= tol:  # anti-diagonal: only φ - λ is defined
+        alpha = float(np.angle(u[1, 0]))
+        return theta, 0.0, _wrap(float(np.angle(-u[0, 1])) - alpha), alpha
+    alpha = float(np.angle(u[0, 0]))
+    return theta, _wrap(float(np.angle(u[1, 0])) - alpha), _wrap(float(np.angle(-u[0, 1])) - alpha), alpha
+
+
+def _wrap(angle: float) -> float:
+    return math.remainder(angle, 2 * math.pi)
+
+
+def synthesize(u: np.ndarray, qubit: int, tol: float) -> tuple[tuple[GateOp, ...], float]:
+    """The shortest form of one constant 2x2 unitary, and the global phase it leaves out."""
+    theta, phi, lam, alpha = zyz(u, tol)
+    if theta == 0.0 and abs(lam) <= tol:
+        return (), alpha
+    if theta == 0.0:
+        return (GateOp("phase", (qubit,), (Const(lam),)),), alpha
+    return (GateOp("u3", (qubit,), (Const(theta), Const(phi), Const(lam))),), alpha
+
+
+def _is_constant_1q(op: Op) -> bool:
+    return (isinstance(op, GateOp) and op.condition is None and not op.controls
+            and len(op.qubits) == 1 and const_values(op.params) is not None)
+
+
+@register_pass
+@dataclass(frozen=True)
+class Resynthesize1Q(CircuitPass):
+    """Replace each run of constant one-qubit gates on a qubit by its ZYZ Euler form.
+
+    A run collects the constant, unconditioned, uncontrolled one-qubit gates
+    on one qubit between two other ops on it (ops on other qubits commute with
+    it).  The run's product becomes nothing (identity up to phase), one
+    `phase(λ)` (diagonal) or one `u3(θ, φ, λ)`; runs of one gate are kept.
+    Symbolic gates end a run, so differentiable angles are never touched.
+    Global phase: the dropped phases are summed into one trailing `gphase`
+    only when a `state` result can see it.  Decisions use `tol`; the
+    synthesized angles are exact to floating-point round-off.
+    """
+
+    name: ClassVar[str] = "resynthesize-1q"
+    tol: float = 1e-10
+
+    def run_circuit(self, circuit: Circuit, ctx: PassContext) -> Circuit:
+        pending: dict[int, list[GateOp]] = {}
+        out: list[Op] = []
+        phase = 0.0
+        for op in circuit.ops:
+            if _is_constant_1q(op):
+                pending.setdefault(op.qubits[0], []).append(op)  # type: ignore[union-attr]
+                continue
+            for q in op_qubits(op):
+                phase += self._flush(pending.pop(q, []), out)
+            out.append(op)
+        for q in sorted(pending):
+            phase += self._flush(pending[q], out)
+        out += global_phase(phase, phase_observable(circuit))
+        ops = tuple(out)
+        return circuit if ops == circuit.ops else dataclasses.replace(circuit, ops=ops)
+
+    def _flush(self, run: list[GateOp], out: list[Op]) -> float:
+        """Append the run's replacement to `out`; return the global phase it dropped."""
+        if len(run) < 2:
+            out += run
+            return 0.0
+        u = np.eye(2, dtype=np.complex128)
+        for op in run:
+            u = np.asarray(GATES[op.gate].matrix(*const_values(op.params))) @ u  # type: ignore[misc]
+        ops, phase = synthesize(u, run[0].qubits[0], self.tol)
+        out += ops
+        return phase

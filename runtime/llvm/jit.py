@@ -1,0 +1,74 @@
+"""LLVM for the host CPU: optimise at O3, emit object code, link it into one LLJIT.
+
+Everything that touches LLVM holds `COMPILE_LOCK` (llvmlite's C API is not
+re-entrant across our multi-step pipeline).  `STATS` counts what happened, so
+tests can prove that a warm start never invoked the optimiser or code emitter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from functools import lru_cache
+from importlib.metadata import version
+
+import llvmlite
+import llvmlite.binding as llvm
+
+COMPILE_LOCK = threading.RLock()
+STATS = {"llvm_compiles": 0, "disk_hits": 0, "memory_hits": 0, "links": 0}
+CODEGEN_VERSION = "llvm-kernel-1"  # bump when the generated code changes meaning
+
+
+@lru_cache(maxsize=1)
+def target_machine() -> llvm.TargetMachine:
+    with COMPILE_LOCK:
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        llvm.check_jit_execution()
+        target = llvm.Target.from_default_triple()
+        return target.create_target_machine(cpu=llvm.get_host_cpu_name(),
+                                            features=llvm.get_host_cpu_features().flatten(),
+                                            opt=3, jit=True)
+
+
+@lru_cache(maxsize=1)
+def _lljit() -> llvm.LLJIT:
+    return llvm.create_lljit_compiler(target_machine())
+
+
+def cache_key(content: str) -> str:
+    """sha256 of `content` (what determines the IR) and everything else that changes the object code."""
+    tm = target_machine()
+    parts = (content, tm.triple, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(),
+             llvmlite.__version__, version("qdl"), CODEGEN_VERSION)
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+def compile_object(ir_text: str) -> bytes:
+    """Parse, verify, optimise (new pass manager, O3, vectorisers on) and emit object code."""
+    with COMPILE_LOCK:
+        tm = target_machine()
+        module = llvm.parse_assembly(ir_text)
+        module.verify()
+        options = llvm.create_pipeline_tuning_options(speed_level=3)
+        options.loop_vectorization = True
+        options.slp_vectorization = True
+        builder = llvm.create_pass_builder(tm, options)
+        builder.getModulePassManager().run(module, builder)
+        STATS["llvm_compiles"] += 1
+        return tm.emit_object(module)
+
+
+def link(obj: bytes, symbol: str, key: str) -> tuple[int, object]:
+    """Link object code into the process JIT; -> (address of `symbol`, tracker to keep alive).
+
+    LLJIT never reuses a library name, even after its tracker died, so names
+    carry a link counter besides the content key.
+    """
+    with COMPILE_LOCK:
+        STATS["links"] += 1
+        library = f"qdl_{key[:16]}_{STATS['links']}"
+        tracker = (llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
+                   .export_symbol(symbol).link(_lljit(), library))
+        return tracker[symbol], tracker

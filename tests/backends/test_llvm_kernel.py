@@ -1,0 +1,273 @@
+"""The LLVM kernel against the reference simulator: every gate, random circuits, examples, caches."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qdl.compiler.backends.llvm import lower
+from qdl.compiler.driver import compile_file
+from qdl.compiler.expr import Arg, Const
+from qdl.compiler.gates import GATES
+from qdl.compiler.ir import (
+    Argument, Circuit, ExpVal, GateOp, MeasureOp, Observable, PauliTerm, Probs, State, Var,
+)
+from qdl.runtime import llvm as qdl_llvm
+from qdl.runtime import reference
+from qdl.runtime.llvm import cache, jit, kernel
+
+REPO = Path(__file__).resolve().parents[2]
+TOL = 1e-12
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Every test compiles into a throw-away cache, never the user's."""
+    old = os.environ.get("QDL_CACHE_DIR")
+    os.environ["QDL_CACHE_DIR"] = str(tmp_path_factory.mktemp("qdl-cache"))
+    yield
+    if old is None:
+        del os.environ["QDL_CACHE_DIR"]
+    else:
+        os.environ["QDL_CACHE_DIR"] = old
+
+
+def circuit(n: int, ops: list, results: tuple = (State(),), arguments: tuple[Argument, ...] = ()) -> Circuit:
+    return Circuit("c", arguments, n, tuple(ops), results)
+
+
+def prep(n: int, rng: np.random.Generator) -> list[GateOp]:
+    """A fixed generic product state, so that every amplitude matters."""
+    angles = rng.uniform(-np.pi, np.pi, size=(n, 2))
+    return [op for q in range(n) for op in (GateOp("ry", (q,), (Const(angles[q, 0]),)),
+                                             GateOp("rz", (q,), (Const(angles[q, 1]),)))]
+
+
+def assert_same(c: Circuit, args: dict | None = None, threads: int = 1) -> None:
+    args = args or {}
+    got = qdl_llvm.run(c, args, threads=threads)
+    want = reference.simulate(c, args)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert g.shape == w.shape
+        np.testing.assert_allclose(g, w, rtol=0, atol=TOL)
+
+
+@pytest.mark.parametrize("name", sorted(GATES))
+def test_every_gate_plain_controlled_and_negctrl(name: str) -> None:
+    """One circuit per gate: plain, under `ctrl @` and under `negctrl @`, with batched parameters."""
+    spec = GATES[name]
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    k = spec.num_qubits
+    n = k + 2
+    targets = tuple(int(q) for q in rng.permutation(n)[:k])
+    spare = [q for q in range(n) if q not in targets]
+    params = tuple(Arg("p", (j,)) for j in range(spec.num_params))
+    ops = prep(n, rng) + [
+        GateOp(name, targets, params),
+        GateOp(name, targets, params, controls=(spare[0],), control_values=(True,)),
+        GateOp(name, targets, params, controls=(spare[1],), control_values=(False,)),
+        GateOp(name, targets, params, controls=(spare[1], spare[0]), control_values=(True, False)),
+    ]
+    arguments = (Argument("p", "float", (max(spec.num_params, 1),), True),)
+    values = rng.uniform(-np.pi, np.pi, size=(3, max(spec.num_params, 1)))
+    assert_same(circuit(n, ops, (State(),), arguments), {"p": values})
+
+
+# --- random circuits ---------------------------------------------------------------
+
+GATE_NAMES = sorted(n for n in GATES if GATES[n].num_qubits <= 4)
+
+
+@st.composite
+def random_circuits(draw: st.DrawFn) -> tuple[Circuit, dict]:
+    n = draw(st.integers(2, 6))
+    ops: list[GateOp] = []
+    for _ in range(30):
+        spec = GATES[draw(st.sampled_from([g for g in GATE_NAMES if GATES[g].num_qubits <= n]))]
+        qubits = draw(st.permutations(range(n)))
+        k = spec.num_qubits
+        free = qubits[k:]
+        ctrls = tuple(free[: draw(st.integers(0, min(2, len(free))))])
+        values = tuple(draw(st.booleans()) for _ in ctrls)
+        params = tuple(Arg("theta", (draw(st.integers(0, 3)),)) * 1.5 if draw(st.booleans())
+                       else Const(draw(st.floats(-4, 4))) for _ in range(spec.num_params))
+        ops.append(GateOp(spec.name, tuple(qubits[:k]), params, ctrls, values))
+    obs = Observable((PauliTerm(0.7, ((0, "X"), (1, "Z"))), PauliTerm(-0.3, ((n - 1, "Y"),))))
+    results = (State(), Probs((1, 0)), ExpVal(obs), Var(obs))
+    seed = draw(st.integers(0, 2**31))
+    thetas = np.random.default_rng(seed).uniform(-np.pi, np.pi, size=(2, 4))
+    return circuit(n, ops, results, (Argument("theta", "float", (4,), True),)), {"theta": thetas}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_circuits())
+def test_random_circuits_match_the_reference(case: tuple[Circuit, dict]) -> None:
+    assert_same(*case)
+
+
+def test_batches_split_across_threads_match() -> None:
+    rng = np.random.default_rng(3)
+    n = 5
+    ops = prep(n, rng) + [GateOp("rx", (q,), (Arg("t", (q,)),)) for q in range(n)]
+    ops += [GateOp("cx", (q, (q + 1) % n)) for q in range(n)]
+    c = circuit(n, ops, (State(), ExpVal(Observable((PauliTerm(1.0, ((0, "Z"),)),)))),
+                (Argument("t", "float", (n,), True),))
+    args = {"t": rng.uniform(-3, 3, size=(7, n))}
+    assert_same(c, args, threads=3)
+    assert_same(c, {"t": args["t"][:1]})
+
+
+def test_dynamic_circuits_raise_a_not_implemented_error() -> None:
+    c = Circuit("c", (), 2, (GateOp("h", (0,)), MeasureOp(0, 0), GateOp("x", (0,))), (State(),), num_bits=1)
+    with pytest.raises(NotImplementedError, match="reference simulator"):
+        qdl_llvm.run(c, {})
+
+
+# --- examples ----------------------------------------------------------------------
+
+
+def example_args(c: Circuit, rng: np.random.Generator, batch: int = 2) -> dict:
+    return {a.name: rng.uniform(-2, 2, size=(batch,) + a.shape) for a in c.arguments}
+
+
+@pytest.mark.parametrize("path", sorted(p.name for p in (REPO / "examples").glob("*.qdl")))
+def test_examples_match_the_reference(path: str) -> None:
+    result = compile_file(REPO / "examples" / path)
+    assert result.ok, result.render("short")
+    ran = 0
+    for c in result.module.circuits:
+        if any(isinstance(op, MeasureOp) for op in c.ops):
+            continue  # mid-circuit measurement is the next increment
+        args = example_args(c, np.random.default_rng(0))
+        shots = 50 if any(type(r).__name__ == "Sample" for r in c.results) else None
+        got = qdl_llvm.run(c, args, shots=shots, seed=1)
+        want = reference.simulate(c, args, shots=shots, seed=1)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g, w, rtol=0, atol=TOL)
+        ran += 1
+    if path in {"classifier.qdl", "qaoa_maxcut.qdl", "vqe_h2.qdl"}:
+        assert ran == len(result.module.circuits)
+
+
+# --- the disk cache ----------------------------------------------------------------
+
+CHILD = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import llvmlite.binding as llvm
+    from qdl.compiler.expr import Arg
+    from qdl.compiler.ir import Argument, Circuit, GateOp, State
+    from qdl.runtime import llvm as qdl_llvm
+    from qdl.runtime.llvm import jit
+    if sys.argv[1] == "forbid-llvm":
+        def forbidden(*a, **k):
+            raise AssertionError("LLVM invoked on a warm cache")
+        llvm.parse_assembly = forbidden
+        llvm.create_pass_builder = forbidden
+    ops = (GateOp("h", (0,)), GateOp("cry", (0, 1), (Arg("t"),)), GateOp("cx", (1, 2)))
+    c = Circuit("c", (Argument("t", "float", (), True),), 3, ops, (State(),))
+    (state,) = qdl_llvm.run(c, {"t": np.array([0.4])})
+    print(json.dumps({"stats": jit.STATS, "state": [[z.real, z.imag] for z in state[0]]}))
+""")
+
+
+def run_child(cache_dir: Path, mode: str) -> dict:
+    env = dict(os.environ, QDL_CACHE_DIR=str(cache_dir))
+    done = subprocess.run([sys.executable, "-c", CHILD, mode], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_second_process_loads_from_disk_without_llvm(tmp_path: Path) -> None:
+    cold = run_child(tmp_path, "allow")
+    warm = run_child(tmp_path, "forbid-llvm")
+    assert cold["stats"]["llvm_compiles"] == 1 and cold["stats"]["disk_hits"] == 0
+    assert warm["stats"]["llvm_compiles"] == 0 and warm["stats"]["disk_hits"] == 1
+    assert warm["state"] == cold["state"]
+    assert len(list((tmp_path / "llvm").glob("*.o"))) == 1
+    assert not list((tmp_path / "llvm").glob(".tmp-*"))
+
+
+def test_a_corrupt_entry_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDL_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(kernel, "_CIRCUITS", {})
+    monkeypatch.setattr(kernel, "_KERNELS", {})
+    c = circuit(2, [GateOp("h", (0,)), GateOp("cx", (0, 1)), GateOp("t", (1,))])
+    want = reference.simulate(c, {})[0]
+    np.testing.assert_allclose(qdl_llvm.run(c, {})[0], want, atol=TOL)
+    (entry,) = (tmp_path / "llvm").glob("*.o")
+    blob = bytearray(entry.read_bytes())
+    blob[len(blob) // 2] ^= 0xFF
+    entry.write_bytes(bytes(blob))
+    assert cache.load(entry.stem) is None
+    monkeypatch.setattr(kernel, "_CIRCUITS", {})
+    monkeypatch.setattr(kernel, "_KERNELS", {})
+    before = jit.STATS["llvm_compiles"]
+    np.testing.assert_allclose(qdl_llvm.run(c, {})[0], want, atol=TOL)
+    assert jit.STATS["llvm_compiles"] == before + 1
+    assert cache.load(entry.stem) is not None  # rewritten whole
+
+
+def test_truncated_entries_read_as_misses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDL_CACHE_DIR", str(tmp_path))
+    cache.store("k", b"object code")
+    assert cache.load("k") == b"object code"
+    path = cache.entry_path("k")
+    path.write_bytes(path.read_bytes()[:20])
+    assert cache.load("k") is None
+
+
+@pytest.mark.parametrize("name", ["h", "rx", "rz", "u3", "x"])
+def test_single_qubit_circuits_take_the_scalar_path(name: str) -> None:
+    spec = GATES[name]
+    params = tuple(Const(0.3 + j) for j in range(spec.num_params))
+    assert_same(circuit(1, [GateOp("ry", (0,), (Const(0.7),)), GateOp(name, (0,), params)]))
+
+
+def test_flips_on_high_qubits_take_the_vector_path() -> None:
+    n = 7
+    ops = prep(n, np.random.default_rng(5)) + [
+        GateOp("x", (4,)), GateOp("cx", (2, 5)), GateOp("cx", (6, 3)), GateOp("ccx", (2, 6, 4)),
+        GateOp("x", (3,), controls=(5, 2), control_values=(False, True)), GateOp("cx", (0, 4)),
+    ]
+    assert_same(circuit(n, ops))
+
+
+def test_single_qubit_runs_fuse_into_one_row_each() -> None:
+    t = Arg("t", (0,))
+    ops = [GateOp("h", (0,)), GateOp("ry", (1,), (t,)), GateOp("rz", (0,), (2 * t,)), GateOp("rz", (2,), (t,)),
+           GateOp("t", (2,)), GateOp("phase", (2,), (t,)), GateOp("u3", (0,), (t, Const(0.1), t)),
+           GateOp("cx", (0, 1)), GateOp("sx", (1,)), GateOp("rx", (0,), (t,)), GateOp("y", (1,)),
+           GateOp("gphase", (), (t,)), GateOp("z", (0,))]
+    c = circuit(3, ops, (State(),), (Argument("t", "float", (1,), True),))
+    rows = lower(c).rows
+    # {h rz u3} q0, {ry} q1, {rz t phase} q2 (diagonal), cx, {sx y} q1, {rx z} q0, gphase
+    assert [r.kind.name for r in rows] == ["DENSE1", "DENSE1", "DIAG1", "FLIP", "DENSE1", "DENSE1", "GEN_DIAG"]
+    assert_same(c, {"t": np.array([[0.4], [-1.3]])})
+
+
+def test_too_large_a_state_fails_before_allocating() -> None:
+    c = circuit(40, [GateOp("h", (0,))])
+    with pytest.raises(MemoryError, match="GiB"):
+        qdl_llvm.run(c, {})
+
+
+def test_controlled_one_qubit_gates_on_high_qubits_take_the_vector_path() -> None:
+    n, t = 7, Arg("t", (0,))
+    ops = prep(n, np.random.default_rng(6)) + [
+        GateOp("crx", (2, 5), (t,)), GateOp("cphase", (6, 3), (t,)), GateOp("ch", (4, 2)),
+        GateOp("u3", (3,), (t, t, Const(0.2)), controls=(5, 2), control_values=(False, True)),
+        GateOp("rz", (6,), (t,), controls=(4,), control_values=(False,)), GateOp("cry", (0, 4), (t,)),
+    ]
+    assert_same(circuit(n, ops, (State(),), (Argument("t", "float", (1,), True),)), {"t": np.array([[0.9], [2.1]])})
