@@ -20,12 +20,18 @@ from qdl.errors import ArgumentError, CompileError, ExecutionError, QdlError
 from qdl.runtime import reference
 
 
+BACKENDS = ("reference", "llvm")
+
+
 class CircuitFunction:
     """A compiled circuit, callable with numpy arrays or Python numbers."""
 
-    def __init__(self, circuit: Circuit) -> None:
+    def __init__(self, circuit: Circuit, backend: str = "reference") -> None:
+        if backend not in BACKENDS:
+            raise ArgumentError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.circuit = circuit
         self.name = circuit.name
+        self.backend = backend
         self.__doc__ = f"circuit {self.signature}"
 
     @property
@@ -45,12 +51,22 @@ class CircuitFunction:
         bound, batch = bind(self.circuit, args, kwargs)
         _check_sampling(self.circuit, shots, seed)
         try:
-            results = reference.simulate(self.circuit, bound, shots=shots, seed=seed)
+            results = self._simulate(bound, shots, seed)
         except ValueError as exc:
             raise ExecutionError(f"circuit `{self.name}`: {exc}") from None
         if batch is None:
             results = tuple(r[0] for r in results)
         return results if self.circuit.returns_tuple else results[0]
+
+    def _simulate(self, bound: dict, shots: int | None, seed: int | None) -> tuple[np.ndarray, ...]:
+        """Run on the chosen back end; circuits the LLVM kernel cannot run yet use the reference."""
+        if self.backend == "llvm":
+            from qdl.runtime import llvm
+            try:
+                return llvm.run(self.circuit, bound, shots=shots, seed=seed)
+            except llvm.Unsupported:
+                pass  # mid-circuit measurement, reset or conditions: the reference simulates them
+        return reference.simulate(self.circuit, bound, shots=shots, seed=seed)
 
     def state(self, *args: Any, **kwargs: Any) -> np.ndarray:
         """The state vector the circuit ends in (before any final measurements).
@@ -60,7 +76,7 @@ class CircuitFunction:
         """
         ops = reference.without_terminal_measurements(self.circuit.ops)
         circuit = replace(self.circuit, ops=ops, results=(State(),), returns_tuple=False)
-        return CircuitFunction(circuit)(*args, **kwargs)
+        return CircuitFunction(circuit, self.backend)(*args, **kwargs)
 
     # --- derivatives (see docs/autodiff.md) -------------------------------------------
 
@@ -204,10 +220,10 @@ def _check_sampling(circuit: Circuit, shots: object, seed: object) -> None:
 class Program:
     """A compiled `.qdl` program: its circuits are attributes and items."""
 
-    def __init__(self, module: Module, result: CompileResult) -> None:
+    def __init__(self, module: Module, result: CompileResult, backend: str = "reference") -> None:
         self.module = module
         self.warnings = result.render() if result.sink.diagnostics else ""
-        self._functions = {c.name: CircuitFunction(c) for c in module.circuits}
+        self._functions = {c.name: CircuitFunction(c, backend) for c in module.circuits}
 
     @property
     def ir(self) -> str:
@@ -241,33 +257,36 @@ class Program:
         return f"<qdl program: {', '.join(self._functions)}>"
 
 
-def _program(result: CompileResult) -> Program:
+def _program(result: CompileResult, backend: str = "reference") -> Program:
     if result.module is None:
         raise CompileError(result.render(), result.sink.errors)
-    return Program(result.module, result)
+    return Program(result.module, result, backend)
 
 
 def load(path: str | Path, *, observable: str | None = None, max_ops: int | None = None,
-         max_memory: int | None = None, opt_level: int = 0, passes: str | None = None) -> Program:
+         max_memory: int | None = None, opt_level: int = 0, passes: str | None = None,
+         backend: str = "reference") -> Program:
     """Compile a `.qdl` or OpenQASM (`.qasm`) file; raises `CompileError` on mistakes.
 
     An OpenQASM file becomes one circuit, `main`, returning the expectation of
     `observable` (e.g. "0.5*Z0 Z1 + 0.3*X2") or, without one, the
     probabilities of all qubits.  `opt_level` (0..3) or a `passes` pipeline
-    text optimizes the IR first (docs/passes.md).
+    text optimizes the IR first (docs/passes.md).  `backend` is "reference" (numpy,
+    the oracle) or "llvm" (JIT-compiled kernels; circuits with mid-circuit
+    measurement still run on the reference).
     """
     result = compile_file(path, _options(max_ops, max_memory), observable=observable)
-    return _program(_optimized(result, opt_level, passes))
+    return _program(_optimized(result, opt_level, passes), backend)
 
 
 def compile(source: str, filename: str = "<string>", *, base_dir: str | Path | None = None,
             observable: str | None = None, language: str | None = None,
             max_ops: int | None = None, max_memory: int | None = None, opt_level: int = 0,
-            passes: str | None = None) -> Program:
+            passes: str | None = None, backend: str = "reference") -> Program:
     """Compile program text (qdl, or OpenQASM when it starts with `OPENQASM` or `language="qasm"`)."""
     result = compile_source(source, filename, _options(max_ops, max_memory), base_dir,
                             observable=observable, language=language)
-    return _program(_optimized(result, opt_level, passes))
+    return _program(_optimized(result, opt_level, passes), backend)
 
 
 def _optimized(result: CompileResult, opt_level: int, passes: str | None) -> CompileResult:

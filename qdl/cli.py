@@ -222,12 +222,14 @@ def _export(result: CompileResult, file: str, circuit_name: str | None, emit: st
 @click.option("--observable", default=None, metavar="PAULIS",
               help='For OpenQASM files: return this expectation, e.g. "0.5*Z0 Z1 + 0.3*X2".')
 @click.option("--state", "want_state", is_flag=True, help="Print the final state vector instead.")
+@click.option("--backend", type=click.Choice(["reference", "llvm"]), default="reference", show_default=True,
+              help="The simulator: numpy reference, or JIT-compiled LLVM kernels.")
 @click.option("--shots", type=click.IntRange(min=1), default=None, help="Shots for `sample` results.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for sampling.")
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How results are printed.")
 @with_limits
-def run(file: str, circuit_name, arg_texts, observable, want_state, shots, seed, out_format,
+def run(file: str, circuit_name, arg_texts, observable, want_state, backend, shots, seed, out_format,
         max_ops, max_memory, style) -> None:
     """Run a circuit of FILE (.qdl or OpenQASM) on the reference simulator and print its results."""
     from dataclasses import replace
@@ -243,7 +245,7 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, shots, seed,
     kwargs = _collect_args(arg_texts)
     if shots is None and any(isinstance(r, Sample) for r in circuit.results) and not want_state:
         raise UsageError(f"circuit `{circuit.name}` returns `sample`: pass --shots N")
-    function = CircuitFunction(circuit)
+    function = CircuitFunction(circuit, backend)
     if want_state:
         values = function.state(**kwargs)
         circuit = replace(circuit, results=(State(),), returns_tuple=False)

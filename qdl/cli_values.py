@@ -49,11 +49,20 @@ def _load_file(name: str, path: str) -> object:
     raise ArgumentError(f"--arg {name}: `{path}` is neither .npy nor .json")
 
 
-def result_label(result: Result) -> str:
-    """A short name for a result: `expval(0.5 * Z0 Z1)`, `probs(0, 1)`, `state`."""
+MAX_LABEL = 60  # a longer observable is named by its size on a terminal line
+
+
+def result_label(result: Result, full: bool = False) -> str:
+    """A short name for a result: `expval(0.5 * Z0 Z1)`, `probs(0, 1)`, `state`.
+
+    A long observable reads `expval(<15 Pauli terms>)` unless `full`.
+    """
     if isinstance(result, (ExpVal, Var)):
         kind = "expval" if isinstance(result, ExpVal) else "var"
-        return f"{kind}({format_observable(result.observable)})"
+        text = format_observable(result.observable)
+        if len(text) > MAX_LABEL and not full:
+            text = f"<{len(result.observable.terms)} Pauli terms>"
+        return f"{kind}({text})"
     if isinstance(result, (Probs, Sample)):
         kind = "probs" if isinstance(result, Probs) else "sample"
         return f"{kind}({', '.join(map(str, result.qubits))})"
@@ -65,7 +74,7 @@ def format_results(circuit: Circuit, values: object, style: str) -> str:
     items = values if circuit.returns_tuple else (values,)
     if style == "json":
         payload = {"circuit": circuit.name,
-                   "results": [{"kind": result_label(r).split("(")[0], "label": result_label(r),
+                   "results": [{"kind": result_label(r).split("(")[0], "label": result_label(r, full=True),
                                 "value": _jsonable(v)} for r, v in zip(results, items)]}
         return json.dumps(payload, indent=2)
     return "\n".join(f"{result_label(r)}: {_text(v)}" for r, v in zip(results, items))
@@ -101,7 +110,7 @@ def format_jacobian(circuit, jac, wrt: tuple[str, ...], out_format: str, batched
             for r, v, d, e in zip(circuit.results, jac.values, jac.derivatives, errors)]
     if out_format == "json":
         payload = {"circuit": circuit.name, "method": jac.method, "evaluations": jac.evaluations,
-                   "results": [{"label": result_label(r), "value": _jsonable(v),
+                   "results": [{"label": result_label(r, full=True), "value": _jsonable(v),
                                 "gradient": {n: _jsonable(d[n]) for n in wrt},
                                 **({"standard_error": {n: _jsonable(e[n]) for n in wrt}} if e else {})}
                                for r, v, d, e in rows]}
