@@ -7,13 +7,12 @@ import math
 import numpy as np
 
 from qdl.compiler.diagnostics import DiagnosticSink, warning
-from qdl.compiler.expr import Arg
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import (ARGUMENT, POISON, AbortCircuit, ElabError, Poisoned, Scope, Symbol,
                                            check_name, suggest)
 from qdl.compiler.frontend.expressions import RESULT_FUNCTIONS, Evaluator, fail, plural
 from qdl.compiler.frontend.statements import BodyElaborator, CircuitState, CompileOptions
-from qdl.compiler.frontend.values import BoolArgument, PauliSum, describe, to_observable
+from qdl.compiler.frontend.values import BoolArgument, PauliSum, argument_symbols, describe, to_observable
 from qdl.compiler.ir import (BOOL, FLOAT, INT, Argument, Circuit, ExpVal, GateOp,
                              MeasureOp, Probs, ResetOp, Result, Sample, State, Var)
 
@@ -102,12 +101,7 @@ def _argument_value(argument: Argument) -> object:
     """A scalar argument is one symbol; an array argument is an array of element symbols."""
     if argument.dtype == BOOL:
         return BoolArgument(argument.name, argument.shape)
-    if not argument.shape:
-        return Arg(argument.name)
-    values = np.empty(argument.shape, dtype=object)
-    for index in np.ndindex(*argument.shape):
-        values[index] = Arg(argument.name, tuple(int(i) for i in index))
-    return values
+    return argument_symbols(argument.name, argument.shape)
 
 
 # ---------------------------------------------------------------- results

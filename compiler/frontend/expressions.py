@@ -17,9 +17,9 @@ from qdl.compiler.expr import Expr
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import (ARGUMENT, BITS, CONST, LOCAL, OBSERVABLE, POISON, QUBITS,
                                            ElabError, Poisoned, Scope, suggest)
-from qdl.compiler.expr import Arg
 from qdl.compiler.frontend.arithmetic import MAX_INT, article, combine, fail, plural
-from qdl.compiler.frontend.values import BoolArgument, Bits, PauliSum, Qubits, describe, is_scalar
+from qdl.compiler.frontend.values import (BoolArgument, Bits, PauliSum, Qubits, argument_symbols, describe,
+                                         is_scalar)
 
 MAX_ITERATIONS = 10_000_000  # a loop longer than this is a mistake, whatever its body
 BUILTIN_CONSTANTS = {"pi": math.pi, "e": math.e, "tau": 2 * math.pi}
@@ -207,12 +207,7 @@ class Evaluator:
     def _to_float(self, value: object, node: ast.Call) -> object:
         """`float(b)`: a bool (argument) as 0.0 or 1.0; numbers pass through."""
         if isinstance(value, BoolArgument):
-            if not value.shape:
-                return Arg(value.name)
-            out = np.empty(value.shape, dtype=object)
-            for index in np.ndindex(*value.shape):
-                out[index] = Arg(value.name, tuple(int(i) for i in index))
-            return out
+            return argument_symbols(value.name, value.shape)
         if isinstance(value, (bool, np.bool_, int, float, np.integer, np.floating)):
             return float(value)
         if isinstance(value, (Expr, np.ndarray)):

@@ -11,7 +11,6 @@ shape variables are left alone: no single size speaks for every call.
 
 from __future__ import annotations
 
-import numpy as np
 
 from qdl.compiler.diagnostics import DiagnosticSink
 from qdl.compiler.expr import Arg
@@ -19,7 +18,7 @@ from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import GATE, AbortCircuit, ElabError, Poisoned, Scope
 from qdl.compiler.frontend.expressions import Evaluator
 from qdl.compiler.frontend.statements import BodyElaborator, CircuitState, CompileOptions
-from qdl.compiler.frontend.values import Qubits
+from qdl.compiler.frontend.values import Qubits, argument_symbols
 
 VALUE_INDEPENDENT = {"E0201", "E0202", "E0203", "E0204", "E0218", "E0219"}
 
@@ -79,7 +78,4 @@ def _symbolic(param: ast.ParamDecl, scope: Scope):
         shape = tuple(Evaluator(scope).constant_int(d, "a dimension") for d in param.type.dims)
     except (ElabError, Poisoned):
         return None
-    values = np.empty(shape, dtype=object)
-    for index in np.ndindex(*shape):
-        values[index] = Arg(param.name, tuple(int(i) for i in index))
-    return values
+    return argument_symbols(param.name, shape)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qdl.compiler.expr import Expr
+from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.ir import Observable, PauliTerm
 
 
@@ -47,6 +47,16 @@ class BoolArgument:
 
     name: str
     shape: tuple[int, ...] = ()
+
+
+def argument_symbols(name: str, shape: tuple[int, ...]):
+    """`Arg(name)` for a scalar; an object array of `Arg(name, index)` for an array."""
+    if not shape:
+        return Arg(name)
+    values = np.empty(shape, dtype=object)
+    for index in np.ndindex(*shape):
+        values[index] = Arg(name, tuple(int(i) for i in index))
+    return values
 
 
 # ---------------------------------------------------------------- Pauli algebra
