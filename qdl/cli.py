@@ -110,6 +110,24 @@ def with_limits(func):
     return func
 
 
+def circuit_inputs(verb: str, observable_verb: str):
+    """--circuit, --arg and --observable, the inputs of `run` and `grad` (the verbs word the help)."""
+    options = [
+        click.option("--circuit", "circuit_name", default=None, metavar="NAME",
+                     help=f"Which circuit to {verb} (needed when the file has several)."),
+        click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
+                     help="An argument: a number, a JSON list, or @file.npy / @file.json. Repeatable."),
+        click.option("--observable", default=None, metavar="PAULIS",
+                     help=f'For OpenQASM files: {observable_verb} this expectation, e.g. "0.5*Z0 Z1 + 0.3*X2".'),
+    ]
+
+    def apply(func):
+        for option in reversed(options):
+            func = option(func)
+        return func
+    return apply
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="qdlc")
 def cli() -> None:
@@ -215,12 +233,7 @@ def _export(result: CompileResult, file: str, circuit_name: str | None, emit: st
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--circuit", "circuit_name", default=None, metavar="NAME",
-              help="Which circuit to run (needed when the file has several).")
-@click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
-              help="An argument: a number, a JSON list, or @file.npy / @file.json. Repeatable.")
-@click.option("--observable", default=None, metavar="PAULIS",
-              help='For OpenQASM files: return this expectation, e.g. "0.5*Z0 Z1 + 0.3*X2".')
+@circuit_inputs("run", "return")
 @click.option("--state", "want_state", is_flag=True, help="Print the final state vector instead.")
 @click.option("--backend", type=click.Choice(["reference", "llvm"]), default="reference", show_default=True,
               help="The simulator: numpy reference, or JIT-compiled LLVM kernels.")
@@ -231,7 +244,7 @@ def _export(result: CompileResult, file: str, circuit_name: str | None, emit: st
 @with_limits
 def run(file: str, circuit_name, arg_texts, observable, want_state, backend, shots, seed, out_format,
         max_ops, max_memory, style) -> None:
-    """Run a circuit of FILE (.qdl or OpenQASM) on the reference simulator and print its results."""
+    """Run a circuit of FILE (.qdl or OpenQASM) on a simulator and print its results."""
     from dataclasses import replace
 
     from qdl.api import CircuitFunction
@@ -256,12 +269,7 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, sho
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--circuit", "circuit_name", default=None, metavar="NAME",
-              help="Which circuit to differentiate (needed when the file has several).")
-@click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
-              help="An argument: a number, a JSON list, or @file.npy / @file.json. Repeatable.")
-@click.option("--observable", default=None, metavar="PAULIS",
-              help='For OpenQASM files: differentiate this expectation, e.g. "0.5*Z0 Z1 + 0.3*X2".')
+@circuit_inputs("differentiate", "differentiate")
 @click.option("--wrt", multiple=True, metavar="NAME",
               help="Differentiate with respect to this float argument (default: the `param` ones). Repeatable.")
 @click.option("--method", type=click.Choice(["best", "parameter-shift", "adjoint", "finite-diff"]),
