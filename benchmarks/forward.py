@@ -1,6 +1,6 @@
 """Forward hardware-efficient ansatz and per-call latency: qdl-llvm vs qdl's numpy reference.
 
-    /work/venv/bin/python benchmarks/forward.py [--sizes 12 16 20 22] [--layers 10] [--repeats 3]
+    python benchmarks/forward.py [--sizes 12 16 20 22] [--layers 10] [--repeats 3]
 
 Workloads (../shared/reference/perf_baselines.md): L layers of RY then RZ on
 every qubit, then a CNOT ring i -> i+1 mod n; result <Z0>.  Per-call latency:

@@ -1,6 +1,6 @@
 """Benchmark the optimization passes (a script, not a test).
 
-    /work/venv/bin/python benchmarks/passes.py [--corpus DIR] [--sizes 1000,10000,100000]
+    python benchmarks/passes.py [--corpus DIR] [--sizes 1000,10000,100000]
 
 1. For every OpenQASM 2 circuit of the corpus: two-qubit gate count and depth
    before and after `-O3` (and after Qiskit's `transpile(optimization_level=3)`
