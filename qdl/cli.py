@@ -147,10 +147,12 @@ def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--emit", type=click.Choice(["ast", "ir", "qasm3", "qasm2", "grad"]), default="ir", show_default=True,
-              help="What to print: the syntax tree, the Circuit IR, OpenQASM 3 / 2, or the gradient program.")
+@click.option("--emit", type=click.Choice(["ast", "ir", "qasm3", "qasm2", "grad", "llvm", "asm"]), default="ir",
+              show_default=True,
+              help="What to print: the syntax tree, the Circuit IR, OpenQASM 3 / 2, the gradient program, "
+                   "or the LLVM kernel as optimised LLVM IR / host assembly.")
 @click.option("--circuit", "circuit_name", default=None, metavar="NAME",
-              help="With --emit qasm3/qasm2: which circuit (needed when the file has several).")
+              help="With --emit qasm3/qasm2/llvm/asm: which circuit (needed when the file has several).")
 @click.option("--observable", default=None, metavar="PAULIS",
               help="For OpenQASM input: the observable `main` returns.")
 @click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
@@ -182,6 +184,8 @@ def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: s
         _write_output(format_module(result.module), output)
     elif emit == "grad":
         _write_output(_gradient_programs(result, circuit_name, file), output)
+    elif emit in ("llvm", "asm"):
+        _write_output(_kernel_listing(result, file, circuit_name, emit), output)
     else:
         _write_output(_export(result, file, circuit_name, emit, _collect_args(arg_texts)), output)
 
@@ -209,6 +213,16 @@ def _run_passes(module, opt_level: int, pass_text: str | None, print_after: str 
     if timing or stats:
         click.echo(format_records(manager.records, timing=timing, stats=stats), err=True, nl=False)
     return module
+
+
+def _kernel_listing(result: CompileResult, file: str, circuit_name: str | None, emit: str) -> str:
+    from qdl.runtime import llvm
+    circuit = _pick_circuit(result, circuit_name, file)
+    try:
+        return llvm.code_listing(circuit, emit)
+    except llvm.Unsupported as exc:
+        click.echo(f"error: circuit `{circuit.name}` has no LLVM kernel yet: {exc}", err=True)
+        sys.exit(EXIT_PROGRAM_ERROR)
 
 
 def _export(result: CompileResult, file: str, circuit_name: str | None, emit: str,
@@ -309,6 +323,27 @@ def _gradient_programs(result: CompileResult, circuit_name: str | None, file: st
     from qdl.compiler.autodiff import format_gradient_program, gradient_program
     circuits = [_pick_circuit(result, circuit_name, file)] if circuit_name else result.module.circuits
     return "\n".join(format_gradient_program(gradient_program(c, None, result.sink.sources)) for c in circuits)
+
+
+@cli.group()
+def cache() -> None:
+    """Inspect or clear the on-disk cache of compiled kernels."""
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Where the cache is, and how many kernels and bytes it holds."""
+    from qdl.runtime.llvm import cache as kernels
+    entries = kernels.entries()
+    size = sum(p.stat().st_size for p in entries if p.exists())
+    click.echo(f"location: {kernels.cache_dir()}\nkernels: {len(entries)}\nsize: {size} bytes")
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Delete every cached kernel (they are rebuilt on demand)."""
+    from qdl.runtime.llvm import cache as kernels
+    click.echo(f"removed {kernels.clear()} file(s) from {kernels.cache_dir()}")
 
 
 @cli.command()

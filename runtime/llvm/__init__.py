@@ -7,6 +7,6 @@ raises `Unsupported` (a `NotImplementedError`) so callers can fall back.
 
 from qdl.compiler.backends.llvm import Unsupported
 from qdl.runtime.llvm.jit import STATS
-from qdl.runtime.llvm.kernel import CompiledCircuit, compile_circuit, run
+from qdl.runtime.llvm.kernel import CompiledCircuit, code_listing, compile_circuit, run
 
-__all__ = ["STATS", "CompiledCircuit", "Unsupported", "compile_circuit", "run"]
+__all__ = ["STATS", "CompiledCircuit", "Unsupported", "code_listing", "compile_circuit", "run"]

@@ -57,3 +57,21 @@ def store(key: str, payload: bytes) -> None:
             os.unlink(tmp)  # type: ignore[possibly-undefined]
         except (OSError, NameError):
             pass
+
+
+def entries() -> list[Path]:
+    """The cached kernels (and stray temporary files) on disk."""
+    directory = cache_dir()
+    return sorted(directory.glob("*.o")) + sorted(directory.glob(".tmp-*")) if directory.is_dir() else []
+
+
+def clear() -> int:
+    """Delete every cached kernel; returns how many files went."""
+    removed = 0
+    for path in entries():
+        try:
+            path.unlink()
+            removed += 1
+        except OSError:
+            pass
+    return removed

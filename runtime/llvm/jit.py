@@ -45,19 +45,32 @@ def cache_key(content: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+def optimized(ir_text: str) -> llvm.ModuleRef:
+    """Parse, verify and optimise (new pass manager, O3, vectorisers on) for the host CPU."""
+    tm = target_machine()
+    module = llvm.parse_assembly(ir_text)
+    module.verify()
+    options = llvm.create_pipeline_tuning_options(speed_level=3)
+    options.loop_vectorization = True
+    options.slp_vectorization = True
+    builder = llvm.create_pass_builder(tm, options)
+    builder.getModulePassManager().run(module, builder)
+    return module
+
+
 def compile_object(ir_text: str) -> bytes:
-    """Parse, verify, optimise (new pass manager, O3, vectorisers on) and emit object code."""
+    """Optimised object code for the host CPU."""
     with COMPILE_LOCK:
-        tm = target_machine()
-        module = llvm.parse_assembly(ir_text)
-        module.verify()
-        options = llvm.create_pipeline_tuning_options(speed_level=3)
-        options.loop_vectorization = True
-        options.slp_vectorization = True
-        builder = llvm.create_pass_builder(tm, options)
-        builder.getModulePassManager().run(module, builder)
+        module = optimized(ir_text)
         STATS["llvm_compiles"] += 1
-        return tm.emit_object(module)
+        return target_machine().emit_object(module)
+
+
+def listing(ir_text: str, kind: str) -> str:
+    """The optimised LLVM IR (`kind="llvm"`) or the host assembly (`kind="asm"`), for reading."""
+    with COMPILE_LOCK:
+        module = optimized(ir_text)
+        return str(module) if kind == "llvm" else target_machine().emit_assembly(module)
 
 
 def link(obj: bytes, symbol: str, key: str) -> tuple[int, object]:

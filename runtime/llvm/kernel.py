@@ -162,6 +162,13 @@ def _fingerprint(plan: KernelPlan) -> str:
     return digest.hexdigest()
 
 
+def code_listing(circuit: Circuit, kind: str) -> str:
+    """The kernel of `circuit` as optimised LLVM IR or assembly (`qdlc compile --emit llvm|asm`)."""
+    ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
+    plan = lower(circuit, ops)
+    return jit.listing(str(emit(plan, _fingerprint(plan)[:16])), kind)
+
+
 def run(circuit: Circuit, args: Mapping[str, np.ndarray], *, shots: int | None = None,
         seed: int | None = None, threads: int = 1) -> tuple[np.ndarray, ...]:
     """`reference.simulate` on the LLVM kernel (static circuits only)."""

@@ -1,0 +1,28 @@
+"""`qdlc compile --emit llvm|asm` and `qdlc cache info|clear`."""
+
+from __future__ import annotations
+
+
+def test_emit_llvm_and_asm(qdlc) -> None:
+    llvm = qdlc("compile", "examples/ghz.qdl", "--emit", "llvm")
+    assert llvm.code == 0 and "define void @qdl_kernel_" in llvm.out
+    asm = qdlc("compile", "examples/ghz.qdl", "--emit", "asm")
+    assert asm.code == 0 and "qdl_kernel_" in asm.out and "ret" in asm.out
+
+
+def test_emit_llvm_explains_circuits_without_a_kernel(qdlc) -> None:
+    outcome = qdlc("compile", "examples/teleport.qdl", "--emit", "llvm")
+    assert outcome.code == 1 and "has no LLVM kernel yet" in outcome.err and "Traceback" not in outcome.err
+
+
+def test_cache_info_and_clear(qdlc, tmp_path, monkeypatch) -> None:
+    from qdl.runtime.llvm import kernel
+    monkeypatch.setenv("QDL_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(kernel, "_KERNELS", {})  # forget kernels linked by earlier tests
+    monkeypatch.setattr(kernel, "_CIRCUITS", {})
+    assert "kernels: 0" in qdlc("cache", "info").out
+    assert qdlc("run", "examples/vqe_h2.qdl", "--arg", "theta=0.3", "--backend", "llvm").code == 0
+    info = qdlc("cache", "info").out
+    assert str(tmp_path / "llvm") in info and "kernels: 1" in info
+    assert "removed 1 file(s)" in qdlc("cache", "clear").out
+    assert "kernels: 0" in qdlc("cache", "info").out
