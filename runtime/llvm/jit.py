@@ -17,7 +17,7 @@ import llvmlite.binding as llvm
 
 COMPILE_LOCK = threading.RLock()
 STATS = {"llvm_compiles": 0, "disk_hits": 0, "memory_hits": 0, "links": 0}
-CODEGEN_VERSION = "llvm-kernel-1"  # bump when the generated code changes meaning
+CODEGEN_VERSION = "llvm-kernel-2"  # bump when the generated code changes meaning
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +49,8 @@ def optimized(ir_text: str) -> llvm.ModuleRef:
     """Parse, verify and optimise (new pass manager, O3, vectorisers on) for the host CPU."""
     tm = target_machine()
     module = llvm.parse_assembly(ir_text)
+    module.triple = tm.triple  # the optimiser's cost models read the target from the module
+    module.data_layout = str(tm.target_data)
     module.verify()
     options = llvm.create_pipeline_tuning_options(speed_level=3)
     options.loop_vectorization = True
