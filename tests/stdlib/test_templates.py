@@ -7,12 +7,11 @@ matrix built in `std_oracle` from explicit Kronecker products.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qdl.compiler.driver import compile_file, compile_source
+from qdl.compiler.driver import compile_source
 
 try:
     from . import std_oracle as o

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 import qdl
-from qdl.cli import main
 
 SOURCE = """
 circuit f(param t: float, param w: float[2], x: float) -> float {
@@ -82,15 +81,10 @@ def test_grad_needs_a_scalar_result_and_a_known_method(program):
         qdl.compile("circuit h(n: int) -> float {\n qubit q;\n return expval(Z[0]);\n}\n").h.grad(1, wrt="n")
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    out = capsys.readouterr()
-    return code, out.out, out.err
+def run(qdlc, *argv: str) -> tuple[int, str, str]:
+    """The shared in-process `qdlc` fixture (tests/conftest.py), as a tuple."""
+    outcome = qdlc(*argv)
+    return outcome.code, outcome.out, outcome.err
 
 
 @pytest.fixture
@@ -100,27 +94,27 @@ def source_file(tmp_path):
     return str(path)
 
 
-def test_qdlc_grad_text_json_and_stats(capsys, source_file):
+def test_qdlc_grad_text_json_and_stats(qdlc, source_file):
     args = ("--circuit", "f", "--arg", "t=0.3", "--arg", "w=[0.1, 0.2]", "--arg", "x=0.5")
-    code, out, err = run(capsys, "grad", source_file, *args, "--stats")
+    code, out, err = run(qdlc, "grad", source_file, *args, "--stats")
     assert code == 0 and "d/d t: -1.77353968876" in out
     assert "5 circuit evaluations (1 unshifted + 4 shifted), 2 angle slot(s), 1 pruned" in err
-    code, out, _ = run(capsys, "grad", source_file, *args, "--format", "json", "--method", "finite-diff")
+    code, out, _ = run(qdlc, "grad", source_file, *args, "--format", "json", "--method", "finite-diff")
     payload = json.loads(out)
     assert payload["method"] == "finite-diff" and len(payload["results"][0]["gradient"]["w"]) == 2
 
 
-def test_qdlc_compile_emit_grad(capsys, source_file):
-    code, out, _ = run(capsys, "compile", source_file, "--emit", "grad")
+def test_qdlc_compile_emit_grad(qdlc, source_file):
+    code, out, _ = run(qdlc, "compile", source_file, "--emit", "grad")
     assert code == 0
     assert "gradient program `f` wrt (t, w)" in out and "gradient program `g` wrt (t)" in out
     assert "4-term" in out  # the controlled rotation of g
 
 
-def test_qdlc_grad_rejects_what_cannot_be_differentiated(capsys, tmp_path):
+def test_qdlc_grad_rejects_what_cannot_be_differentiated(qdlc, tmp_path):
     path = tmp_path / "s.qdl"
     path.write_text("circuit s(param t: float) -> int[1] {\n qubit q;\n rx(t) q;\n return sample(q);\n}\n")
-    code, _, err = run(capsys, "grad", str(path), "--arg", "t=0.1")
+    code, _, err = run(qdlc, "grad", str(path), "--arg", "t=0.1")
     assert code == 1 and "not differentiable" in err and "Traceback" not in err
 
 
@@ -134,11 +128,11 @@ def test_the_documented_text_form_is_what_the_printer_prints(program):
     assert format_gradient_program(program.f.gradient_program()) == block
 
 
-def test_grad_from_shots_in_python_and_on_the_command_line(capsys, program, source_file):
+def test_grad_from_shots_in_python_and_on_the_command_line(qdlc, program, source_file):
     exact = program.f.grad(0.3, [0.1, 0.2], 0.5, wrt="t")
     estimate = program.f.grad(0.3, [0.1, 0.2], 0.5, wrt="t", shots=50_000, seed=2)
     assert abs(estimate - exact) < 0.05
-    code, out, _ = run(capsys, "grad", source_file, "--circuit", "f", "--arg", "t=0.3", "--arg", "w=[0.1, 0.2]",
+    code, out, _ = run(qdlc, "grad", source_file, "--circuit", "f", "--arg", "t=0.3", "--arg", "w=[0.1, 0.2]",
                        "--arg", "x=0.5", "--shots", "1000", "--seed", "1")
     assert code == 0 and "(standard error" in out
 
@@ -151,7 +145,7 @@ def test_nothing_to_differentiate_is_a_clear_error():
     assert np.isclose(function.hessian(0.1, wrt="x"), -np.cos(0.1))
 
 
-def test_qdlc_grad_unknown_wrt_is_a_usage_error(capsys, source_file):
-    code, _, err = run(capsys, "grad", source_file, "--circuit", "f", "--wrt", "nope", "--arg", "t=0.3",
+def test_qdlc_grad_unknown_wrt_is_a_usage_error(qdlc, source_file):
+    code, _, err = run(qdlc, "grad", source_file, "--circuit", "f", "--wrt", "nope", "--arg", "t=0.3",
                        "--arg", "w=[0.1, 0.2]", "--arg", "x=0.5")
     assert code == 2 and "--wrt nope" in err

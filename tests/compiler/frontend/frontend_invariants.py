@@ -15,6 +15,22 @@ from pathlib import Path
 from qdl.compiler.diagnostics import Severity
 from qdl.compiler.driver import CompileOptions, CompileResult, compile_source
 
+# A program using most of the language (const, observable, shape variables, loops, measurement,
+# conditions): the seed of the fuzzer's mutations and a parser test.
+EXAMPLE = """\
+const N = 3;
+observable H = 0.5 * Z[0] Z[1] - 0.2 * X[2] + 0.1;
+gate layer(w: float[n, 3]) q[n] { for i in 0..n { rot(w[i, 0], w[i, 1], w[i, 2]) q[i]; } for i in 0..n { cx q[i], q[(i + 1) % n]; } }
+circuit f(x: float[N], param w: float[2, N, 3]) -> float {
+    qubit q[N];
+    bit c[1];
+    for l in 0..2 { for i in 0..N { rx(x[i]) q[i]; } layer(w[l]) q; }
+    c[0] = measure q[2];
+    if (c[0] == 1) { x q[0]; }
+    return expval(H);
+}
+"""
+
 TIME_LIMIT_S = 2.0
 MEMORY_HEADROOM = 2 << 30  # a runaway allocation fails with MemoryError instead of swapping
 # Small limits keep every input cheap: 2**18 amplitudes, a few thousand ops.

@@ -10,7 +10,7 @@ import pytest
 from qdl.compiler.diagnostics import Severity
 from qdl.compiler.driver import compile_file, compile_source
 from qdl.compiler.expr import Expr
-from qdl.compiler.ir import (Circuit, Condition, ExpVal, GateOp, MeasureOp, Observable, PauliTerm, Probs,
+from qdl.compiler.ir import (Circuit, Condition, ExpVal, GateOp, MeasureOp, Observable, Probs,
                              ResetOp, Sample, State, Var)
 
 ARGS = "t: float, w: float[3]"

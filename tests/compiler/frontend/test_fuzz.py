@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from qdl.compiler.frontend.parser import make_parser
 
-from frontend_invariants import check_compiles_cleanly, memory_cap
+from frontend_invariants import EXAMPLE, check_compiles_cleanly, memory_cap
 from golden_corpus import GOLDEN_DIR, read_text
 
 REPO = Path(__file__).resolve().parents[3]
@@ -37,19 +37,6 @@ CAMPAIGN = "QDL_FUZZ_EXAMPLES" in os.environ
 FUZZ = settings(max_examples=int(os.environ.get("QDL_FUZZ_EXAMPLES", "250")), deadline=None,
                 derandomize=not CAMPAIGN, database=None, suppress_health_check=list(HealthCheck))
 
-EXAMPLE = """\
-const N = 3;
-observable H = 0.5 * Z[0] Z[1] - 0.2 * X[2] + 0.1;
-gate layer(w: float[n, 3]) q[n] { for i in 0..n { rot(w[i, 0], w[i, 1], w[i, 2]) q[i]; } for i in 0..n { cx q[i], q[(i + 1) % n]; } }
-circuit f(x: float[N], param w: float[2, N, 3]) -> float {
-    qubit q[N];
-    bit c[1];
-    for l in 0..2 { for i in 0..N { rx(x[i]) q[i]; } layer(w[l]) q; }
-    c[0] = measure q[2];
-    if (c[0] == 1) { x q[0]; }
-    return expval(H);
-}
-"""
 
 
 # ---------------------------------------------------------------- seeds and tokens

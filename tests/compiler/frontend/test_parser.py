@@ -8,6 +8,8 @@ from qdl.compiler.driver import parse_only
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.parser import make_parser
 
+from frontend_invariants import EXAMPLE
+
 A, B, C, X = ast.Name("a"), ast.Name("b"), ast.Name("c"), ast.Name("x")
 
 
@@ -76,18 +78,7 @@ def test_valid_snippets_parse(text: str) -> None:
 
 
 def test_the_readme_example_parses() -> None:
-    program = parse_ok("""
-const N = 3;
-observable H = 0.5 * Z[0] Z[1] - 0.2 * X[2] + 0.1;
-gate layer(w: float[n, 3]) q[n] { for i in 0..n { rot(w[i, 0], w[i, 1], w[i, 2]) q[i]; } }
-circuit f(x: float[N], param w: float[2, N, 3]) -> float {
-    qubit q[N];
-    bit c[1];
-    for l in 0..2 { for i in 0..N { rx(x[i]) q[i]; } layer(w[l]) q; }
-    c[0] = measure q[2];
-    if (c[0] == 1) { x q[0]; }
-    return expval(H);
-}""")
+    program = parse_ok(EXAMPLE)
     kinds = [type(item).__name__ for item in program.items]
     assert kinds == ["ConstDecl", "ObservableDecl", "GateDef", "CircuitDef"]
     circuit = program.items[-1]
