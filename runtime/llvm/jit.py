@@ -17,7 +17,7 @@ import llvmlite.binding as llvm
 
 COMPILE_LOCK = threading.RLock()
 STATS = {"llvm_compiles": 0, "disk_hits": 0, "memory_hits": 0, "links": 0}
-CODEGEN_VERSION = "llvm-kernel-2"  # bump when the generated code changes meaning
+CODEGEN_VERSION = "llvm-kernel-3"  # bump when the generated code changes meaning
 
 
 @lru_cache(maxsize=1)

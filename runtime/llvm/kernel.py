@@ -31,7 +31,7 @@ from typing import Mapping
 import numpy as np
 
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
-from qdl.compiler.backends.llvm import codegen
+from qdl.compiler.backends.llvm import blocking, codegen
 from qdl.compiler.backends.llvm import plan as plan_module
 from qdl.compiler.backends.llvm.plan import fill_matrices
 from qdl.compiler.expr import Arg, Expr
@@ -40,8 +40,8 @@ from qdl.runtime import reference
 from qdl.runtime.llvm import cache, jit
 
 _GENERATOR_DIGEST = hashlib.sha256(b"".join(
-    Path(m.__file__).read_bytes() for m in (codegen, plan_module))).digest()
-_PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p)  # releases the GIL
+    Path(m.__file__).read_bytes() for m in (codegen, plan_module, blocking))).digest()
+_PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p)  # releases the GIL
 
 
 @dataclass
@@ -109,13 +109,17 @@ class CompiledCircuit:
         mats = np.ascontiguousarray(fill_matrices(self.plan, self.slots.read(args, batch)))
         states = np.empty((batch, 2**self.plan.num_qubits), dtype=np.complex128)
         if threads <= 1 or batch == 1:
-            self.kernel.fn(mats.ctypes.data, batch, states.ctypes.data)
+            self._call(mats, states, 0, batch)
             return states
         chunks = np.array_split(np.arange(batch), min(threads, batch))
         with ThreadPoolExecutor(len(chunks)) as pool:
-            list(pool.map(lambda c: self.kernel.fn(mats[c[0]:].ctypes.data, len(c), states[c[0]:].ctypes.data),
-                          chunks))
+            list(pool.map(lambda c: self._call(mats, states, c[0], len(c)), chunks))
         return states
+
+    def _call(self, mats: np.ndarray, states: np.ndarray, start: int, count: int) -> None:
+        """Batch elements [start, start + count) with a scratch chunk of their own (one per thread)."""
+        scratch = np.empty(2**self.plan.chunk_qubits if self.plan.blocked else 1, dtype=np.complex128)
+        self.kernel.fn(mats[start:].ctypes.data, count, states[start:].ctypes.data, scratch.ctypes.data)
 
 
 def _check_memory(needed: int) -> None:
@@ -134,22 +138,25 @@ def _check_memory(needed: int) -> None:
 
 
 MAX_CACHED_CIRCUITS = 256
-_CIRCUITS: dict[Circuit, CompiledCircuit] = {}
+_CIRCUITS: dict[tuple[Circuit, int | None], CompiledCircuit] = {}
 _KERNELS: dict[str, Kernel] = {}
 
 
-def compile_circuit(circuit: Circuit) -> CompiledCircuit:
-    """The compiled form of `circuit`; raises `Unsupported` (a NotImplementedError) for dynamic circuits."""
-    hit = _CIRCUITS.get(circuit)
+def compile_circuit(circuit: Circuit, block: int | None = None) -> CompiledCircuit:
+    """The compiled form of `circuit`; raises `Unsupported` (a NotImplementedError) for dynamic circuits.
+
+    `block` overrides the cache-blocking chunk size in qubits (tests, tuning).
+    """
+    hit = _CIRCUITS.get((circuit, block))
     if hit is not None:
         jit.STATS["memory_hits"] += 1
         return hit
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
-    plan = lower(circuit, ops)
+    plan = lower(circuit, ops, block)
     compiled = CompiledCircuit(circuit, plan, _kernel(plan, _fingerprint(plan)), SlotReader.of(circuit, plan.slots))
     if len(_CIRCUITS) >= MAX_CACHED_CIRCUITS:
         del _CIRCUITS[next(iter(_CIRCUITS))]  # oldest first; its kernel stays linked in `_KERNELS`
-    _CIRCUITS[circuit] = compiled
+    _CIRCUITS[(circuit, block)] = compiled
     return compiled
 
 
@@ -159,6 +166,7 @@ def _fingerprint(plan: KernelPlan) -> str:
     digest.update(np.array([plan.num_qubits, plan.num_entries, len(plan.rows)], dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.table(), dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.aux, dtype=np.int64).tobytes())
+    digest.update(np.asarray(plan.stage_table() + [plan.chunk_qubits], dtype=np.int64).tobytes())
     return digest.hexdigest()
 
 

@@ -11,14 +11,20 @@ involved qubit is >= 2) and `gen_{dense,diag}` (k <= 4 targets on the
 controlled subspace, gathered through the aux table's offsets; also gphase).
 Arithmetic carries `reassoc nsz contract` fast-math flags, never nnan/ninf.
 
+The kernel walks the stage table (see `plan.StageRow`): for each stage and
+each chunk of the state it gathers the chunk into scratch (unless the chunk
+is contiguous: then in place), runs the stage's rows on it, and scatters it
+back, so a large state is streamed once per stage instead of once per gate.
+
 Kernel ABI (C, see `KERNEL_ABI`)::
 
-    void qdl_kernel_<tag>(const double *mats, int64_t batch, double *states)
+    void qdl_kernel_<tag>(const double *mats, int64_t batch, double *states, double *scratch)
 
 `mats` is (batch, num_entries) complex128 as interleaved re/im doubles (the
 gate matrices the host built from the gate table); `states` is
 (batch, 2**n) complex128, written by the kernel, which starts every element
-from |0...0>.  Buffers are C-contiguous and must not alias.
+from |0...0>; `scratch` holds 2**chunk_qubits complex128 (unused when the
+plan is not blocked).  Buffers are C-contiguous and must not alias.
 """
 
 from __future__ import annotations
@@ -27,9 +33,9 @@ from typing import Callable
 
 from llvmlite import ir
 
-from qdl.compiler.backends.llvm.plan import OP_FIELDS, KernelPlan, OpKind
+from qdl.compiler.backends.llvm.plan import OP_FIELDS, STAGE_FIELDS, KernelPlan, OpKind
 
-KERNEL_ABI = "void(const double *mats, int64_t batch, double *states)"
+KERNEL_ABI = "void(const double *mats, int64_t batch, double *states, double *scratch)"
 F64, I64, PTR = ir.DoubleType(), ir.IntType(64), ir.PointerType()
 FAST = ("reassoc", "nsz", "contract")  # no nnan/ninf: NaN and Inf keep their meaning
 ZERO = ir.Constant(I64, 0)
@@ -44,10 +50,10 @@ def kernel_symbol(tag: str) -> str:
 def emit(plan: KernelPlan, tag: str) -> ir.Module:
     """The LLVM module of `plan`, exporting `kernel_symbol(tag)` with the ABI above."""
     module = ir.Module(name=f"qdl_{tag}")
-    ops = _table(module, "qdl_ops", plan.table())
-    aux = _table(module, "qdl_aux", list(plan.aux))
+    tables = {"ops": _table(module, "qdl_ops", plan.table()), "aux": _table(module, "qdl_aux", list(plan.aux)),
+              "stages": _table(module, "qdl_stages", plan.stage_table())}
     apply = {kind: build(module) for kind, build in _APPLY.items()}
-    _kernel(module, kernel_symbol(tag), plan, ops, aux, apply)
+    _kernel(module, kernel_symbol(tag), plan, tables, apply)
     return module
 
 
@@ -281,23 +287,34 @@ def _build_dense2(module: ir.Module) -> ir.Function:
     return fn
 
 
+def _involved_mask(b: ir.IRBuilder, sorted_pos: ir.Value, m: ir.Value) -> ir.Value:
+    """OR of 1 << p over the m positions (controls and targets) of a row."""
+    slot = b.alloca(I64)
+    b.store(ZERO, slot)
+    _loop(b, ZERO, m, lambda j: b.store(b.or_(b.load(slot, typ=I64), b.shl(ONE, b.load(_at(
+        b, sorted_pos, j, I64), typ=I64))), slot))
+    return b.load(slot, typ=I64)
+
+
 def _build_ctrl1(module: ir.Module, mode: str) -> ir.Function:
     """(st, dim, sorted, m, cval, t, mat): a 1-qubit gate on target t in the controlled subspace.
 
     `mode` is "flip" (X: a swap, no multiplications, `mat` unused), "dense" or
-    "diag".  With every involved qubit >= 2, subspace indices 4j..4j+3 are
-    contiguous amplitudes, so 4 pairs go through one <8 x double> step.
+    "diag".  The subspace is walked in runs of 2^p contiguous pairs (p the
+    lowest involved position), run starts enumerated as subsets of the free
+    bits above p, so no index is rebuilt bit by bit; with p >= 2 each run goes
+    4 pairs per <8 x double> step.
     """
     fn = _function(module, f"qdl_apply_ctrl1_{mode}", [PTR, I64, PTR, I64, I64, I64, PTR])
     st, dim, sorted_pos, m, cval, t, mat = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
     stride = b.shl(ONE, t)
-    slot = b.alloca(I64)
     entries = [] if mode == "flip" else [_load_c(b, mat, ir.Constant(I64, e)) for e in range(2 if mode == "diag" else 4)]
     coeffs = [_cvec(b, [e] * 4) for e in entries]
+    run = b.shl(ONE, b.load(sorted_pos, typ=I64))
+    free_high = b.and_(b.and_(b.sub(dim, ONE), b.not_(_involved_mask(b, sorted_pos, m))), b.not_(b.sub(run, ONE)))
 
-    def pair(i: ir.Value, wide: bool) -> None:
-        i0 = _subspace_base(b, slot, i, sorted_pos, m, cval)
+    def pair(i0: ir.Value, wide: bool) -> None:
         i1 = b.or_(i0, stride)
         load, store = (_vload, _vstore) if wide else (_load_c, _store_c)
         a0, a1 = load(b, st, i0), load(b, st, i1)
@@ -305,14 +322,15 @@ def _build_ctrl1(module: ir.Module, mode: str) -> ir.Function:
         store(b, st, i0, o0)
         store(b, st, i1, o1)
 
-    lowest = b.load(sorted_pos, typ=I64)
-    count = b.lshr(dim, m)
-    with b.if_else(b.and_(b.icmp_unsigned(">=", lowest, ir.Constant(I64, 2)),
-                          b.icmp_unsigned(">=", count, ir.Constant(I64, 4)))) as (wide, narrow):
+    def runs(wide: bool) -> None:
+        step = ir.Constant(I64, 4 if wide else 1)
+        _subsets(b, free_high, lambda x: _loop(b, ZERO, run, lambda j: pair(b.or_(b.or_(x, cval), j), wide), step))
+
+    with b.if_else(b.icmp_unsigned(">=", run, ir.Constant(I64, 4))) as (wide, narrow):
         with wide:
-            _loop(b, ZERO, count, lambda i: pair(i, True), ir.Constant(I64, 4))
+            runs(True)
         with narrow:
-            _loop(b, ZERO, count, lambda i: pair(i, False))
+            runs(False)
     b.ret_void()
     return fn
 
@@ -334,7 +352,7 @@ def _build_general(module: ir.Module, diagonal: bool) -> ir.Function:
     b = ir.IRBuilder(fn.entry_basic_block)
     tmp = b.alloca(F64, size=32)
     acc = b.alloca(F64, size=2)
-    slot = b.alloca(I64)
+    free = b.and_(b.sub(dim, ONE), b.not_(_involved_mask(b, sorted_pos, m)))
 
     def offset(base: ir.Value, j: ir.Value) -> ir.Value:
         return b.or_(base, b.load(_at(b, offsets, j, I64), typ=I64))
@@ -353,11 +371,7 @@ def _build_general(module: ir.Module, diagonal: bool) -> ir.Function:
         _loop(b, ZERO, k2, lambda j: _store_c(b, tmp, j, _load_c(b, st, offset(base, j))))
         _loop(b, ZERO, k2, lambda r: row(base, r))
 
-    def element(i: ir.Value) -> None:
-        base = _subspace_base(b, slot, i, sorted_pos, m, cval)
-        (diag if diagonal else dense)(base)
-
-    _loop(b, ZERO, b.lshr(dim, m), element)
+    _subsets(b, free, lambda x: (diag if diagonal else dense)(b.or_(x, cval)))
     b.ret_void()
     return fn
 
@@ -377,34 +391,118 @@ _APPLY: dict[OpKind, Callable[[ir.Module], ir.Function]] = {
 # --- the kernel --------------------------------------------------------------------
 
 
-def _kernel(module: ir.Module, name: str, plan: KernelPlan, ops: ir.GlobalVariable,
-            aux: ir.GlobalVariable, apply: dict[OpKind, ir.Function]) -> None:
-    fn = _function(module, name, [PTR, I64, PTR], internal=False)
-    mats, batch, states = fn.args
+def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
+            apply: dict[OpKind, ir.Function]) -> None:
+    fn = _function(module, name, [PTR, I64, PTR, PTR], internal=False)
+    mats, batch, states, scratch = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
     dim = ir.Constant(I64, 2**plan.num_qubits)
+    chunk_dim = ir.Constant(I64, 2**plan.chunk_qubits)
     mat_stride = ir.Constant(I64, 2 * max(plan.num_entries, 1))
+    copy = {True: _build_copy(module, True), False: _build_copy(module, False)}
 
     def element(e: ir.Value) -> None:
         st = _at(b, states, b.mul(e, b.shl(dim, ONE)))
         mp = _at(b, mats, b.mul(e, mat_stride))
         _loop(b, ZERO, b.shl(dim, ONE), lambda i: b.store(ir.Constant(F64, 0.0), _at(b, st, i)))
         b.store(ir.Constant(F64, 1.0), st)
-        _loop(b, ZERO, ir.Constant(I64, len(plan.rows)), lambda k: _dispatch(b, k, st, dim, mp, ops, aux, apply))
+        env = _Env(st, chunk_dim, mp, scratch, tables, apply, copy)
+        _loop(b, ZERO, ir.Constant(I64, len(plan.stages)), lambda s: _stage(b, s, env))
 
     _loop(b, ZERO, batch, element)
     b.ret_void()
 
 
-def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, dim: ir.Value, mp: ir.Value,
-              ops: ir.GlobalVariable, aux: ir.GlobalVariable, apply: dict[OpKind, ir.Function]) -> None:
-    """Read row k of the op table and call its application function."""
-    row = b.mul(k, ir.Constant(I64, OP_FIELDS))
-    kind, q0, q1, m, at, k2, cval, mat = (b.load(_at(b, ops, b.add(row, ir.Constant(I64, f)), I64), typ=I64)
-                                          for f in range(OP_FIELDS))
-    matp = _at(b, mp, b.shl(mat, ONE))
+class _Env:
+    """What every stage of one batch element reads: its state, matrices, scratch, tables and functions."""
+
+    def __init__(self, st, chunk_dim, mp, scratch, tables, apply, copy) -> None:
+        self.st, self.chunk_dim, self.mp, self.scratch = st, chunk_dim, mp, scratch
+        self.tables, self.apply, self.copy = tables, apply, copy
+
+
+def _field(b: ir.IRBuilder, table: ir.GlobalVariable, row: ir.Value, width: int, f: int) -> ir.Value:
+    return b.load(_at(b, table, b.add(b.mul(row, ir.Constant(I64, width)), ir.Constant(I64, f)), I64), typ=I64)
+
+
+def _subsets(b: ir.IRBuilder, mask: ir.Value, body: Callable[[ir.Value], None]) -> None:
+    """`body(x)` for every x whose bits lie in `mask`, ascending (x = 0 first; once when mask = 0)."""
+    fn = b.function
+    head, done = fn.append_basic_block("subset"), fn.append_basic_block("subsets_done")
+    before = b.block
+    b.branch(head)
+    b.position_at_end(head)
+    x = b.phi(I64)
+    x.add_incoming(ZERO, before)
+    body(x)
+    following = b.and_(b.add(b.or_(x, b.not_(mask)), ONE), mask)
+    x.add_incoming(following, b.block)
+    b.cbranch(b.icmp_unsigned("==", following, ZERO), done, head)
+    b.position_at_end(done)
+
+
+def _stage(b: ir.IRBuilder, s: ir.Value, env: _Env) -> None:
+    """Stage s: for every chunk, gather it (unless in place), apply the stage's rows, scatter it back."""
+    table = env.tables["stages"]
+    first, end, inplace, outer_mask, high_mask, run = (_field(b, table, s, STAGE_FIELDS, f)
+                                                       for f in range(STAGE_FIELDS))
+    in_place = b.icmp_unsigned("!=", inplace, ZERO)
+
+    def chunk(outer: ir.Value) -> None:
+        buf = b.select(in_place, _at(b, env.st, b.shl(outer, ONE)), env.scratch)
+        with b.if_then(b.not_(in_place)):
+            b.call(env.copy[True], [env.st, outer, high_mask, run, env.scratch])
+        _loop(b, first, end, lambda k: _dispatch(b, k, buf, outer, env))
+        with b.if_then(b.not_(in_place)):
+            b.call(env.copy[False], [env.st, outer, high_mask, run, env.scratch])
+
+    _subsets(b, outer_mask, chunk)
+
+
+def _build_copy(module: ir.Module, gather: bool) -> ir.Function:
+    """(st, outer, high, run, buf): copy a chunk between the state and contiguous scratch.
+
+    The chunk's runs of `run` (>= 4, a power of two) contiguous amplitudes
+    start at outer | x for x over the subsets of `high`, in order.
+    """
+    fn = _function(module, "qdl_gather" if gather else "qdl_scatter", [PTR, I64, I64, I64, PTR])
+    st, outer, high, run, buf = fn.args
+    b = ir.IRBuilder(fn.entry_basic_block)
+    pos = b.alloca(I64)
+    b.store(ZERO, pos)
+
+    def one_run(x: ir.Value) -> None:
+        start = b.or_(outer, x)
+        at = b.load(pos, typ=I64)
+
+        def quad(j: ir.Value) -> None:
+            src, dst = (st, buf) if gather else (buf, st)
+            i_src, i_dst = (b.add(start, j), b.add(at, j)) if gather else (b.add(at, j), b.add(start, j))
+            _vstore(b, dst, i_dst, _vload(b, src, i_src))
+
+        _loop(b, ZERO, run, quad, ir.Constant(I64, 4))
+        b.store(b.add(at, run), pos)
+
+    _subsets(b, high, one_run)
+    b.ret_void()
+    return fn
+
+
+def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, outer: ir.Value, env: _Env) -> None:
+    """Row k on the chunk at `st` (chunk base `outer`): skip it or call its application function."""
+    ops, aux = env.tables["ops"], env.tables["aux"]
+    kind, q0, q1, m, at, k2, cval, mat, nl_mask, nl_val, sel = (_field(b, ops, k, OP_FIELDS, f)
+                                                                for f in range(OP_FIELDS))
+    applies = b.icmp_unsigned("==", b.and_(outer, nl_mask), nl_val)
+    done = b.function.append_basic_block("next")
+    run = b.function.append_basic_block("apply")
+    b.cbranch(applies, run, done)
+    b.position_at_end(run)
+    picked = b.zext(b.icmp_unsigned("!=", b.and_(outer, sel), ZERO), I64)
+    matp = _at(b, env.mp, b.shl(b.add(mat, picked), ONE))
     sorted_pos = _at(b, aux, at, I64)
     offsets = _at(b, aux, b.add(at, m), I64)
+    dim = env.chunk_dim
     calls = {
         OpKind.DENSE1: (st, dim, q0, matp), OpKind.DIAG1: (st, dim, q0, matp),
         OpKind.DENSE2: (st, dim, q0, q1, matp), OpKind.FLIP: (st, dim, sorted_pos, m, cval, q0, matp),
@@ -413,12 +511,11 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, dim: ir.Value, mp: ir.
         OpKind.GEN_DENSE: (st, dim, sorted_pos, m, offsets, k2, cval, matp),
         OpKind.GEN_DIAG: (st, dim, sorted_pos, m, offsets, k2, cval, matp),
     }
-    done = b.function.append_basic_block("next")
     switch = b.switch(kind, done)
     for op_kind, args in calls.items():
         case = b.function.append_basic_block(op_kind.name.lower())
         switch.add_case(ir.Constant(I64, int(op_kind)), case)
         b.position_at_end(case)
-        b.call(apply[op_kind], args)
+        b.call(env.apply[op_kind], args)
         b.branch(done)
     b.position_at_end(done)

@@ -1,36 +1,47 @@
-"""Lower a circuit to a kernel plan: an integer op table and a gate-matrix layout.
+"""Lower a circuit to a kernel plan: stages of integer op rows and a gate-matrix layout.
 
-The kernel never sees a gate name.  Each gate op becomes one row of `OP_FIELDS`
-int64s (see `OpKind` for the application paths) and, unless it is a fixed
-permutation, a slice of the per-batch-element complex matrix buffer that the
-host fills from the one gate table (`spec.matrix(*params)`, batched) before
-every call.  Named controlled gates (`cx`, `crz`, `cswap`, ...) are first
-rewritten to their base gate plus controls, so a control costs only the
-controlled subspace.
+The kernel never sees a gate name.  Each gate op becomes one `Step` (global
+qubits) and, unless it is a fixed permutation, a slice of the per-batch-element
+complex matrix buffer that the host fills from the one gate table
+(`spec.matrix(*params)`, batched) before every call.  Named controlled gates
+(`cx`, `crz`, `cswap`, ...) are first rewritten to their base gate plus
+controls, so a control costs only the controlled subspace.
 
 Single-qubit fusion: an uncontrolled 1-qubit gate joins the block of the
-last row on its qubit when that row is itself such a block (rows on other
+last step on its qubit when that step is itself such a block (steps on other
 qubits commute with it), so RY·RZ on a qubit costs one pass over the state;
 the host multiplies each block's matrices (`Product`) before the call.
 
-Invariants: qubit indices are global (little-endian state); a row's matrix is
-stored row-major with the op's FIRST target as the MOST significant bit
-(the gate-table order); diagonal gates store only their diagonal.
+Cache blocking (`blocking.stages`): steps are grouped into stages whose
+non-diagonal targets fit in a chunk of `2**block` amplitudes (L2-sized); the
+kernel sweeps the state once per stage, chunk by chunk, applying every step
+of the stage while the chunk is resident.  Controls and 1-qubit diagonal
+targets outside the chunk are constant within it, so they become a per-chunk
+test (`nl_mask`/`nl_val`) and a per-chunk choice of diagonal entry (`sel`).
+Each stage's steps are encoded as `Row`s in the chunk's local qubit numbering.
+
+Invariants: qubit indices are little-endian; a row's matrix is stored
+row-major with the op's FIRST target as the MOST significant bit (the
+gate-table order); diagonal gates store only their diagonal.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
 
+from qdl.compiler.backends.llvm.blocking import Stage, Step, stages
 from qdl.compiler.expr import Expr
 from qdl.compiler.gates import GATES, GateSpec, lookup
 from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
 from qdl.compiler.ir import BarrierOp, Circuit, GateOp, Op
 
-OP_FIELDS = 8  # kind, q0, q1, m, aux, k2, cval, mat  (see `Row`)
+OP_FIELDS = 11  # see `Row`
+STAGE_FIELDS = 6  # see `StageRow`
+BLOCK_QUBITS = int(os.environ.get("QDL_BLOCK_QUBITS", "15"))  # 2**15 amplitudes = 512 KiB: half an L2
 
 
 class Unsupported(NotImplementedError):
@@ -45,18 +56,22 @@ class OpKind(IntEnum):
     DENSE2 = 2  # uncontrolled dense 4x4 on (q0, q1), q0 most significant
     FLIP = 3  # X on q0 in the controlled subspace: swaps, no multiplications
     GEN_DENSE = 4  # dense 2^k x 2^k on the controlled subspace (k <= 4)
-    GEN_DIAG = 5  # diagonal 2^k on the controlled subspace (gphase: k = 0)
+    GEN_DIAG = 5  # diagonal 2^k on the controlled subspace (k = 0: a scalar, gphase or `sel`)
     CTRL1 = 6  # dense 2x2 on q0 in the controlled subspace
     CTRL1_DIAG = 7  # diagonal 2x2 on q0 in the controlled subspace
 
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One op-table row.
+    """One op-table row, in a stage's local qubit numbering.
 
-    `m` sorted positions (controls and targets, ascending) and then `k2`
+    `m` sorted positions (local controls and targets, ascending) and then `k2`
     amplitude offsets start at `aux` in the aux table; `cval` is the bit mask
-    the controls must have; `mat` is the complex offset of the matrix.
+    the local controls must have; `mat` is the complex offset of the matrix.
+    The row applies to a chunk only if `chunk_base & nl_mask == nl_val`
+    (controls outside the chunk); when `sel` (a global bit mask) is set in
+    the chunk base, the matrix starts one complex entry later (a diagonal
+    target outside the chunk picks its entry).
     """
 
     kind: OpKind
@@ -67,6 +82,35 @@ class Row:
     k2: int = 1
     cval: int = 0
     mat: int = 0
+    nl_mask: int = 0
+    nl_val: int = 0
+    sel: int = 0
+
+    def fields(self) -> tuple[int, ...]:
+        return (int(self.kind), self.q0, self.q1, self.m, self.aux, self.k2, self.cval, self.mat,
+                self.nl_mask, self.nl_val, self.sel)
+
+
+@dataclass(frozen=True, slots=True)
+class StageRow:
+    """Rows [first, end) applied chunk by chunk.
+
+    `inplace`: the chunk is the contiguous block at the chunk base (its
+    qubits are 0..block-1), so no copy.  Otherwise the chunk is gathered
+    into scratch: chunk bases enumerate the subsets of `outer_mask`; within
+    a chunk, runs of `run` contiguous amplitudes sit at the subsets of
+    `high_mask` (the chunk's qubits above the contiguous low ones).
+    """
+
+    first: int
+    end: int
+    inplace: int
+    outer_mask: int
+    high_mask: int
+    run: int
+
+    def fields(self) -> tuple[int, ...]:
+        return (self.first, self.end, self.inplace, self.outer_mask, self.high_mask, self.run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +149,18 @@ class KernelPlan:
     slots: tuple[Expr, ...]  # distinct parameter expressions, evaluated on the host
     groups: tuple[MatrixGroup, ...]
     products: tuple[Product, ...] = ()
+    stages: tuple[StageRow, ...] = ()
+    chunk_qubits: int = 0  # the chunk is 2**chunk_qubits amplitudes (= num_qubits when unblocked)
 
     def table(self) -> list[int]:
-        return [int(v) for r in self.rows for v in (r.kind, r.q0, r.q1, r.m, r.aux, r.k2, r.cval, r.mat)]
+        return [v for r in self.rows for v in r.fields()]
+
+    def stage_table(self) -> list[int]:
+        return [v for s in self.stages for v in s.fields()]
+
+    @property
+    def blocked(self) -> bool:
+        return self.chunk_qubits < self.num_qubits
 
 
 def _base_forms() -> dict[str, tuple[str, int]]:
@@ -123,8 +176,12 @@ def _base_forms() -> dict[str, tuple[str, int]]:
 BASE_FORMS = _base_forms()
 
 
-def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None) -> KernelPlan:
-    """The plan of `ops` (default: the circuit's); raises `Unsupported` for dynamic ops."""
+def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None = None) -> KernelPlan:
+    """The plan of `ops` (default: the circuit's); raises `Unsupported` for dynamic ops.
+
+    `block` is the chunk size in qubits (default `BLOCK_QUBITS`); states of
+    at most that many qubits are not blocked.
+    """
     builder = _Builder(circuit.num_qubits)
     for op in circuit.ops if ops is None else ops:
         if isinstance(op, BarrierOp):
@@ -133,21 +190,20 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None) -> KernelPlan:
             raise Unsupported(f"the llvm back end does not simulate {type(op).__name__} "
                               "(or conditions) yet; use the reference simulator")
         builder.add(op)
-    return builder.finish()
+    return builder.finish(BLOCK_QUBITS if block is None else block)
 
 
 class _Builder:
-    """Accumulates rows, the aux table, matrix slots and fusion blocks, op by op."""
+    """Accumulates steps, matrix slots and fusion blocks, op by op."""
 
     def __init__(self, num_qubits: int) -> None:
         self.n = num_qubits
-        self.rows: list[Row] = []
-        self.aux: list[int] = []
+        self.steps: list[Step | None] = []
         self.entries = 0
         self.slots: dict[Expr, int] = {}
         self.groups: dict[tuple[str, bool], list[tuple[tuple[int, ...], int]]] = {}
-        self.last: dict[int, int] = {}  # qubit -> index of the last row touching it
-        self.blocks: dict[int, tuple[int, list[tuple[GateSpec, tuple[Expr, ...]]]]] = {}  # row -> (qubit, gates)
+        self.last: dict[int, int] = {}  # qubit -> index of the last step touching it
+        self.blocks: dict[int, tuple[int, list[tuple[GateSpec, tuple[Expr, ...]]]]] = {}  # step -> (qubit, gates)
         self.products: dict[tuple[bool, int], list[tuple[int, list[int]]]] = {}
 
     def add(self, op: GateOp) -> None:
@@ -160,6 +216,8 @@ class _Builder:
             spec = GATES[base]
             controls, values = controls + targets[:count], values + (True,) * count
             targets = targets[count:]
+        if len(set(controls + targets)) != len(controls + targets):
+            raise ValueError(f"repeated qubit in {spec.name} on {controls + targets}")
         if spec.name == "id":
             return
         if not controls and len(targets) == 1 and spec.name != "x":
@@ -168,27 +226,29 @@ class _Builder:
         if spec.name == "swap":  # three CNOTs, each a swap of a quarter of the amplitudes
             a, b = targets
             for control, target in ((a, b), (b, a), (a, b)):
-                self._append(GATES["x"], (), controls + (control,), values + (True,), (target,))
+                self._append(Step(False, True, (target,), controls + (control,), values + (True,), 0))
             return
-        self._append(spec, op.params, controls, values, targets)
+        if spec.name == "x":
+            self._append(Step(False, True, targets, controls, values, 0))
+            return
+        self._append(Step(spec.diagonal, False, targets, controls, values, self._matrix(spec, op.params)))
 
-    def _append(self, spec: GateSpec, params: tuple[Expr, ...], controls: tuple[int, ...],
-                values: tuple[bool, ...], targets: tuple[int, ...]) -> None:
-        for q in controls + targets:
-            self.last[q] = len(self.rows)
-        self.rows.append(self._row(spec, params, controls, values, targets))
+    def _append(self, step: Step) -> None:
+        for q in step.qubits:
+            self.last[q] = len(self.steps)
+        self.steps.append(step)
 
     def _fuse(self, qubit: int, spec: GateSpec, params: tuple[Expr, ...]) -> None:
-        """Join the block of the last row on `qubit`, or open a block (its row is built in `finish`)."""
+        """Join the block of the last step on `qubit`, or open a block (its step is built in `finish`)."""
         last = self.last.get(qubit)
         if last is not None and last in self.blocks:
             self.blocks[last][1].append((spec, params))
             return
-        self.last[qubit] = len(self.rows)
-        self.blocks[len(self.rows)] = (qubit, [(spec, params)])
-        self.rows.append(Row(OpKind.DENSE1))  # placeholder
+        self.last[qubit] = len(self.steps)
+        self.blocks[len(self.steps)] = (qubit, [(spec, params)])
+        self.steps.append(None)  # placeholder
 
-    def _block_row(self, qubit: int, gates: list[tuple[GateSpec, tuple[Expr, ...]]]) -> Row:
+    def _block_step(self, qubit: int, gates: list[tuple[GateSpec, tuple[Expr, ...]]]) -> Step:
         diagonal = all(spec.diagonal for spec, _ in gates)
         members = [self._matrix(spec, params, diagonal) for spec, params in gates]
         if len(members) == 1:
@@ -197,34 +257,7 @@ class _Builder:
             out = self.entries
             self.entries += 2 if diagonal else 4
             self.products.setdefault((diagonal, len(members)), []).append((out, members))
-        return Row(OpKind.DIAG1 if diagonal else OpKind.DENSE1, qubit, 0, 0, 0, 2, 0, out)
-
-    def _row(self, spec: GateSpec, params: tuple[Expr, ...], controls: tuple[int, ...],
-             values: tuple[bool, ...], targets: tuple[int, ...]) -> Row:
-        if len(set(controls + targets)) != len(controls + targets):
-            raise ValueError(f"repeated qubit in {spec.name} on {controls + targets}")
-        cval = sum(1 << c for c, v in zip(controls, values) if v)
-        if spec.name == "x":
-            return Row(OpKind.FLIP, targets[0], 0, *self._subspace(controls + targets, ()), 2, cval, 0)
-        mat = self._matrix(spec, params)
-        if not controls and len(targets) == 1:
-            return Row(OpKind.DIAG1 if spec.diagonal else OpKind.DENSE1, targets[0], 0, 0, 0, 2, 0, mat)
-        if not controls and len(targets) == 2 and not spec.diagonal:
-            return Row(OpKind.DENSE2, targets[0], targets[1], 0, 0, 4, 0, mat)
-        m, aux = self._subspace(controls + targets, targets)
-        if len(targets) == 1:
-            return Row(OpKind.CTRL1_DIAG if spec.diagonal else OpKind.CTRL1, targets[0], 0, m, aux, 2, cval, mat)
-        kind = OpKind.GEN_DIAG if spec.diagonal else OpKind.GEN_DENSE
-        return Row(kind, 0, 0, m, aux, 2 ** len(targets), cval, mat)
-
-    def _subspace(self, qubits: tuple[int, ...], targets: tuple[int, ...]) -> tuple[int, int]:
-        """Store sorted positions, then the 2^k target offsets (first target = MSB); -> (m, aux)."""
-        start = len(self.aux)
-        self.aux.extend(sorted(qubits))
-        k = len(targets)
-        for j in range(2**k):
-            self.aux.append(sum(1 << q for p, q in enumerate(targets) if (j >> (k - 1 - p)) & 1))
-        return len(qubits), start
+        return Step(diagonal, False, (qubit,), (), (), out)
 
     def _matrix(self, spec: GateSpec, params: tuple[Expr, ...], diagonal: bool | None = None) -> int:
         """Reserve the gate's entries (only the diagonal when `diagonal`, default: the gate's flag)."""
@@ -235,9 +268,17 @@ class _Builder:
         self.groups.setdefault((spec.name, diagonal), []).append((slots, offset))
         return offset
 
-    def finish(self) -> KernelPlan:
-        for row, (qubit, gates) in self.blocks.items():
-            self.rows[row] = self._block_row(qubit, gates)
+    def finish(self, block: int) -> KernelPlan:
+        for index, (qubit, gates) in self.blocks.items():
+            self.steps[index] = self._block_step(qubit, gates)
+        steps = [s for s in self.steps if s is not None]
+        chunk = min(self.n, block)
+        encoder = _Encoder()
+        stage_rows = [encoder.stage(stage, steps, self.n, chunk) for stage in stages(steps, self.n, chunk)]
+        return KernelPlan(self.n, tuple(encoder.rows), tuple(encoder.aux), self.entries, tuple(self.slots),
+                          self._groups(), self._products(), tuple(stage_rows), chunk)
+
+    def _groups(self) -> tuple[MatrixGroup, ...]:
         groups = []
         for (name, diagonal), members in self.groups.items():
             spec = GATES[name]
@@ -246,8 +287,7 @@ class _Builder:
             params = np.array([s for s, _ in members], dtype=np.intp).reshape(len(members), spec.num_params)
             fixed = None if spec.num_params else _entries(spec.matrix(), diagonal).reshape(1, 1, -1)
             groups.append(MatrixGroup(spec, diagonal, params, columns, fixed))
-        return KernelPlan(self.n, tuple(self.rows), tuple(self.aux), self.entries,
-                          tuple(self.slots), tuple(groups), self._products())
+        return tuple(groups)
 
     def _products(self) -> tuple[Product, ...]:
         out = []
@@ -257,6 +297,59 @@ class _Builder:
             members = np.array([m for _, m in blocks], dtype=np.intp)  # (blocks, length)
             out.append(Product(diagonal, columns, tuple(members[:, j, None] + width for j in range(length))))
         return tuple(out)
+
+
+class _Encoder:
+    """Encodes stages' steps as rows in each stage's local qubit numbering, sharing one aux table."""
+
+    def __init__(self) -> None:
+        self.rows: list[Row] = []
+        self.aux: list[int] = []
+
+    def stage(self, stage: Stage, steps: list[Step], n: int, chunk: int) -> StageRow:
+        local = {q: p for p, q in enumerate(stage.local)}
+        first = len(self.rows)
+        self.rows.extend(self._row(steps[i], local) for i in stage.steps)
+        inplace = stage.local == tuple(range(chunk))
+        outer = sum(1 << q for q in range(n) if q not in local)
+        low = next((p for p, q in enumerate(stage.local) if p != q), len(stage.local))
+        high = sum(1 << q for q in stage.local[low:])
+        return StageRow(first, len(self.rows), int(inplace), outer, high, 1 << low)
+
+    def _row(self, step: Step, local: dict[int, int]) -> Row:
+        inside = [(local[c], v) for c, v in zip(step.controls, step.values) if c in local]
+        outside = [(c, v) for c, v in zip(step.controls, step.values) if c not in local]
+        nl_mask, nl_val = sum(1 << c for c, _ in outside), sum(1 << c for c, v in outside if v)
+        cval = sum(1 << p for p, v in inside if v)
+        controls = tuple(p for p, _ in inside)
+        tail = (nl_mask, nl_val)
+        if step.flip:
+            t = local[step.targets[0]]
+            return Row(OpKind.FLIP, t, 0, *self._subspace(controls + (t,), ()), 2, cval, 0, *tail)
+        if step.diagonal and len(step.targets) == 1 and step.targets[0] not in local:
+            # the target's bit is fixed within the chunk: a scalar on the controlled subspace
+            return Row(OpKind.GEN_DIAG, 0, 0, *self._subspace(controls, ()), 1, cval, step.mat, *tail,
+                       1 << step.targets[0])
+        targets = tuple(local[t] for t in step.targets)
+        if not controls and len(targets) == 1:
+            return Row(OpKind.DIAG1 if step.diagonal else OpKind.DENSE1, targets[0], 0, 0, 0, 2, 0, step.mat, *tail)
+        if not controls and len(targets) == 2 and not step.diagonal:
+            return Row(OpKind.DENSE2, targets[0], targets[1], 0, 0, 4, 0, step.mat, *tail)
+        m, aux = self._subspace(controls + targets, targets)
+        if len(targets) == 1:
+            kind = OpKind.CTRL1_DIAG if step.diagonal else OpKind.CTRL1
+            return Row(kind, targets[0], 0, m, aux, 2, cval, step.mat, *tail)
+        kind = OpKind.GEN_DIAG if step.diagonal else OpKind.GEN_DENSE
+        return Row(kind, 0, 0, m, aux, 2 ** len(targets), cval, step.mat, *tail)
+
+    def _subspace(self, qubits: tuple[int, ...], targets: tuple[int, ...]) -> tuple[int, int]:
+        """Store sorted positions, then the 2^k target offsets (first target = MSB); -> (m, aux)."""
+        start = len(self.aux)
+        self.aux.extend(sorted(qubits))
+        k = len(targets)
+        for j in range(2**k):
+            self.aux.append(sum(1 << q for p, q in enumerate(targets) if (j >> (k - 1 - p)) & 1))
+        return len(qubits), start
 
 
 def _entries(matrix: np.ndarray, diagonal: bool) -> np.ndarray:
