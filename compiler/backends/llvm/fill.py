@@ -37,8 +37,8 @@ from functools import cache
 import numpy as np
 from llvmlite import ir
 
-from qdl.compiler.backends.llvm.codegen import (
-    F64, FAST, I64, ONE, PTR, ZERO, Complex, _at, _cmul, _function, _load_c, _loop, _store_c, _table,
+from qdl.compiler.backends.llvm.irbuild import (
+    F64, FAST, I64, ONE, PTR, ZERO, Complex, at, cmul, function, load_c, loop, store_c, table,
 )
 from qdl.compiler.backends.llvm.plan import KernelPlan, MatrixGroup, Product
 from qdl.compiler.gates import GATES, GateSpec
@@ -208,21 +208,21 @@ def _emit_group(module: ir.Module, name: str, group: MatrixGroup) -> ir.Function
     form = trig_form(group.spec.name, group.diagonal)
     width = 1 + group.spec.num_params
     rows = [[offset, *map(int, slots)] for offset, slots in zip(_offsets(group.columns), group.params)]
-    table = _table(module, f"{name}.table", [v for row in rows for v in row])
-    fn = _function(module, name, [PTR, PTR])
+    op_table = table(module, f"{name}.table", [v for row in rows for v in row])
+    fn = function(module, name, [PTR, PTR])
     slots, mats = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
 
     def op(i: ir.Value) -> None:
-        field = [b.load(_at(b, table, b.add(b.mul(i, _const(width)), _const(f)), I64), typ=I64)
+        field = [b.load(at(b, op_table, b.add(b.mul(i, _const(width)), _const(f)), I64), typ=I64)
                  for f in range(width)]
-        thetas = [b.load(_at(b, slots, slot), typ=F64) for slot in field[1:]]
+        thetas = [b.load(at(b, slots, slot), typ=F64) for slot in field[1:]]
         basis = [_basis_values(b, f, theta) for f, theta in zip(form.frequencies, thetas)]
         products: dict[tuple[int, ...], ir.Value | None] = {}
         for e, terms in enumerate(form.entries):
-            _store_c(b, mats, b.add(field[0], _const(e)), _entry(b, terms, basis, products))
+            store_c(b, mats, b.add(field[0], _const(e)), _entry(b, terms, basis, products))
 
-    _loop(b, ZERO, _const(len(rows)), op)
+    loop(b, ZERO, _const(len(rows)), op)
     b.ret_void()
     return fn
 
@@ -246,11 +246,11 @@ def _chains(products: tuple[Product, ...], diagonal: bool) -> tuple[list[int], l
 def _multiply(b: ir.IRBuilder, member: list[Complex], acc: list[Complex], diagonal: bool) -> list[Complex]:
     """member · acc for 2x2 matrices (row-major) or their diagonals."""
     if diagonal:
-        return [_cmul(b, m, a) for m, a in zip(member, acc)]
+        return [cmul(b, m, a) for m, a in zip(member, acc)]
     out = []
     for r in range(2):
         for c in range(2):
-            x, y = _cmul(b, member[2 * r], acc[c]), _cmul(b, member[2 * r + 1], acc[2 + c])
+            x, y = cmul(b, member[2 * r], acc[c]), cmul(b, member[2 * r + 1], acc[2 + c])
             out.append((b.fadd(x[0], y[0], flags=FAST), b.fadd(x[1], y[1], flags=FAST)))
     return out
 
@@ -260,34 +260,34 @@ def _emit_products(module: ir.Module, name: str, products: tuple[Product, ...], 
     blocks, members = _chains(products, diagonal)
     if not blocks:
         return None
-    block_table, member_table = _table(module, f"{name}.blocks", blocks), _table(module, f"{name}.members", members)
-    fn = _function(module, name, [PTR, PTR])
+    block_table, member_table = table(module, f"{name}.blocks", blocks), table(module, f"{name}.members", members)
+    fn = function(module, name, [PTR, PTR])
     mats = fn.args[1]
     b = ir.IRBuilder(fn.entry_basic_block)
     width = 2 if diagonal else 4
     acc = b.alloca(F64, size=_const(2 * width))  # constant indices only: SROA promotes it to registers
 
     def load(offset: ir.Value) -> list[Complex]:
-        return [_load_c(b, mats, b.add(offset, _const(e))) for e in range(width)]
+        return [load_c(b, mats, b.add(offset, _const(e))) for e in range(width)]
 
     def keep(values: list[Complex]) -> None:
-        _store_c(b, acc, ZERO, values[0])
+        store_c(b, acc, ZERO, values[0])
         for e, value in enumerate(values[1:], start=1):
-            _store_c(b, acc, _const(e), value)
+            store_c(b, acc, _const(e), value)
 
     def member(k: ir.Value) -> None:
-        offset = b.load(_at(b, member_table, k, I64), typ=I64)
-        keep(_multiply(b, load(offset), [_load_c(b, acc, _const(e)) for e in range(width)], diagonal))
+        offset = b.load(at(b, member_table, k, I64), typ=I64)
+        keep(_multiply(b, load(offset), [load_c(b, acc, _const(e)) for e in range(width)], diagonal))
 
     def block(i: ir.Value) -> None:
-        out, first, count = (b.load(_at(b, block_table, b.add(b.mul(i, _const(3)), _const(f)), I64), typ=I64)
+        out, first, count = (b.load(at(b, block_table, b.add(b.mul(i, _const(3)), _const(f)), I64), typ=I64)
                              for f in range(3))
-        keep(load(b.load(_at(b, member_table, first, I64), typ=I64)))
-        _loop(b, b.add(first, ONE), b.add(first, count), member)
+        keep(load(b.load(at(b, member_table, first, I64), typ=I64)))
+        loop(b, b.add(first, ONE), b.add(first, count), member)
         for e in range(width):
-            _store_c(b, mats, b.add(out, _const(e)), _load_c(b, acc, _const(e)))
+            store_c(b, mats, b.add(out, _const(e)), load_c(b, acc, _const(e)))
 
-    _loop(b, ZERO, _const(len(blocks) // 3), block)
+    loop(b, ZERO, _const(len(blocks) // 3), block)
     b.ret_void()
     return fn
 
@@ -300,16 +300,16 @@ def emit_fill(module: ir.Module, plan: KernelPlan, name: str) -> ir.Function:
     parts = [_emit_group(module, f"{name}.group{k}", group) for k, group in enumerate(plan.groups)]
     parts += [fn for diagonal in (True, False)
               if (fn := _emit_products(module, f"{name}.products{int(diagonal)}", plan.products, diagonal))]
-    fn = _function(module, name, [PTR, I64, PTR], internal=False)
+    fn = function(module, name, [PTR, I64, PTR], internal=False)
     slots, batch, mats = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
     slot_stride, mat_stride = _const(len(plan.slots)), _const(2 * max(plan.num_entries, 1))
 
     def element(e: ir.Value) -> None:
-        rows = [_at(b, slots, b.mul(e, slot_stride)), _at(b, mats, b.mul(e, mat_stride))]
+        rows = [at(b, slots, b.mul(e, slot_stride)), at(b, mats, b.mul(e, mat_stride))]
         for part in parts:
             b.call(part, rows)
 
-    _loop(b, ZERO, batch, element)
+    loop(b, ZERO, batch, element)
     b.ret_void()
     return fn

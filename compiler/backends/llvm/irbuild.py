@@ -1,0 +1,167 @@
+"""Small llvmlite builders shared by the LLVM back end's emitters: loops, complex arithmetic, vectors.
+
+Complex numbers are (re, im) pairs of doubles, stored interleaved; vectors
+are <8 x double> = 4 complex lanes.  Arithmetic carries `FAST` flags
+(`reassoc nsz contract`), never nnan/ninf, so NaN and Inf keep their meaning.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from llvmlite import ir
+
+F64, I64, PTR = ir.DoubleType(), ir.IntType(64), ir.PointerType()
+FAST = ("reassoc", "nsz", "contract")  # no nnan/ninf: NaN and Inf keep their meaning
+ZERO = ir.Constant(I64, 0)
+ONE = ir.Constant(I64, 1)
+Complex = tuple[ir.Value, ir.Value]
+
+
+def table(module: ir.Module, name: str, values: list[int]) -> ir.GlobalVariable:
+    typ = ir.ArrayType(I64, max(len(values), 1))
+    table = ir.GlobalVariable(module, typ, name=name)
+    table.initializer = ir.Constant(typ, values or [0])
+    table.global_constant = True
+    table.linkage = "internal"
+    return table
+
+
+def function(module: ir.Module, name: str, args: list[ir.Type], internal: bool = True) -> ir.Function:
+    fn = ir.Function(module, ir.FunctionType(ir.VoidType(), args), name=name)
+    if internal:
+        fn.linkage = "internal"
+    for arg in fn.args:
+        if isinstance(arg.type, ir.PointerType):
+            arg.add_attribute("noalias")
+    fn.append_basic_block("entry")
+    return fn
+
+
+def loop(b: ir.IRBuilder, start: ir.Value, stop: ir.Value, body: Callable[[ir.Value], None],
+          step: ir.Value = ONE) -> None:
+    """`for i in range(start, stop, step): body(i)` (unsigned, step > 0)."""
+    fn = b.function
+    head, inner, done = (fn.append_basic_block(s) for s in ("loop", "body", "done"))
+    before = b.block
+    b.branch(head)
+    b.position_at_end(head)
+    i = b.phi(I64)
+    i.add_incoming(start, before)
+    b.cbranch(b.icmp_unsigned("<", i, stop), inner, done)
+    b.position_at_end(inner)
+    body(i)
+    i.add_incoming(b.add(i, step), b.block)
+    b.branch(head)
+    b.position_at_end(done)
+
+
+def at(b: ir.IRBuilder, base: ir.Value, index: ir.Value, typ: ir.Type = F64) -> ir.Value:
+    return b.gep(base, [index], source_etype=typ)
+
+
+def load_c(b: ir.IRBuilder, base: ir.Value, index: ir.Value) -> Complex:
+    two = b.shl(index, ONE)
+    return (b.load(at(b, base, two), typ=F64), b.load(at(b, base, b.or_(two, ONE)), typ=F64))
+
+
+def store_c(b: ir.IRBuilder, base: ir.Value, index: ir.Value, value: Complex) -> None:
+    two = b.shl(index, ONE)
+    b.store(value[0], at(b, base, two))
+    b.store(value[1], at(b, base, b.or_(two, ONE)))
+
+
+def cmul(b: ir.IRBuilder, x: Complex, y: Complex) -> Complex:
+    re = b.fsub(b.fmul(x[0], y[0], flags=FAST), b.fmul(x[1], y[1], flags=FAST), flags=FAST)
+    im = b.fadd(b.fmul(x[0], y[1], flags=FAST), b.fmul(x[1], y[0], flags=FAST), flags=FAST)
+    return re, im
+
+
+def cadd(b: ir.IRBuilder, x: Complex, y: Complex) -> Complex:
+    return b.fadd(x[0], y[0], flags=FAST), b.fadd(x[1], y[1], flags=FAST)
+
+
+def matvec(b: ir.IRBuilder, mat: list[Complex], amps: list[Complex]) -> list[Complex]:
+    d = len(amps)
+    out = []
+    for r in range(d):
+        acc = cmul(b, mat[r * d], amps[0])
+        for c in range(1, d):
+            acc = cadd(b, acc, cmul(b, mat[r * d + c], amps[c]))
+        out.append(acc)
+    return out
+
+
+def insert_zero(b: ir.IRBuilder, i: ir.Value, pos: ir.Value) -> ir.Value:
+    """i with a 0 bit inserted at `pos`: ((i >> pos) << (pos + 1)) | (i & ((1 << pos) - 1))."""
+    low = b.and_(i, b.sub(b.shl(ONE, pos), ONE))
+    return b.or_(b.shl(b.lshr(i, pos), b.add(pos, ONE)), low)
+
+
+def subspace_base(b: ir.IRBuilder, slot: ir.Value, i: ir.Value, sorted_pos: ir.Value, m: ir.Value,
+                   cval: ir.Value) -> ir.Value:
+    """The i-th index of the controlled subspace: zeros inserted at every position, controls set.
+
+    `slot` is an i64 alloca from the entry block (an alloca in a loop would grow the stack).
+    """
+    b.store(i, slot)
+    loop(b, ZERO, m, lambda j: b.store(insert_zero(b, b.load(slot, typ=I64),
+                                                      b.load(at(b, sorted_pos, j, I64), typ=I64)), slot))
+    return b.or_(b.load(slot, typ=I64), cval)
+
+
+def involved_mask(b: ir.IRBuilder, sorted_pos: ir.Value, m: ir.Value) -> ir.Value:
+    """OR of 1 << p over the m positions (controls and targets) of a row."""
+    slot = b.alloca(I64)
+    b.store(ZERO, slot)
+    loop(b, ZERO, m, lambda j: b.store(b.or_(b.load(slot, typ=I64), b.shl(ONE, b.load(at(
+        b, sorted_pos, j, I64), typ=I64))), slot))
+    return b.load(slot, typ=I64)
+
+
+def field(b: ir.IRBuilder, table: ir.GlobalVariable, row: ir.Value, width: int, f: int) -> ir.Value:
+    return b.load(at(b, table, b.add(b.mul(row, ir.Constant(I64, width)), ir.Constant(I64, f)), I64), typ=I64)
+
+
+def subsets(b: ir.IRBuilder, mask: ir.Value, body: Callable[[ir.Value], None]) -> None:
+    """`body(x)` for every x whose bits lie in `mask`, ascending (x = 0 first; once when mask = 0)."""
+    fn = b.function
+    head, done = fn.append_basic_block("subset"), fn.append_basic_block("subsets_done")
+    before = b.block
+    b.branch(head)
+    b.position_at_end(head)
+    x = b.phi(I64)
+    x.add_incoming(ZERO, before)
+    body(x)
+    following = b.and_(b.add(b.or_(x, b.not_(mask)), ONE), mask)
+    x.add_incoming(following, b.block)
+    b.cbranch(b.icmp_unsigned("==", following, ZERO), done, head)
+    b.position_at_end(done)
+
+
+V8 = ir.VectorType(F64, 8)
+SWAP_RE_IM = ir.Constant(ir.VectorType(ir.IntType(32), 8), [1, 0, 3, 2, 5, 4, 7, 6])
+
+
+def cvec(b: ir.IRBuilder, lanes: list[Complex]) -> tuple[ir.Value, ir.Value]:
+    """Per-lane coefficients of 4 complex lanes: ([re, re, ...], [-im, im, ...])."""
+    re, im = ir.Constant(V8, ir.Undefined), ir.Constant(V8, ir.Undefined)
+    for j, (cr, ci) in enumerate(lanes):
+        re = b.insert_element(b.insert_element(re, cr, ir.Constant(ir.IntType(32), 2 * j)), cr,
+                              ir.Constant(ir.IntType(32), 2 * j + 1))
+        im = b.insert_element(b.insert_element(im, b.fneg(ci), ir.Constant(ir.IntType(32), 2 * j)), ci,
+                              ir.Constant(ir.IntType(32), 2 * j + 1))
+    return re, im
+
+
+def vmul(b: ir.IRBuilder, coeff: tuple[ir.Value, ir.Value], v: ir.Value) -> ir.Value:
+    swapped = b.shuffle_vector(v, v, SWAP_RE_IM)
+    return b.fadd(b.fmul(coeff[0], v, flags=FAST), b.fmul(coeff[1], swapped, flags=FAST), flags=FAST)
+
+
+def vload(b: ir.IRBuilder, st: ir.Value, i: ir.Value) -> ir.Value:
+    return b.load(at(b, st, b.shl(i, ONE)), typ=V8, align=8)
+
+
+def vstore(b: ir.IRBuilder, st: ir.Value, i: ir.Value, v: ir.Value) -> None:
+    b.store(v, at(b, st, b.shl(i, ONE)), align=8)
