@@ -31,16 +31,16 @@ from typing import Mapping
 import numpy as np
 
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
-from qdl.compiler.backends.llvm import blocking, codegen
-from qdl.compiler.backends.llvm import plan as plan_module
+from qdl.compiler.backends.llvm import codegen
 from qdl.compiler.backends.llvm.plan import fill_matrices
 from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.ir import Circuit
 from qdl.runtime import reference
 from qdl.runtime.llvm import cache, jit
 
+# The LLVM IR is a function of the plan and of the generator's source: every module of the package.
 _GENERATOR_DIGEST = hashlib.sha256(b"".join(
-    Path(m.__file__).read_bytes() for m in (codegen, plan_module, blocking))).digest()
+    path.read_bytes() for path in sorted(Path(codegen.__file__).parent.glob("*.py")))).digest()
 _PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p)  # releases the GIL
 
 
