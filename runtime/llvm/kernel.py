@@ -1,11 +1,12 @@
 """Compile a circuit to a JIT kernel once, then run it on batches of arguments.
 
-Division of work (first increment of issue 5):
+Division of work:
 
 * host, per call: evaluate every distinct parameter expression into a slot
-  matrix (B, slots); build every gate matrix with the gate table, batched per
-  gate name (`plan.fill_matrices`);
-* kernel: for each batch element, |0...0>, then the op table (see
+  matrix (B, slots);
+* kernel: for each batch element, every gate matrix from the slots (compiled
+  from the gate table's trigonometric forms; `plan.fill_matrices` is the
+  numpy oracle), |0...0>, then the stages of the op table (see
   `qdl.compiler.backends.llvm.codegen` for the ABI);
 * host, after: results (ExpVal, Var, Probs, State, Sample) from the returned
   states with the reference simulator's numpy reductions, so they match the
@@ -32,7 +33,6 @@ import numpy as np
 
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
 from qdl.compiler.backends.llvm import codegen
-from qdl.compiler.backends.llvm.plan import fill_matrices
 from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.ir import Circuit
 from qdl.runtime import reference
@@ -41,7 +41,8 @@ from qdl.runtime.llvm import cache, jit
 # The LLVM IR is a function of the plan and of the generator's source: every module of the package.
 _GENERATOR_DIGEST = hashlib.sha256(b"".join(
     path.read_bytes() for path in sorted(Path(codegen.__file__).parent.glob("*.py")))).digest()
-_PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p)  # releases the GIL
+_PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
+                          ctypes.c_void_p)  # ctypes releases the GIL during the call
 
 
 @dataclass
@@ -106,20 +107,22 @@ class CompiledCircuit:
     def states(self, args: Mapping[str, np.ndarray], batch: int, threads: int = 1) -> np.ndarray:
         """The (B, 2**n) final states."""
         _check_memory(batch * 16 * 2**self.plan.num_qubits)
-        mats = np.ascontiguousarray(fill_matrices(self.plan, self.slots.read(args, batch)))
+        slots = self.slots.read(args, batch)
         states = np.empty((batch, 2**self.plan.num_qubits), dtype=np.complex128)
         if threads <= 1 or batch == 1:
-            self._call(mats, states, 0, batch)
+            self._call(slots, states, 0, batch)
             return states
         chunks = np.array_split(np.arange(batch), min(threads, batch))
         with ThreadPoolExecutor(len(chunks)) as pool:
-            list(pool.map(lambda c: self._call(mats, states, c[0], len(c)), chunks))
+            list(pool.map(lambda c: self._call(slots, states, c[0], len(c)), chunks))
         return states
 
-    def _call(self, mats: np.ndarray, states: np.ndarray, start: int, count: int) -> None:
-        """Batch elements [start, start + count) with a scratch chunk of their own (one per thread)."""
+    def _call(self, slots: np.ndarray, states: np.ndarray, start: int, count: int) -> None:
+        """Batch elements [start, start + count) with work buffers of their own (one set per thread)."""
+        mats = np.empty((count, max(self.plan.num_entries, 1)), dtype=np.complex128)
         scratch = np.empty(2**self.plan.chunk_qubits if self.plan.blocked else 1, dtype=np.complex128)
-        self.kernel.fn(mats[start:].ctypes.data, count, states[start:].ctypes.data, scratch.ctypes.data)
+        self.kernel.fn(slots[start:].ctypes.data, count, mats.ctypes.data, states[start:].ctypes.data,
+                       scratch.ctypes.data)
 
 
 def _check_memory(needed: int) -> None:
@@ -166,7 +169,15 @@ def _fingerprint(plan: KernelPlan) -> str:
     digest.update(np.array([plan.num_qubits, plan.num_entries, len(plan.rows)], dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.table(), dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.aux, dtype=np.int64).tobytes())
-    digest.update(np.asarray(plan.stage_table() + [plan.chunk_qubits], dtype=np.int64).tobytes())
+    digest.update(np.asarray(plan.stage_table() + [plan.chunk_qubits, len(plan.slots)], dtype=np.int64).tobytes())
+    for group in plan.groups:  # the compiled fill: which gate, where its parameters and entries are
+        digest.update(f"{group.spec.name}/{group.diagonal}/{group.params.shape}".encode())
+        digest.update(np.ascontiguousarray(group.params, dtype=np.int64).tobytes())
+        digest.update(np.ascontiguousarray(group.columns, dtype=np.int64).tobytes())
+    for product in plan.products:
+        digest.update(f"product/{product.diagonal}/{len(product.members)}".encode())
+        for columns in (product.out,) + product.members:
+            digest.update(np.ascontiguousarray(columns, dtype=np.int64).tobytes())
     return digest.hexdigest()
 
 

@@ -271,3 +271,11 @@ def test_controlled_one_qubit_gates_on_high_qubits_take_the_vector_path() -> Non
         GateOp("rz", (6,), (t,), controls=(4,), control_values=(False,)), GateOp("cry", (0, 4), (t,)),
     ]
     assert_same(circuit(n, ops, (State(),), (Argument("t", "float", (1,), True),)), {"t": np.array([[0.9], [2.1]])})
+
+
+def test_circuits_differing_only_in_gate_names_get_their_own_kernels() -> None:
+    """The op table of rx and ry is the same; the compiled matrix fill is not, so neither is the kernel."""
+    arguments = (Argument("t", "float", (1,), True),)
+    for gate in ("rx", "ry", "rx"):
+        assert_same(circuit(2, [GateOp(gate, (0,), (Arg("t", (0,)),)), GateOp("cx", (0, 1))], (State(),), arguments),
+                    {"t": np.array([[0.3], [1.1]])})

@@ -13,10 +13,12 @@ back, so a large state is streamed once per stage instead of once per gate.
 
 Kernel ABI (C, see `KERNEL_ABI`)::
 
-    void qdl_kernel_<tag>(const double *mats, int64_t batch, double *states, double *scratch)
+    void qdl_kernel_<tag>(const double *slots, int64_t batch, double *mats, double *states, double *scratch)
 
-`mats` is (batch, num_entries) complex128 as interleaved re/im doubles (the
-gate matrices the host built from the gate table); `states` is
+`slots` is (batch, len(plan.slots)) float64: the values of the plan's
+distinct parameter expressions; the kernel first fills `mats`, a
+(batch, num_entries) complex128 work buffer (interleaved re/im), with every
+gate matrix (`fill.emit_fill`, from the one gate table); `states` is
 (batch, 2**n) complex128, written by the kernel, which starts every element
 from |0...0>; `scratch` holds 2**chunk_qubits complex128 (unused when the
 plan is not blocked).  Buffers are C-contiguous and must not alias.
@@ -27,12 +29,13 @@ from __future__ import annotations
 from llvmlite import ir
 
 from qdl.compiler.backends.llvm.apply import APPLY
+from qdl.compiler.backends.llvm.fill import emit_fill
 from qdl.compiler.backends.llvm.irbuild import (
     F64, I64, ONE, PTR, ZERO, at, field, function, loop, subsets, table, vload, vstore,
 )
 from qdl.compiler.backends.llvm.plan import OP_FIELDS, STAGE_FIELDS, KernelPlan, OpKind
 
-KERNEL_ABI = "void(const double *mats, int64_t batch, double *states, double *scratch)"
+KERNEL_ABI = "void(const double *slots, int64_t batch, double *mats, double *states, double *scratch)"
 
 
 def kernel_symbol(tag: str) -> str:
@@ -45,7 +48,9 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
     tables = {"ops": table(module, "qdl_ops", plan.table()), "aux": table(module, "qdl_aux", list(plan.aux)),
               "stages": table(module, "qdl_stages", plan.stage_table())}
     apply = {kind: build(module) for kind, build in APPLY.items()}
-    _kernel(module, kernel_symbol(tag), plan, tables, apply)
+    fill = emit_fill(module, plan, f"qdl_fill_{tag}")
+    fill.linkage = "internal"
+    _kernel(module, kernel_symbol(tag), plan, tables, apply, fill)
     return module
 
 
@@ -53,10 +58,11 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
 
 
 def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
-            apply: dict[OpKind, ir.Function]) -> None:
-    fn = function(module, name, [PTR, I64, PTR, PTR], internal=False)
-    mats, batch, states, scratch = fn.args
+            apply: dict[OpKind, ir.Function], fill: ir.Function) -> None:
+    fn = function(module, name, [PTR, I64, PTR, PTR, PTR], internal=False)
+    slots, batch, mats, states, scratch = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
+    b.call(fill, [slots, batch, mats])
     dim = ir.Constant(I64, 2**plan.num_qubits)
     chunk_dim = ir.Constant(I64, 2**plan.chunk_qubits)
     mat_stride = ir.Constant(I64, 2 * max(plan.num_entries, 1))
