@@ -252,8 +252,22 @@ def test_single_qubit_runs_fuse_into_one_row_each() -> None:
            GateOp("gphase", (), (t,)), GateOp("z", (0,))]
     c = circuit(3, ops, (State(),), (Argument("t", "float", (1,), True),))
     rows = lower(c).rows
-    # {h rz u3} q0, {ry} q1, {rz t phase} q2 (diagonal), cx, {sx y} q1, {rx z} q0, gphase
-    assert [r.kind.name for r in rows] == ["DENSE1", "DENSE1", "DIAG1", "FLIP", "DENSE1", "DENSE1", "GEN_DIAG"]
+    # {h rz u3} q0, {rz t phase} q2 (diagonal), {ry} q1 then cx as one multiplexed pass (two halves),
+    # {sx y} q1, {rx z} q0, gphase
+    assert [r.kind.name for r in rows] == ["DENSE1", "DIAG1", "CTRL1", "CTRL1", "DENSE1", "DENSE1", "GEN_DIAG"]
+    assert_same(c, {"t": np.array([[0.4], [-1.3]])})
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_a_cnot_absorbs_the_block_on_its_target(value: bool) -> None:
+    """ry·rz on q1, then (neg)ctrl-X from q0: U on one half, X·U on the other; no separate flip."""
+    t = Arg("t", (0,))
+    ops = prep(3, np.random.default_rng(5)) + [
+        GateOp("ry", (1,), (t,)), GateOp("rz", (1,), (2 * t,)),
+        GateOp("x", (1,), (), controls=(0,), control_values=(value,)), GateOp("cx", (2, 0))]
+    c = circuit(3, ops, (State(),), (Argument("t", "float", (1,), True),))
+    # cx(2, 0) stays a flip: q0, the selector, was touched after its block
+    assert [r.kind.name for r in lower(c).rows[-3:]] == ["CTRL1", "CTRL1", "FLIP"]
     assert_same(c, {"t": np.array([[0.4], [-1.3]])})
 
 

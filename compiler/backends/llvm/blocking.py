@@ -30,7 +30,9 @@ class Step:
 
     `flip`: X (a permutation, no matrix); otherwise `mat` is the complex
     offset of the matrix (only its diagonal when `diagonal`), whose first
-    target is the most significant bit.
+    target is the most significant bit.  `select` >= 0 makes a multiplexed
+    1-qubit gate: the matrix at `mat + 4 * bit(select)` (a 1-qubit block
+    followed by a CNOT onto its qubit, in one pass).
     """
 
     diagonal: bool
@@ -39,10 +41,12 @@ class Step:
     controls: tuple[int, ...]
     values: tuple[bool, ...]
     mat: int
+    select: int = -1
 
     @property
     def qubits(self) -> frozenset[int]:
-        return frozenset(self.targets + self.controls)
+        extra = (self.select,) if self.select >= 0 else ()
+        return frozenset(self.targets + self.controls + extra)
 
     @property
     def needs_chunk(self) -> frozenset[int]:

@@ -138,7 +138,7 @@ def _build_copy(module: ir.Module, gather: bool) -> ir.Function:
 def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, outer: ir.Value, env: _Env) -> None:
     """Row k on the chunk at `st` (chunk base `outer`): skip it or call its application function."""
     ops, aux = env.tables["ops"], env.tables["aux"]
-    kind, q0, q1, m, aux_at, k2, cval, mat, nl_mask, nl_val, sel = (field(b, ops, k, OP_FIELDS, f)
+    kind, q0, q1, m, aux_at, k2, cval, mat, nl_mask, nl_val, sel, sel_step = (field(b, ops, k, OP_FIELDS, f)
                                                                 for f in range(OP_FIELDS))
     applies = b.icmp_unsigned("==", b.and_(outer, nl_mask), nl_val)
     done = b.function.append_basic_block("next")
@@ -146,7 +146,7 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, outer: ir.Value, env: 
     b.cbranch(applies, run, done)
     b.position_at_end(run)
     picked = b.zext(b.icmp_unsigned("!=", b.and_(outer, sel), ZERO), I64)
-    matp = at(b, env.mp, b.shl(b.add(mat, picked), ONE))
+    matp = at(b, env.mp, b.shl(b.add(mat, b.mul(picked, sel_step)), ONE))
     sorted_pos = at(b, aux, aux_at, I64)
     offsets = at(b, aux, b.add(aux_at, m), I64)
     dim = env.chunk_dim

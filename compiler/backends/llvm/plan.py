@@ -39,7 +39,7 @@ from qdl.compiler.gates import GATES, GateSpec, lookup
 from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
 from qdl.compiler.ir import BarrierOp, Circuit, GateOp, Op
 
-OP_FIELDS = 11  # see `Row`
+OP_FIELDS = 12  # see `Row`
 STAGE_FIELDS = 6  # see `StageRow`
 BLOCK_QUBITS = int(os.environ.get("QDL_BLOCK_QUBITS", "15"))  # 2**15 amplitudes = 512 KiB: half an L2
 
@@ -70,8 +70,9 @@ class Row:
     the local controls must have; `mat` is the complex offset of the matrix.
     The row applies to a chunk only if `chunk_base & nl_mask == nl_val`
     (controls outside the chunk); when `sel` (a global bit mask) is set in
-    the chunk base, the matrix starts one complex entry later (a diagonal
-    target outside the chunk picks its entry).
+    the chunk base, the matrix starts `sel_step` complex entries later (a
+    diagonal target or a multiplexer's selector outside the chunk picks its
+    entry or matrix).
     """
 
     kind: OpKind
@@ -85,10 +86,11 @@ class Row:
     nl_mask: int = 0
     nl_val: int = 0
     sel: int = 0
+    sel_step: int = 0
 
     def fields(self) -> tuple[int, ...]:
         return (int(self.kind), self.q0, self.q1, self.m, self.aux, self.k2, self.cval, self.mat,
-                self.nl_mask, self.nl_val, self.sel)
+                self.nl_mask, self.nl_val, self.sel, self.sel_step)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,7 @@ class _Builder:
         self.last: dict[int, int] = {}  # qubit -> index of the last step touching it
         self.blocks: dict[int, tuple[int, list[tuple[GateSpec, tuple[Expr, ...]]]]] = {}  # step -> (qubit, gates)
         self.products: dict[tuple[bool, int], list[tuple[int, list[int]]]] = {}
+        self.muxes: dict[int, tuple[int, int, bool, list[tuple[GateSpec, tuple[Expr, ...]]]]] = {}
 
     def add(self, op: GateOp) -> None:
         spec = lookup(op.gate)
@@ -229,6 +232,8 @@ class _Builder:
                 self._append(Step(False, True, (target,), controls + (control,), values + (True,), 0))
             return
         if spec.name == "x":
+            if len(controls) == 1 and self._absorb(targets[0], controls[0], values[0]):
+                return
             self._append(Step(False, True, targets, controls, values, 0))
             return
         self._append(Step(spec.diagonal, False, targets, controls, values, self._matrix(spec, op.params)))
@@ -247,6 +252,34 @@ class _Builder:
         self.last[qubit] = len(self.steps)
         self.blocks[len(self.steps)] = (qubit, [(spec, params)])
         self.steps.append(None)  # placeholder
+
+    def _absorb(self, target: int, selector: int, value: bool) -> bool:
+        """CNOT onto a qubit whose last step is an open 1-qubit block: one multiplexed step instead of two.
+
+        The block moves forward to the CNOT; nothing between touched its qubit.
+        """
+        last = self.last.get(target)
+        if last is None or last not in self.blocks:
+            return False
+        _, gates = self.blocks.pop(last)
+        self.steps[last] = None
+        index = len(self.steps)
+        self.muxes[index] = (target, selector, value, gates)
+        self.steps.append(None)  # built in `finish`
+        self.last[target] = self.last[selector] = index
+        return True
+
+    def _mux_step(self, target: int, selector: int, value: bool,
+                  gates: list[tuple[GateSpec, tuple[Expr, ...]]]) -> Step:
+        """Matrices U (selector off) and X·U (selector on), adjacent; swapped under a negated control."""
+        members = [self._matrix(spec, params, False) for spec, params in gates]
+        flip = self._matrix(GATES["x"], ())
+        out = self.entries
+        self.entries += 8
+        plain, flipped = (out, out + 4) if value else (out + 4, out)
+        self.products.setdefault((False, len(members)), []).append((plain, members))
+        self.products.setdefault((False, len(members) + 1), []).append((flipped, members + [flip]))
+        return Step(False, False, (target,), (), (), out, selector)
 
     def _block_step(self, qubit: int, gates: list[tuple[GateSpec, tuple[Expr, ...]]]) -> Step:
         diagonal = all(spec.diagonal for spec, _ in gates)
@@ -271,6 +304,8 @@ class _Builder:
     def finish(self, block: int) -> KernelPlan:
         for index, (qubit, gates) in self.blocks.items():
             self.steps[index] = self._block_step(qubit, gates)
+        for index, (target, selector, value, gates) in self.muxes.items():
+            self.steps[index] = self._mux_step(target, selector, value, gates)
         steps = [s for s in self.steps if s is not None]
         chunk = min(self.n, block)
         encoder = _Encoder()
@@ -309,12 +344,23 @@ class _Encoder:
     def stage(self, stage: Stage, steps: list[Step], n: int, chunk: int) -> StageRow:
         local = {q: p for p, q in enumerate(stage.local)}
         first = len(self.rows)
-        self.rows.extend(self._row(steps[i], local) for i in stage.steps)
+        for i in stage.steps:
+            self.rows.extend(self._rows(steps[i], local))
         inplace = stage.local == tuple(range(chunk))
         outer = sum(1 << q for q in range(n) if q not in local)
         low = next((p for p, q in enumerate(stage.local) if p != q), len(stage.local))
         high = sum(1 << q for q in stage.local[low:])
         return StageRow(first, len(self.rows), int(inplace), outer, high, 1 << low)
+
+    def _rows(self, step: Step, local: dict[int, int]) -> list[Row]:
+        if step.select < 0:
+            return [self._row(step, local)]
+        t = local[step.targets[0]]
+        if step.select not in local:  # one matrix per chunk
+            return [Row(OpKind.DENSE1, t, 0, 0, 0, 2, 0, step.mat, sel=1 << step.select, sel_step=4)]
+        s = local[step.select]  # each half of the chunk with its own matrix
+        m, aux = self._subspace((s, t), ())
+        return [Row(OpKind.CTRL1, t, 0, m, aux, 2, 0, step.mat), Row(OpKind.CTRL1, t, 0, m, aux, 2, 1 << s, step.mat + 4)]
 
     def _row(self, step: Step, local: dict[int, int]) -> Row:
         inside = [(local[c], v) for c, v in zip(step.controls, step.values) if c in local]
@@ -329,7 +375,7 @@ class _Encoder:
         if step.diagonal and len(step.targets) == 1 and step.targets[0] not in local:
             # the target's bit is fixed within the chunk: a scalar on the controlled subspace
             return Row(OpKind.GEN_DIAG, 0, 0, *self._subspace(controls, ()), 1, cval, step.mat, *tail,
-                       1 << step.targets[0])
+                       1 << step.targets[0], 1)
         targets = tuple(local[t] for t in step.targets)
         if not controls and len(targets) == 1:
             return Row(OpKind.DIAG1 if step.diagonal else OpKind.DENSE1, targets[0], 0, 0, 0, 2, 0, step.mat, *tail)
