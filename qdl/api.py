@@ -32,6 +32,7 @@ class CircuitFunction:
         self.circuit = circuit
         self.name = circuit.name
         self.backend = backend
+        self._kernel: Any = None  # the compiled LLVM circuit, once built (False: the kernel cannot run it)
         self.__doc__ = f"circuit {self.signature}"
 
     @property
@@ -48,6 +49,10 @@ class CircuitFunction:
     def __call__(self, *args: Any, shots: int | None = None, seed: int | None = None,
                  **kwargs: Any) -> Any:
         """Evaluate the circuit; a leading batch axis on any argument batches the call."""
+        if self.backend == "llvm" and shots is None and not kwargs and (kernel := self._compiled()):
+            fast = kernel.call_unbatched(self.circuit.arguments, args)
+            if fast is not None:
+                return fast if self.circuit.returns_tuple else fast[0]
         bound, batch = bind(self.circuit, args, kwargs)
         _check_sampling(self.circuit, shots, seed)
         try:
@@ -60,13 +65,20 @@ class CircuitFunction:
 
     def _simulate(self, bound: dict, shots: int | None, seed: int | None) -> tuple[np.ndarray, ...]:
         """Run on the chosen back end; circuits the LLVM kernel cannot run yet use the reference."""
-        if self.backend == "llvm":
+        kernel = self._compiled() if self.backend == "llvm" else None
+        if kernel:
+            return kernel.run(bound, shots=shots, seed=seed)
+        return reference.simulate(self.circuit, bound, shots=shots, seed=seed)
+
+    def _compiled(self) -> Any:
+        """The LLVM kernel of the circuit, compiled on first use and kept (no lookup per call)."""
+        if self._kernel is None:
             from qdl.runtime import llvm
             try:
-                return llvm.run(self.circuit, bound, shots=shots, seed=seed)
+                self._kernel = llvm.compile_circuit(self.circuit)
             except llvm.Unsupported:
-                pass  # mid-circuit measurement, reset or conditions: the reference simulates them
-        return reference.simulate(self.circuit, bound, shots=shots, seed=seed)
+                self._kernel = False  # mid-circuit measurement, reset or conditions: the reference runs them
+        return self._kernel
 
     def state(self, *args: Any, **kwargs: Any) -> np.ndarray:
         """The state vector the circuit ends in (before any final measurements).

@@ -24,25 +24,29 @@ from __future__ import annotations
 
 import ctypes
 import hashlib
+import math
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
 from qdl.compiler.backends.llvm import codegen
 from qdl.compiler.expr import Arg, Expr
-from qdl.compiler.ir import Circuit
+from qdl.compiler.backends.llvm.results_layout import STATE, VALUE
+from qdl.compiler.ir import Argument, Circuit
 from qdl.runtime import reference
 from qdl.runtime.llvm import cache, jit
 
 # The LLVM IR is a function of the plan and of the generator's source: every module of the package.
 _GENERATOR_DIGEST = hashlib.sha256(b"".join(
     path.read_bytes() for path in sorted(Path(codegen.__file__).parent.glob("*.py")))).digest()
+_F64 = np.dtype(np.float64)
 _PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
-                          ctypes.c_void_p)  # ctypes releases the GIL during the call
+                          ctypes.c_void_p, ctypes.c_void_p)  # ctypes releases the GIL during the call
 
 
 @dataclass
@@ -94,35 +98,129 @@ class CompiledCircuit:
     plan: KernelPlan
     kernel: Kernel
     slots: SlotReader
+    _single: "_Buffers | None" = field(default=None, repr=False)  # reused by unbatched calls
+    _single_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run(self, args: Mapping[str, np.ndarray], *, shots: int | None = None, seed: int | None = None,
             threads: int = 1) -> tuple[np.ndarray, ...]:
         if shots is None and any(isinstance(r, reference.Sample) for r in self.circuit.results):
             raise ValueError("`sample` needs a number of shots; pass shots=...")
         batch = reference._batch_size(self.circuit, args)
-        states = self.states(args, batch, threads)
-        psi = states.reshape((batch,) + (2,) * self.plan.num_qubits)
-        return reference._results(self.circuit, [(np.ones(batch), psi)], shots, np.random.default_rng(seed))
+        states, out = self.execute(args, batch, threads)
+        layout = self.plan.results
+        results = list(layout.unpack(out[:, :layout.width], states[:, :0], batch))
+        for k, slot in enumerate(layout.slots):
+            if slot.kind == STATE:
+                results[k] = states  # the caller's own array: a 30-qubit state is never copied
+        if layout.host:
+            psi = states.reshape((batch,) + (2,) * self.plan.num_qubits)
+            host = replace(self.circuit, results=tuple(self.circuit.results[k] for k in layout.host))
+            for k, value in zip(layout.host, reference._results(host, [(np.ones(batch), psi)], shots,
+                                                                  np.random.default_rng(seed))):
+                results[k] = value
+        return tuple(results)
 
     def states(self, args: Mapping[str, np.ndarray], batch: int, threads: int = 1) -> np.ndarray:
         """The (B, 2**n) final states."""
+        return self.execute(args, batch, threads)[0]
+
+    def execute(self, args: Mapping[str, np.ndarray], batch: int, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """The (B, 2**n) final states and the (B, width) reduced results."""
         _check_memory(batch * 16 * 2**self.plan.num_qubits)
         slots = self.slots.read(args, batch)
         states = np.empty((batch, 2**self.plan.num_qubits), dtype=np.complex128)
-        if threads <= 1 or batch == 1:
-            self._call(slots, states, 0, batch)
-            return states
-        chunks = np.array_split(np.arange(batch), min(threads, batch))
-        with ThreadPoolExecutor(len(chunks)) as pool:
-            list(pool.map(lambda c: self._call(slots, states, c[0], len(c)), chunks))
-        return states
+        out = np.empty((batch, max(self.plan.results.width, 1)), dtype=np.float64)
+        parts = np.array_split(np.arange(batch), min(max(threads, 1), batch))
+        if len(parts) == 1:
+            self._call(slots, states, out, 0, batch)
+            return states, out
+        with ThreadPoolExecutor(len(parts)) as pool:
+            list(pool.map(lambda c: self._call(slots, states, out, c[0], len(c)), parts))
+        return states, out
 
-    def _call(self, slots: np.ndarray, states: np.ndarray, start: int, count: int) -> None:
+    def _call(self, slots: np.ndarray, states: np.ndarray, out: np.ndarray, start: int, count: int) -> None:
         """Batch elements [start, start + count) with work buffers of their own (one set per thread)."""
-        mats = np.empty((count, max(self.plan.num_entries, 1)), dtype=np.complex128)
-        scratch = np.empty(2**self.plan.chunk_qubits if self.plan.blocked else 1, dtype=np.complex128)
-        self.kernel.fn(slots[start:].ctypes.data, count, mats.ctypes.data, states[start:].ctypes.data,
-                       scratch.ctypes.data)
+        work = _Buffers.of(self.plan, count)
+        self.kernel.fn(slots[start:].ctypes.data, count, work.mats_at, states[start:].ctypes.data,
+                       work.scratch_at, out[start:].ctypes.data)
+
+    def call_unbatched(self, arguments: tuple[Argument, ...], values: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        """The fast path of a plain call: float arrays of exactly the declared shapes, results all reduced.
+
+        Returns None when the call needs the general path (batches, conversions,
+        host results, States, or a non-finite result, so that its error is raised there).
+        """
+        work = self._single or self._prepare_single(arguments)
+        if work is None or len(values) != len(arguments) or not self._single_lock.acquire(blocking=False):
+            return None
+        try:
+            for shape, value in zip(work.shapes, values):
+                if type(value) is not np.ndarray or value.dtype != _F64 or value.shape != shape:
+                    return None
+            row = work.slots[0]
+            for position, columns, flat in work.gathers:
+                if type(columns) is slice:
+                    values[position].take(flat, out=row[columns])
+                else:
+                    row[columns] = values[position].ravel()[flat]
+            self.kernel.fn(work.slots_at, 1, work.mats_at, work.state_at, work.scratch_at, work.out_at)
+            out = work.out[0]
+            if work.scalars is not None:
+                results = tuple(out[k] for k in work.scalars)
+                return results if all(map(math.isfinite, results)) else None
+            results = tuple(out[s.offset] if s.kind == VALUE else out[s.offset:s.offset + s.size].copy()
+                            for s in self.plan.results.slots)
+        finally:
+            self._single_lock.release()
+        finite = all(math.isfinite(r) if isinstance(r, float) else bool(np.isfinite(r).all()) for r in results)
+        return results if finite else None
+
+    def _prepare_single(self, arguments: tuple[Argument, ...]) -> "_Buffers | None":
+        """Buffers for unbatched calls, when every result is reduced in the kernel; else None (general path)."""
+        layout = self.plan.results
+        if layout.host or not layout.width or any(s.kind == STATE for s in layout.slots) or self.slots.others:
+            return None
+        work = _Buffers.of(self.plan, 1, with_slots=True, with_state=True)
+        work.gathers = _gather_plan(arguments, self.slots)
+        work.shapes = tuple(tuple(a.shape) for a in arguments)
+        work.scalars = tuple(s.offset for s in layout.slots) if all(s.kind == VALUE for s in layout.slots) else None
+        self._single = work
+        return work
+
+
+def _gather_plan(arguments: tuple[Argument, ...], reader: SlotReader) -> list[tuple[int, Any, np.ndarray]]:
+    """Per argument: its position in the call, its slot columns (a slice when contiguous), flat indices."""
+    position = {a.name: k for k, a in enumerate(arguments)}
+    plan = []
+    for name, columns, flat in reader.gathers:
+        contiguous = np.array_equal(columns, np.arange(columns[0], columns[0] + len(columns)))
+        plan.append((position[name], slice(int(columns[0]), int(columns[0]) + len(columns)) if contiguous
+                     else columns, flat))
+    return plan
+
+
+@dataclass
+class _Buffers:
+    """Work buffers for `count` batch elements with their addresses taken once (ctypes calls stay cheap)."""
+
+    mats: np.ndarray
+    scratch: np.ndarray
+    slots: np.ndarray
+    state: np.ndarray
+    out: np.ndarray
+
+    @classmethod
+    def of(cls, plan: KernelPlan, count: int, with_slots: bool = False, with_state: bool = False) -> "_Buffers":
+        none = np.empty(1)
+        return cls(np.empty((count, max(plan.num_entries, 1)), dtype=np.complex128),
+                   np.empty(2**plan.chunk_qubits if plan.blocked else 1, dtype=np.complex128),
+                   np.empty((count, max(len(plan.slots), 1))) if with_slots else none,
+                   np.empty((count, 2**plan.num_qubits), dtype=np.complex128) if with_state else none,
+                   np.empty((count, max(plan.results.width, 1))) if with_state else none)
+
+    def __post_init__(self) -> None:
+        self.mats_at, self.scratch_at = self.mats.ctypes.data, self.scratch.ctypes.data
+        self.slots_at, self.state_at, self.out_at = self.slots.ctypes.data, self.state.ctypes.data, self.out.ctypes.data
 
 
 def _check_memory(needed: int) -> None:
@@ -170,6 +268,7 @@ def _fingerprint(plan: KernelPlan) -> str:
     digest.update(np.asarray(plan.table(), dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.aux, dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.stage_table() + [plan.chunk_qubits, len(plan.slots)], dtype=np.int64).tobytes())
+    digest.update(repr(plan.results).encode())  # the compiled reduction
     for group in plan.groups:  # the compiled fill: which gate, where its parameters and entries are
         digest.update(f"{group.spec.name}/{group.diagonal}/{group.params.shape}".encode())
         digest.update(np.ascontiguousarray(group.params, dtype=np.int64).tobytes())

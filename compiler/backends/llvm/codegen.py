@@ -13,7 +13,8 @@ back, so a large state is streamed once per stage instead of once per gate.
 
 Kernel ABI (C, see `KERNEL_ABI`)::
 
-    void qdl_kernel_<tag>(const double *slots, int64_t batch, double *mats, double *states, double *scratch)
+    void qdl_kernel_<tag>(const double *slots, int64_t batch, double *mats, double *states, double *scratch,
+                          double *out)
 
 `slots` is (batch, len(plan.slots)) float64: the values of the plan's
 distinct parameter expressions; the kernel first fills `mats`, a
@@ -21,7 +22,9 @@ distinct parameter expressions; the kernel first fills `mats`, a
 gate matrix (`fill.emit_fill`, from the one gate table); `states` is
 (batch, 2**n) complex128, written by the kernel, which starts every element
 from |0...0>; `scratch` holds 2**chunk_qubits complex128 (unused when the
-plan is not blocked).  Buffers are C-contiguous and must not alias.
+plan is not blocked); `out` is (batch, plan.results.width) float64, the
+reduced results (`reduce.emit_reduce`; unused when the width is 0).  Buffers
+are C-contiguous and must not alias.
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ from llvmlite import ir
 
 from qdl.compiler.backends.llvm.apply import APPLY
 from qdl.compiler.backends.llvm.fill import emit_fill
+from qdl.compiler.backends.llvm.reduce import emit_reduce
 from qdl.compiler.backends.llvm.irbuild import (
     F64, I64, ONE, PTR, ZERO, at, field, function, loop, subsets, table, vload, vstore,
 )
 from qdl.compiler.backends.llvm.plan import OP_FIELDS, STAGE_FIELDS, KernelPlan, OpKind
 
-KERNEL_ABI = "void(const double *slots, int64_t batch, double *mats, double *states, double *scratch)"
+KERNEL_ABI = ("void(const double *slots, int64_t batch, double *mats, double *states, double *scratch, "
+              "double *out)")
 
 
 def kernel_symbol(tag: str) -> str:
@@ -50,7 +55,10 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
     apply = {kind: build(module) for kind, build in APPLY.items()}
     fill = emit_fill(module, plan, f"qdl_fill_{tag}")
     fill.linkage = "internal"
-    _kernel(module, kernel_symbol(tag), plan, tables, apply, fill)
+    reduce = emit_reduce(module, plan.results, plan.num_qubits, f"qdl_reduce_{tag}") if plan.results.width else None
+    if reduce is not None:
+        reduce.linkage = "internal"
+    _kernel(module, kernel_symbol(tag), plan, tables, apply, fill, reduce)
     return module
 
 
@@ -58,9 +66,9 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
 
 
 def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
-            apply: dict[OpKind, ir.Function], fill: ir.Function) -> None:
-    fn = function(module, name, [PTR, I64, PTR, PTR, PTR], internal=False)
-    slots, batch, mats, states, scratch = fn.args
+            apply: dict[OpKind, ir.Function], fill: ir.Function, reduce: ir.Function | None) -> None:
+    fn = function(module, name, [PTR, I64, PTR, PTR, PTR, PTR], internal=False)
+    slots, batch, mats, states, scratch, out = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
     b.call(fill, [slots, batch, mats])
     dim = ir.Constant(I64, 2**plan.num_qubits)
@@ -77,6 +85,8 @@ def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir
         loop(b, ZERO, ir.Constant(I64, len(plan.stages)), lambda s: _stage(b, s, env))
 
     loop(b, ZERO, batch, element)
+    if reduce is not None:
+        b.call(reduce, [states, batch, out])
     b.ret_void()
 
 

@@ -28,12 +28,13 @@ gate-table order); diagonal gates store only their diagonal.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import IntEnum
 
 import numpy as np
 
 from qdl.compiler.backends.llvm.blocking import Stage, Step, stages
+from qdl.compiler.backends.llvm.results_layout import ReductionLayout
 from qdl.compiler.expr import Expr
 from qdl.compiler.gates import GATES, GateSpec, lookup
 from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
@@ -153,6 +154,7 @@ class KernelPlan:
     products: tuple[Product, ...] = ()
     stages: tuple[StageRow, ...] = ()
     chunk_qubits: int = 0  # the chunk is 2**chunk_qubits amplitudes (= num_qubits when unblocked)
+    results: ReductionLayout = ReductionLayout.of_results(())  # what the kernel reduces the states to
 
     def table(self) -> list[int]:
         return [v for r in self.rows for v in r.fields()]
@@ -192,7 +194,8 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
             raise Unsupported(f"the llvm back end does not simulate {type(op).__name__} "
                               "(or conditions) yet; use the reference simulator")
         builder.add(op)
-    return builder.finish(BLOCK_QUBITS if block is None else block)
+    plan = builder.finish(BLOCK_QUBITS if block is None else block)
+    return replace(plan, results=ReductionLayout.of(circuit))
 
 
 class _Builder:
