@@ -254,7 +254,7 @@ def test_single_qubit_runs_fuse_into_one_row_each() -> None:
     rows = lower(c).rows
     # {h rz u3} q0, {rz t phase} q2 (diagonal), {ry} q1 then cx as one multiplexed pass (two halves),
     # {sx y} q1, {rx z} q0, gphase
-    assert [r.kind.name for r in rows] == ["DENSE1", "DIAG1", "CTRL1", "CTRL1", "DENSE1", "DENSE1", "GEN_DIAG"]
+    assert [r.kind.name for r in rows] == ["DENSE1", "DIAG1", "CTRL1", "CTRL1", "DENSE1", "DENSE1", "SCALE"]
     assert_same(c, {"t": np.array([[0.4], [-1.3]])})
 
 
@@ -293,3 +293,15 @@ def test_circuits_differing_only_in_gate_names_get_their_own_kernels() -> None:
     for gate in ("rx", "ry", "rx"):
         assert_same(circuit(2, [GateOp(gate, (0,), (Arg("t", (0,)),)), GateOp("cx", (0, 1))], (State(),), arguments),
                     {"t": np.array([[0.3], [1.1]])})
+
+
+def test_phase_gates_touch_only_their_one_part() -> None:
+    """p, cp, t, s, z and their fused runs: the target joins the controls, the row is one scalar."""
+    t = Arg("t", (0,))
+    ops = prep(4, np.random.default_rng(8)) + [
+        GateOp("cz", (0, 3)), GateOp("p", (0,), (t,)), GateOp("t", (0,)), GateOp("cp", (1, 2), (2 * t,)),
+        GateOp("z", (3,), controls=(0,), control_values=(False,)), GateOp("rz", (1,), (t,))]
+    c = circuit(4, ops, (State(),), (Argument("t", "float", (1,), True),))
+    kinds = [r.kind.name for r in lower(c).rows]
+    assert kinds[-5:] == ["SCALE"] * 4 + ["DIAG1"]  # cz, {p t} q0, cp, negctrl z; rz is not a phase gate
+    assert_same(c, {"t": np.array([[0.4], [-1.3]])})

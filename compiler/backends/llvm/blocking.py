@@ -42,6 +42,7 @@ class Step:
     values: tuple[bool, ...]
     mat: int
     select: int = -1
+    phase: bool = False  # diagonal, 1-qubit, first entry exactly 1: only the target's |1> part changes
 
     @property
     def qubits(self) -> frozenset[int]:

@@ -167,6 +167,7 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, outer: ir.Value, env: 
         OpKind.CTRL1_DIAG: (st, dim, sorted_pos, m, cval, q0, matp),
         OpKind.GEN_DENSE: (st, dim, sorted_pos, m, offsets, k2, cval, matp),
         OpKind.GEN_DIAG: (st, dim, sorted_pos, m, offsets, k2, cval, matp),
+        OpKind.SCALE: (st, dim, sorted_pos, m, cval, matp),
     }
     switch = b.switch(kind, done)
     for op_kind, args in calls.items():

@@ -28,6 +28,7 @@ gate-table order); diagonal gates store only their diagonal.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from enum import IntEnum
 
@@ -57,9 +58,10 @@ class OpKind(IntEnum):
     DENSE2 = 2  # uncontrolled dense 4x4 on (q0, q1), q0 most significant
     FLIP = 3  # X on q0 in the controlled subspace: swaps, no multiplications
     GEN_DENSE = 4  # dense 2^k x 2^k on the controlled subspace (k <= 4)
-    GEN_DIAG = 5  # diagonal 2^k on the controlled subspace (k = 0: a scalar, gphase or `sel`)
+    GEN_DIAG = 5  # diagonal 2^k on the controlled subspace
     CTRL1 = 6  # dense 2x2 on q0 in the controlled subspace
     CTRL1_DIAG = 7  # diagonal 2x2 on q0 in the controlled subspace
+    SCALE = 8  # one complex factor on the controlled subspace: phase gates (target as a control), gphase
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +241,9 @@ class _Builder:
                 return
             self._append(Step(False, True, targets, controls, values, 0))
             return
-        self._append(Step(spec.diagonal, False, targets, controls, values, self._matrix(spec, op.params)))
+        phase = len(targets) == 1 and unit_first_entry(spec.name)
+        self._append(Step(spec.diagonal, False, targets, controls, values, self._matrix(spec, op.params),
+                          phase=phase))
 
     def _append(self, step: Step) -> None:
         for q in step.qubits:
@@ -293,7 +297,8 @@ class _Builder:
             out = self.entries
             self.entries += 2 if diagonal else 4
             self.products.setdefault((diagonal, len(members)), []).append((out, members))
-        return Step(diagonal, False, (qubit,), (), (), out)
+        phase = diagonal and all(unit_first_entry(spec.name) for spec, _ in gates)
+        return Step(diagonal, False, (qubit,), (), (), out, phase=phase)
 
     def _matrix(self, spec: GateSpec, params: tuple[Expr, ...], diagonal: bool | None = None) -> int:
         """Reserve the gate's entries (only the diagonal when `diagonal`, default: the gate's flag)."""
@@ -375,10 +380,15 @@ class _Encoder:
         if step.flip:
             t = local[step.targets[0]]
             return Row(OpKind.FLIP, t, 0, *self._subspace(controls + (t,), ()), 2, cval, 0, *tail)
+        if step.phase:  # diag(1, d): d on the subspace where the target is 1 as well
+            return self._row(replace(step, phase=False, diagonal=False, targets=(), mat=step.mat + 1,
+                                     controls=step.controls + step.targets, values=step.values + (True,)), local)
         if step.diagonal and len(step.targets) == 1 and step.targets[0] not in local:
             # the target's bit is fixed within the chunk: a scalar on the controlled subspace
-            return Row(OpKind.GEN_DIAG, 0, 0, *self._subspace(controls, ()), 1, cval, step.mat, *tail,
+            return Row(OpKind.SCALE, 0, 0, *self._subspace(controls, ()), 1, cval, step.mat, *tail,
                        1 << step.targets[0], 1)
+        if not step.targets:  # gphase (or a phase gate's |1> part): a scalar on the controlled subspace
+            return Row(OpKind.SCALE, 0, 0, *self._subspace(controls, ()), 1, cval, step.mat, *tail)
         targets = tuple(local[t] for t in step.targets)
         if not controls and len(targets) == 1:
             return Row(OpKind.DIAG1 if step.diagonal else OpKind.DENSE1, targets[0], 0, 0, 0, 2, 0, step.mat, *tail)
@@ -399,6 +409,17 @@ class _Encoder:
         for j in range(2**k):
             self.aux.append(sum(1 << q for p, q in enumerate(targets) if (j >> (k - 1 - p)) & 1))
         return len(qubits), start
+
+
+@lru_cache(maxsize=None)
+def unit_first_entry(name: str) -> bool:
+    """Is the gate diagonal with first entry exactly 1 for every parameter (p, t, s, z, ...)? From the table."""
+    spec = GATES[name]
+    if not spec.diagonal or spec.num_qubits != 1:
+        return False
+    rng = np.random.default_rng(0)
+    samples = [spec.matrix(*rng.uniform(-7, 7, spec.num_params)) for _ in range(4)]
+    return all(m[0, 0] == 1 for m in samples)
 
 
 def _entries(matrix: np.ndarray, diagonal: bool) -> np.ndarray:
