@@ -114,7 +114,7 @@ CODES: dict[str, tuple[str, str]] = {
               "Hermitian."),
     "E0305": ("too many qubits for memory",
               "Simulating n qubits needs a state vector of 2**n complex numbers (16 bytes each). The "
-              "limit is half the machine's memory unless `--max-memory` says otherwise."),
+              "limit is three quarters of the machine's memory unless `--max-memory` says otherwise."),
     "E0306": ("circuit too large to unroll",
               "Loops and gates are unrolled at compile time; this circuit would exceed the operation "
               "budget. Raise it with `--max-ops` if the size is intended."),

@@ -57,8 +57,8 @@ class CircuitFunction:
         _check_sampling(self.circuit, shots, seed)
         try:
             results = self._simulate(bound, shots, seed)
-        except ValueError as exc:
-            raise ExecutionError(f"circuit `{self.name}`: {exc}") from None
+        except (ValueError, MemoryError) as exc:
+            raise ExecutionError(f"circuit `{self.name}`: {exc or 'out of memory'}") from None
         if batch is None:
             results = tuple(r[0] for r in results)
         return results if self.circuit.returns_tuple else results[0]

@@ -33,7 +33,8 @@ class CompileOptions:
     """Limits and switches of one compilation.
 
     `max_ops` bounds the unrolled size of one circuit; `max_state_bytes` bounds
-    the state vector a circuit may need (default: half the machine's memory).
+    the state vector a circuit may need (default: three quarters of the machine's memory: the
+    LLVM kernel keeps one state, and a 30-qubit state must fit on a 24 GiB machine).
     """
 
     max_ops: int = 5_000_000
@@ -44,7 +45,7 @@ class CompileOptions:
             return self.max_state_bytes
         try:
             import os
-            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2
+            return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") * 3 // 4
         except (ValueError, OSError, AttributeError):
             return 8 << 30
 

@@ -10,9 +10,10 @@ Fences and what happens to them:
 * ```` ```qdl-error CODE ```` / ```` ```qdl-warning CODE ````: compiles and
   reports CODE (an error, resp. a warning and no error).  `--max-ops N` in
   the info string sets the operation budget.
-* ```` ```python ```` in docs/cli.md, docs/autodiff.md and README.md: runs, cwd = repository root.
+* ```` ```python ```` in docs/cli.md, docs/autodiff.md, docs/backends.md and README.md: runs, cwd =
+  repository root.
 * ```` ```sh ```` with a command starting with `qdlc` (README.md, docs/autodiff.md,
-  docs/cli.md and docs/language.md; the other docs show commands on files they
+  docs/backends.md, docs/cli.md and docs/language.md; the other docs show commands on files they
   do not provide): each command runs in a shell, in a scratch directory holding
   `examples/` (a link to the repository's), and exits 0 (or N when the line
   ends with the comment `# exit N`), never with a Python traceback.
@@ -41,7 +42,8 @@ from qdl.compiler.driver import CompileOptions, compile_source
 REPO = Path(__file__).resolve().parents[2]
 DOCS = sorted((REPO / "docs").glob("*.md")) + [REPO / "README.md"]
 STRICT_DOCS = {REPO / "docs" / "language.md", REPO / "docs" / "cli.md"}
-PYTHON_DOCS = {REPO / "docs" / "cli.md", REPO / "docs" / "autodiff.md", REPO / "README.md"}
+PYTHON_DOCS = {REPO / "docs" / "cli.md", REPO / "docs" / "autodiff.md", REPO / "docs" / "backends.md",
+               REPO / "README.md"}
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 FILE_MARK = re.compile(r"^// file: (\S+)")
 
@@ -83,7 +85,8 @@ def _commands(block: Block) -> list[str]:
     return [line.strip() for line in joined.splitlines() if line.strip() and not line.strip().startswith("#")]
 
 
-SH_DOCS = {REPO / "README.md", REPO / "docs" / "cli.md", REPO / "docs" / "language.md", REPO / "docs" / "autodiff.md"}
+SH_DOCS = {REPO / "README.md", REPO / "docs" / "cli.md", REPO / "docs" / "language.md", REPO / "docs" / "autodiff.md",
+           REPO / "docs" / "backends.md"}
 SH_BLOCKS = [b for b in ALL_BLOCKS if b.lang in ("sh", "bash", "console") and b.doc in SH_DOCS
              and any(c.startswith("qdlc") for c in _commands(b))]
 
