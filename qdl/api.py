@@ -162,7 +162,7 @@ class CircuitFunction:
         if shots is not None:
             _check_sampling(self.circuit, shots, seed)
         try:
-            result = jacobian(program, bound, method, shots, seed)
+            result = jacobian(program, bound, method, shots, seed, backend=self.backend)
         except ValueError as exc:
             if isinstance(exc, QdlError):
                 raise

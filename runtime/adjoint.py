@@ -19,6 +19,7 @@ resets or conditions (terminal measurements are dropped first).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -73,22 +74,33 @@ def _sweep(circuit: Circuit, observable: Observable, wanted: dict[int, list[int]
 
 def matrix_derivative(op: GateOp, spec: GateSpec, param: int, args: Mapping[str, np.ndarray]) -> np.ndarray:
     """∂U/∂θ_param of the (uncontrolled) gate matrix, exact; see the module docstring."""
+    return derivative_at(spec, param, [np.asarray(p.evaluate(args), dtype=np.float64) for p in op.params])
+
+
+def derivative_at(spec: GateSpec, param: int, values: Sequence[np.ndarray]) -> np.ndarray:
+    """∂U/∂θ_param at evaluated parameter `values` (arrays of any common shape S) -> S + (d, d)."""
     spectrum = spec.generator_eigenvalues[param]
     if spectrum is None:
         raise ValueError(f"gate `{spec.name}` has no generator spectrum")
+    shifts, weights = _sample_weights(tuple(spectrum))
+    values = np.broadcast_arrays(*values)
+    total = None
+    for s, w in zip(shifts, weights):
+        sample = w * spec.matrix(*[v + s if j == param else v for j, v in enumerate(values)])
+        total = sample if total is None else total + sample
+    return total
+
+
+@lru_cache(maxsize=None)
+def _sample_weights(spectrum: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Shifts s_m and weights w_m with ∂U/∂θ = Σ_m w_m U(θ + s_m): w_m = Σ_λ -iλ (V⁻¹)_λm."""
     eigen = sorted({round(x, 12) for x in spectrum})
     span = eigen[-1] - eigen[0]
     step = 2 * math.pi / (len(eigen) * span) if span else 1.0
     shifts = step * np.arange(len(eigen))
     vandermonde = np.exp(-1j * np.outer(shifts, eigen))  # V[m, k] = e^{-iλ_k s_m}
     solve = np.linalg.inv(vandermonde)
-    values = np.broadcast_arrays(*[np.asarray(p.evaluate(args), dtype=np.float64) for p in op.params])
-    samples = []
-    for s in shifts:
-        shifted = [v + s if j == param else v for j, v in enumerate(values)]
-        samples.append(spec.matrix(*shifted))
-    parts = [sum(solve[k, m] * samples[m] for m in range(len(eigen))) for k in range(len(eigen))]
-    return sum(-1j * lam * part for lam, part in zip(eigen, parts))
+    return shifts, (-1j * np.asarray(eigen)) @ solve
 
 
 def _apply_derivative(psi: np.ndarray, op: GateOp, dmatrix: np.ndarray, n: int) -> np.ndarray:

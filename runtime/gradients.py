@@ -11,7 +11,9 @@ rule of the program turns slot derivatives into argument derivatives:
   shift rule; one simulation per shifted circuit serves every result and
   every `probs` entry; the unshifted value is simulated once.
 * `adjoint`: one backward sweep per expectation (`runtime.adjoint`); for
-  circuits without mid-circuit measurement, reset or conditions.
+  circuits without mid-circuit measurement, reset or conditions.  On the
+  `llvm` back end one compiled forward and backward sweep serves every
+  expectation (`runtime.llvm.adjoint`).
 * `finite-diff`: central differences of the linear results in each argument
   element, step `FD_STEP` = ε^(1/3) ≈ 6e-6 (ε = machine epsilon: balances the
   O(h²) truncation and O(ε/h) rounding errors, ~1e-10 absolute).
@@ -57,8 +59,7 @@ def choose_method(program: GradientProgram, method: str) -> str:
     """Resolve `best`, and reject unknown or inapplicable methods with a clear message."""
     if method not in METHODS:
         raise AutodiffError(f"unknown differentiation method `{method}`; choose one of {', '.join(METHODS)}")
-    linear = linear_circuit(program.circuit)
-    why = adjoint_unsupported(linear)
+    why = _adjoint_unsupported(program)
     if method == "best":
         return "parameter-shift" if why else "adjoint"
     if method == "adjoint" and why:
@@ -66,12 +67,26 @@ def choose_method(program: GradientProgram, method: str) -> str:
     return method
 
 
+_WHY: dict[int, tuple[GradientProgram, str | None]] = {}  # id -> (program kept alive, reason)
+
+
+def _adjoint_unsupported(program: GradientProgram) -> str | None:
+    """`adjoint_unsupported` of the program's linear circuit, once per program: it walks every op."""
+    hit = _WHY.get(id(program))
+    if hit is None or hit[0] is not program:
+        if len(_WHY) >= 256:
+            del _WHY[next(iter(_WHY))]
+        hit = _WHY[id(program)] = (program, adjoint_unsupported(linear_circuit(program.circuit)))
+    return hit[1]
+
+
 def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: str = "best",
-             shots: int | None = None, seed: int | None = None) -> Jacobian:
+             shots: int | None = None, seed: int | None = None, backend: str = "reference") -> Jacobian:
     """Values and Jacobians of `program.circuit`'s results at `args` (batched).
 
     With `shots`, values and derivatives are estimated from samples (parameter
-    shift only; see `sampled_jacobian`).
+    shift only; see `sampled_jacobian`).  `backend="llvm"` runs the adjoint
+    method in compiled code.
     """
     if shots is not None:
         from qdl.runtime.shots import sampled_jacobian  # shots build on this module's helpers
@@ -81,6 +96,8 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
     batch = reference._batch_size(linear, args)
     if method == "finite-diff":
         values, columns, count = _finite_diff(program, linear, args)
+    elif method == "adjoint" and backend == "llvm":
+        values, columns, count = _llvm_adjoint(program, linear, args, batch)
     else:
         values, slot_derivs, count = _slot_derivatives(program, linear, args, batch, method)
         columns = _chain(program, slot_derivs, values, args, batch)
@@ -133,6 +150,17 @@ def _slot_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[s
         for k, acc in enumerate(total):
             derivs[k][(slot.op, slot.param)] = acc
     return values, derivs, count
+
+
+def _llvm_adjoint(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int):
+    """The adjoint kernel of the LLVM back end; circuits it cannot compile take the numpy sweep."""
+    from qdl.runtime.llvm import Unsupported
+    from qdl.runtime.llvm.adjoint import linear_jacobian
+    try:
+        return linear_jacobian(program, linear, args, batch)
+    except Unsupported:
+        values, slot_derivs, count = _slot_derivatives(program, linear, args, batch, "adjoint")
+        return values, _chain(program, slot_derivs, values, args, batch), count
 
 
 def _chain(program: GradientProgram, slot_derivs, values, args: Mapping[str, np.ndarray],
