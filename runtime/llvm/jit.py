@@ -75,15 +75,34 @@ def listing(ir_text: str, kind: str) -> str:
         return str(module) if kind == "llvm" else target_machine().emit_assembly(module)
 
 
-def link(obj: bytes, symbol: str, key: str) -> tuple[int, object]:
+def link(obj: bytes, symbol: str, key: str, needs: tuple[str, ...] = ()) -> tuple[int, object]:
     """Link object code into the process JIT; -> (address of `symbol`, tracker to keep alive).
 
+    `needs` names JIT libraries (`link_library`) whose symbols the code calls;
+    they must stay linked (their trackers alive) while the code may run.
     LLJIT never reuses a library name, even after its tracker died, so names
     carry a link counter besides the content key.
     """
     with COMPILE_LOCK:
-        STATS["links"] += 1
-        library = f"qdl_{key[:16]}_{STATS['links']}"
-        tracker = (llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
-                   .export_symbol(symbol).link(_lljit(), library))
+        builder = llvm.JITLibraryBuilder().add_object_img(obj)
+        for library in needs:
+            builder.add_jit_library(library)
+        tracker = builder.add_current_process().export_symbol(symbol).link(_lljit(), _library_name(key))
         return tracker[symbol], tracker
+
+
+def link_library(obj: bytes, key: str) -> tuple[str, object]:
+    """Link object code as a library other code links against (`link(..., needs=...)`) -> (its name, tracker).
+
+    Nothing is exported: ORC resolves a dependent's calls into it by symbol
+    name when the dependent is linked.
+    """
+    with COMPILE_LOCK:
+        name = _library_name(key)
+        tracker = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process().link(_lljit(), name)
+        return name, tracker
+
+
+def _library_name(key: str) -> str:
+    STATS["links"] += 1
+    return f"qdl_{key[:16]}_{STATS['links']}"

@@ -17,7 +17,10 @@ memory (by object-cache key, so a kernel is linked once per process), object
 code on disk (`runtime.llvm.cache`).  The key hashes the plan's tables and the
 generator's source files (the LLVM IR is a pure function of both) with the
 target CPU, its features and the toolchain versions, so a warm start neither
-builds the IR nor calls LLVM.
+builds the IR nor calls LLVM.  A kernel's module holds only its tables, walk,
+fill and reduction; the gate application functions it calls are the runtime
+library's (`runtime.llvm.library`: compiled once per machine, linked once per
+process), which every kernel links against.
 """
 
 from __future__ import annotations
@@ -34,28 +37,31 @@ from typing import Any, Mapping
 import numpy as np
 
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
-from qdl.compiler.backends.llvm import codegen
+from qdl.compiler.backends.llvm import codegen, library
 from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.backends.llvm.results_layout import STATE, VALUE
 from qdl.compiler.ir import Argument, Circuit
 from qdl.runtime import reference
 from qdl.runtime.llvm import cache, jit
+from qdl.runtime.llvm.library import LinkedLibrary, runtime_library
 
 # The LLVM IR is a function of the plan and of the generator's source: every module of the package.
 _GENERATOR_DIGEST = hashlib.sha256(b"".join(
     path.read_bytes() for path in sorted(Path(codegen.__file__).parent.glob("*.py")))).digest()
 _F64 = np.dtype(np.float64)
+FAST_PATH_MAX_QUBITS = 20  # its state buffer stays allocated: small circuits only, where calls are short
 _PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
                           ctypes.c_void_p, ctypes.c_void_p)  # ctypes releases the GIL during the call
 
 
 @dataclass
 class Kernel:
-    """A linked kernel; `tracker` keeps its code alive as long as `fn` may be called."""
+    """A linked kernel; `tracker` and `runtime` keep its code and the code it calls alive while `fn` may be called."""
 
     key: str
     fn: ctypes._CFuncPtr
     tracker: object = field(repr=False)
+    runtime: LinkedLibrary | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,8 @@ class CompiledCircuit:
     def _prepare_single(self, arguments: tuple[Argument, ...]) -> "_Buffers | None":
         """Buffers for unbatched calls, when every result is reduced in the kernel; else None (general path)."""
         layout = self.plan.results
-        if layout.host or not layout.width or any(s.kind == STATE for s in layout.slots) or self.slots.others:
+        if layout.host or not layout.width or any(s.kind == STATE for s in layout.slots) or self.slots.others \
+                or self.plan.num_qubits > FAST_PATH_MAX_QUBITS:
             return None
         work = _Buffers.of(self.plan, 1, with_slots=True, with_state=True)
         work.gathers = _gather_plan(arguments, self.slots)
@@ -281,10 +288,17 @@ def _fingerprint(plan: KernelPlan) -> str:
 
 
 def code_listing(circuit: Circuit, kind: str) -> str:
-    """The kernel of `circuit` as optimised LLVM IR or assembly (`qdlc compile --emit llvm|asm`)."""
+    """The kernel of `circuit` as optimised LLVM IR or assembly (`qdlc compile --emit llvm|asm`).
+
+    Only the circuit's own module: the application functions it calls are
+    declarations, defined in the runtime library named in the first line.
+    """
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
     plan = lower(circuit, ops)
-    return jit.listing(str(emit(plan, _fingerprint(plan)[:16])), kind)
+    comment = ";" if kind == "llvm" else "#"
+    header = (f"{comment} calls the runtime library {library.LIBRARY_NAME} (compiled once, not shown): "
+              f"{', '.join(library.symbols())}\n")
+    return header + jit.listing(str(emit(plan, _fingerprint(plan)[:16])), kind)
 
 
 def run(circuit: Circuit, args: Mapping[str, np.ndarray], *, shots: int | None = None,
@@ -298,13 +312,14 @@ def _kernel(plan: KernelPlan, tag: str) -> Kernel:
     key = jit.cache_key(tag)
     if key in _KERNELS:
         return _KERNELS[key]
+    runtime = runtime_library()
     obj = cache.load(key)
     if obj is None:
         obj = jit.compile_object(str(emit(plan, tag[:16])))
         cache.store(key, obj)
     else:
         jit.STATS["disk_hits"] += 1
-    address, tracker = jit.link(obj, kernel_symbol(tag[:16]), key)
-    kernel = Kernel(key, _PROTO(address), tracker)
+    address, tracker = jit.link(obj, kernel_symbol(tag[:16]), key, needs=(runtime.name,))
+    kernel = Kernel(key, _PROTO(address), tracker, runtime)
     _KERNELS[key] = kernel
     return kernel

@@ -16,13 +16,14 @@ def test_emit_llvm_explains_circuits_without_a_kernel(qdlc) -> None:
 
 
 def test_cache_info_and_clear(qdlc, tmp_path, monkeypatch) -> None:
-    from qdl.runtime.llvm import kernel
+    from qdl.runtime.llvm import kernel, library
     monkeypatch.setenv("QDL_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(kernel, "_KERNELS", {})  # forget kernels linked by earlier tests
     monkeypatch.setattr(kernel, "_CIRCUITS", {})
+    monkeypatch.setattr(library, "_LINKED", {})  # and the runtime library, so it is stored here too
     assert "kernels: 0" in qdlc("cache", "info").out
     assert qdlc("run", "examples/vqe_h2.qdl", "--arg", "theta=0.3", "--backend", "llvm").code == 0
     info = qdlc("cache", "info").out
-    assert str(tmp_path / "llvm") in info and "kernels: 1" in info
-    assert "removed 1 file(s)" in qdlc("cache", "clear").out
+    assert str(tmp_path / "llvm") in info and "kernels: 2" in info  # the circuit's and the runtime library
+    assert "removed 2 file(s)" in qdlc("cache", "clear").out
     assert "kernels: 0" in qdlc("cache", "info").out

@@ -1,10 +1,14 @@
-"""Emit the LLVM module of a `KernelPlan`: fixed application functions plus a table walk.
+"""Emit the LLVM module of a `KernelPlan`: a table walk calling the runtime library, plus fill and reduce.
 
 The IR size is bounded by the op count only through constant integer
-tables (`qdl_ops`, `qdl_aux`, `qdl_stages`); the code is the same handful of
-functions for every circuit (`apply.APPLY`), so long circuits compile in
-roughly constant time.  The kernel's loop reads one `OP_FIELDS` row per op
-and switches on its `OpKind` to that kind's application function.
+tables (`qdl_ops`, `qdl_aux`, `qdl_stages`); the gate work is the same handful
+of functions for every circuit, which this module only *declares*: they are
+defined once in the runtime library (`library`, one application function per
+`OpKind` and the chunk copies), compiled once per machine and linked once per
+process, which every kernel links against; a kernel's compile time is its
+tables, walk, fill and reduction only.
+The kernel's loop reads one `OP_FIELDS` row per op and switches on its
+`OpKind` to that kind's application function.
 
 The kernel walks the stage table (see `plan.StageRow`): for each stage and
 each chunk of the state it gathers the chunk into scratch (unless the chunk
@@ -31,11 +35,11 @@ from __future__ import annotations
 
 from llvmlite import ir
 
-from qdl.compiler.backends.llvm.apply import APPLY
+from qdl.compiler.backends.llvm import library
 from qdl.compiler.backends.llvm.fill import emit_fill
 from qdl.compiler.backends.llvm.reduce import emit_reduce
 from qdl.compiler.backends.llvm.irbuild import (
-    F64, I64, ONE, PTR, ZERO, at, field, function, loop, subsets, table, vload, vstore,
+    F64, I64, ONE, PTR, ZERO, at, field, function, loop, subsets, table,
 )
 from qdl.compiler.backends.llvm.plan import OP_FIELDS, STAGE_FIELDS, KernelPlan, OpKind
 
@@ -48,17 +52,20 @@ def kernel_symbol(tag: str) -> str:
 
 
 def emit(plan: KernelPlan, tag: str) -> ir.Module:
-    """The LLVM module of `plan`, exporting `kernel_symbol(tag)` with the ABI above."""
+    """The LLVM module of `plan`, exporting `kernel_symbol(tag)` with the ABI above.
+
+    It needs the runtime library `library.LIBRARY_NAME` at link time.
+    """
     module = ir.Module(name=f"qdl_{tag}")
     tables = {"ops": table(module, "qdl_ops", plan.table()), "aux": table(module, "qdl_aux", list(plan.aux)),
               "stages": table(module, "qdl_stages", plan.stage_table())}
-    apply = {kind: build(module) for kind, build in APPLY.items()}
+    runtime = library.declare(module)
     fill = emit_fill(module, plan, f"qdl_fill_{tag}")
     fill.linkage = "internal"
     reduce = emit_reduce(module, plan.results, plan.num_qubits, f"qdl_reduce_{tag}") if plan.results.width else None
     if reduce is not None:
         reduce.linkage = "internal"
-    _kernel(module, kernel_symbol(tag), plan, tables, apply, fill, reduce)
+    _kernel(module, kernel_symbol(tag), plan, tables, runtime, fill, reduce)
     return module
 
 
@@ -66,7 +73,7 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
 
 
 def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
-            apply: dict[OpKind, ir.Function], fill: ir.Function, reduce: ir.Function | None) -> None:
+            runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None) -> None:
     fn = function(module, name, [PTR, I64, PTR, PTR, PTR, PTR], internal=False)
     slots, batch, mats, states, scratch, out = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
@@ -74,14 +81,13 @@ def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir
     dim = ir.Constant(I64, 2**plan.num_qubits)
     chunk_dim = ir.Constant(I64, 2**plan.chunk_qubits)
     mat_stride = ir.Constant(I64, 2 * max(plan.num_entries, 1))
-    copy = {True: _build_copy(module, True), False: _build_copy(module, False)}
 
     def element(e: ir.Value) -> None:
         st = at(b, states, b.mul(e, b.shl(dim, ONE)))
         mp = at(b, mats, b.mul(e, mat_stride))
         loop(b, ZERO, b.shl(dim, ONE), lambda i: b.store(ir.Constant(F64, 0.0), at(b, st, i)))
         b.store(ir.Constant(F64, 1.0), st)
-        env = _Env(st, chunk_dim, mp, scratch, tables, apply, copy)
+        env = _Env(st, chunk_dim, mp, scratch, tables, runtime.apply, runtime.copy)
         loop(b, ZERO, ir.Constant(I64, len(plan.stages)), lambda s: _stage(b, s, env))
 
     loop(b, ZERO, batch, element)
@@ -114,35 +120,6 @@ def _stage(b: ir.IRBuilder, s: ir.Value, env: _Env) -> None:
             b.call(env.copy[False], [env.st, outer, high_mask, run, env.scratch])
 
     subsets(b, outer_mask, chunk)
-
-
-def _build_copy(module: ir.Module, gather: bool) -> ir.Function:
-    """(st, outer, high, run, buf): copy a chunk between the state and contiguous scratch.
-
-    The chunk's runs of `run` (>= 4, a power of two) contiguous amplitudes
-    start at outer | x for x over the subsets of `high`, in order.
-    """
-    fn = function(module, "qdl_gather" if gather else "qdl_scatter", [PTR, I64, I64, I64, PTR])
-    st, outer, high, run, buf = fn.args
-    b = ir.IRBuilder(fn.entry_basic_block)
-    pos = b.alloca(I64)
-    b.store(ZERO, pos)
-
-    def one_run(x: ir.Value) -> None:
-        start = b.or_(outer, x)
-        offset = b.load(pos, typ=I64)
-
-        def quad(j: ir.Value) -> None:
-            src, dst = (st, buf) if gather else (buf, st)
-            i_src, i_dst = (b.add(start, j), b.add(offset, j)) if gather else (b.add(offset, j), b.add(start, j))
-            vstore(b, dst, i_dst, vload(b, src, i_src))
-
-        loop(b, ZERO, run, quad, ir.Constant(I64, 4))
-        b.store(b.add(offset, run), pos)
-
-    subsets(b, high, one_run)
-    b.ret_void()
-    return fn
 
 
 def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, outer: ir.Value, env: _Env) -> None:
@@ -181,9 +158,10 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, outer: ir.Value, env: 
 
 # Transitional aliases for modules written against the old single-file layout (adjoint_codegen);
 # new code imports from `irbuild` and `apply`.
-from qdl.compiler.backends.llvm.apply import _transform  # noqa: E402,F401
+from qdl.compiler.backends.llvm.apply import APPLY as _APPLY, _transform  # noqa: E402,F401
 from qdl.compiler.backends.llvm.irbuild import (  # noqa: E402,F401
     FAST, SWAP_RE_IM as _SWAP_RE_IM, V8, cadd as _cadd, cmul as _cmul, cvec as _cvec, load_c as _load_c,
-    store_c as _store_c, subspace_base as _subspace_base, table as _table,
+    store_c as _store_c, subspace_base as _subspace_base, table as _table, vload as _vload, vstore as _vstore,
 )
-_at, _function, _loop, _vload, _vstore, _APPLY = at, function, loop, vload, vstore, APPLY
+from qdl.compiler.backends.llvm.library import _build_copy  # noqa: E402,F401
+_at, _function, _loop = at, function, loop

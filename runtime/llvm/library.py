@@ -1,0 +1,54 @@
+"""The runtime library in the process JIT: compiled once per machine, linked once per process.
+
+Kernels only declare the application functions and chunk copies
+(`qdl.compiler.backends.llvm.library`); this module provides their code as
+one JIT library that every kernel links against by name.  The object code
+goes through the same disk cache as kernels under its own key (the library's
+source digest with the target and toolchain, `jit.cache_key`), so LLVM
+optimises it once per machine and qdl version, not once per circuit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from qdl.compiler.backends.llvm import library
+from qdl.runtime.llvm import cache, jit
+
+
+@dataclass(frozen=True)
+class LinkedLibrary:
+    """The runtime library linked into the JIT: `name` for `jit.link(needs=...)`; `tracker` keeps its code."""
+
+    key: str
+    name: str
+    tracker: object = field(repr=False)
+
+
+_LINKED: dict[str, LinkedLibrary] = {}  # by cache key; one entry per process in practice
+
+
+def cache_key() -> str:
+    """The disk-cache key of the library's object code for this machine and toolchain."""
+    return jit.cache_key(f"{library.LIBRARY_NAME}/{library.SOURCE_DIGEST}")
+
+
+def runtime_library() -> LinkedLibrary:
+    """The linked runtime library: object code from disk when present, else from LLVM (then stored)."""
+    key = cache_key()
+    with jit.COMPILE_LOCK:  # two threads compiling their first kernels must not link it twice
+        if key in _LINKED:
+            return _LINKED[key]
+        name, tracker = jit.link_library(_object_code(key), key)
+        linked = _LINKED[key] = LinkedLibrary(key, name, tracker)
+        return linked
+
+
+def _object_code(key: str) -> bytes:
+    obj = cache.load(key)
+    if obj is not None:
+        jit.STATS["disk_hits"] += 1
+        return obj
+    obj = jit.compile_object(str(library.emit_library()))
+    cache.store(key, obj)
+    return obj
