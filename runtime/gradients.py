@@ -9,7 +9,9 @@ rule of the program turns slot derivatives into argument derivatives:
 
 * `parameter-shift`: Σ coeff · f(circuit with that angle shifted), the slot's
   shift rule; one simulation per shifted circuit serves every result and
-  every `probs` entry; the unshifted value is simulated once.
+  every `probs` entry; the unshifted value is simulated once.  On the `llvm`
+  back end all shifted evaluations are slot vectors of one kernel batch
+  (`runtime.llvm.shift`).
 * `adjoint`: one backward sweep per expectation (`runtime.adjoint`); for
   circuits without mid-circuit measurement, reset or conditions.  On the
   `llvm` back end one compiled forward and backward sweep serves every
@@ -86,7 +88,7 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
 
     With `shots`, values and derivatives are estimated from samples (parameter
     shift only; see `sampled_jacobian`).  `backend="llvm"` runs the adjoint
-    method in compiled code.
+    method in compiled code, and parameter shift as one batch through one kernel.
     """
     if shots is not None:
         from qdl.runtime.shots import sampled_jacobian  # shots build on this module's helpers
@@ -99,7 +101,8 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
     elif method == "adjoint" and backend == "llvm":
         values, columns, count = _llvm_adjoint(program, linear, args, batch)
     else:
-        values, slot_derivs, count = _slot_derivatives(program, linear, args, batch, method)
+        derive = _llvm_shift if backend == "llvm" else _slot_derivatives
+        values, slot_derivs, count = derive(program, linear, args, batch, method)
         columns = _chain(program, slot_derivs, values, args, batch)
     linear_derivs = [_by_argument(program, c) for c in columns]
     out_values, out_derivs = _recombine(program.circuit.results, list(values), linear_derivs)
@@ -150,6 +153,17 @@ def _slot_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[s
         for k, acc in enumerate(total):
             derivs[k][(slot.op, slot.param)] = acc
     return values, derivs, count
+
+
+def _llvm_shift(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int,
+                method: str):
+    """Parameter shift as one batch of shifted slot vectors through one LLVM kernel (`runtime.llvm.shift`)."""
+    from qdl.runtime.llvm import Unsupported
+    from qdl.runtime.llvm.shift import shift_derivatives
+    try:
+        return shift_derivatives(program, linear, args, batch)
+    except Unsupported:  # mid-circuit measurement, reset or conditions: one reference run per shift
+        return _slot_derivatives(program, linear, args, batch, method)
 
 
 def _llvm_adjoint(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int):

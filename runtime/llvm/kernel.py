@@ -113,6 +113,12 @@ class CompiledCircuit:
             raise ValueError("`sample` needs a number of shots; pass shots=...")
         batch = reference._batch_size(self.circuit, args)
         states, out = self.execute(args, batch, threads)
+        return self.results_of(states, out, shots, seed)
+
+    def results_of(self, states: np.ndarray, out: np.ndarray, shots: int | None = None,
+                   seed: int | None = None) -> tuple[np.ndarray, ...]:
+        """The circuit's results, as `reference.simulate` gives them, from what `execute` returned."""
+        batch = states.shape[0]
         layout = self.plan.results
         results = list(layout.unpack(out[:, :layout.width], states[:, :0], batch))
         for k, slot in enumerate(layout.slots):
@@ -132,8 +138,13 @@ class CompiledCircuit:
 
     def execute(self, args: Mapping[str, np.ndarray], batch: int, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """The (B, 2**n) final states and the (B, width) reduced results."""
+        return self.execute_slots(self.slots.read(args, batch), threads)
+
+    def execute_slots(self, slots: np.ndarray, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """`execute` from the slot values themselves, (B, len(plan.slots)) float64."""
+        batch = slots.shape[0]
         _check_memory(batch * 16 * 2**self.plan.num_qubits)
-        slots = self.slots.read(args, batch)
+        slots = np.ascontiguousarray(slots, dtype=np.float64)
         states = np.empty((batch, 2**self.plan.num_qubits), dtype=np.complex128)
         out = np.empty((batch, max(self.plan.results.width, 1)), dtype=np.float64)
         parts = np.array_split(np.arange(batch), min(max(threads, 1), batch))
@@ -246,25 +257,26 @@ def _check_memory(needed: int) -> None:
 
 
 MAX_CACHED_CIRCUITS = 256
-_CIRCUITS: dict[tuple[Circuit, int | None], CompiledCircuit] = {}
+_CIRCUITS: dict[tuple[Circuit, int | None, bool], CompiledCircuit] = {}
 _KERNELS: dict[str, Kernel] = {}
 
 
-def compile_circuit(circuit: Circuit, block: int | None = None) -> CompiledCircuit:
+def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: bool = False) -> CompiledCircuit:
     """The compiled form of `circuit`; raises `Unsupported` (a NotImplementedError) for dynamic circuits.
 
-    `block` overrides the cache-blocking chunk size in qubits (tests, tuning).
+    `block` overrides the cache-blocking chunk size in qubits (tests, tuning);
+    `distinct_slots` gives every gate parameter its own slot (`plan.lower`).
     """
-    hit = _CIRCUITS.get((circuit, block))
+    hit = _CIRCUITS.get((circuit, block, distinct_slots))
     if hit is not None:
         jit.STATS["memory_hits"] += 1
         return hit
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
-    plan = lower(circuit, ops, block)
+    plan = lower(circuit, ops, block, distinct_slots)
     compiled = CompiledCircuit(circuit, plan, _kernel(plan, _fingerprint(plan)), SlotReader.of(circuit, plan.slots))
     if len(_CIRCUITS) >= MAX_CACHED_CIRCUITS:
         del _CIRCUITS[next(iter(_CIRCUITS))]  # oldest first; its kernel stays linked in `_KERNELS`
-    _CIRCUITS[(circuit, block)] = compiled
+    _CIRCUITS[(circuit, block, distinct_slots)] = compiled
     return compiled
 
 

@@ -42,6 +42,7 @@ from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier row
 from qdl.compiler.ir import BarrierOp, Circuit, GateOp, Op
 
 OP_FIELDS = 12  # see `Row`
+KeyedParams = tuple[tuple[object, Expr], ...]  # (slot key, expression) per gate parameter
 STAGE_FIELDS = 6  # see `StageRow`
 BLOCK_QUBITS = int(os.environ.get("QDL_BLOCK_QUBITS", "15"))  # 2**15 amplitudes = 512 KiB: half an L2
 
@@ -157,6 +158,7 @@ class KernelPlan:
     stages: tuple[StageRow, ...] = ()
     chunk_qubits: int = 0  # the chunk is 2**chunk_qubits amplitudes (= num_qubits when unblocked)
     results: ReductionLayout = ReductionLayout.of_results(())  # what the kernel reduces the states to
+    occurrences: tuple[tuple[int, int], ...] = ()  # with distinct slots: (op index, parameter) of each slot
 
     def table(self) -> list[int]:
         return [v for r in self.rows for v in r.fields()]
@@ -182,20 +184,25 @@ def _base_forms() -> dict[str, tuple[str, int]]:
 BASE_FORMS = _base_forms()
 
 
-def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None = None) -> KernelPlan:
+def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None = None,
+          distinct_slots: bool = False) -> KernelPlan:
     """The plan of `ops` (default: the circuit's); raises `Unsupported` for dynamic ops.
 
     `block` is the chunk size in qubits (default `BLOCK_QUBITS`); states of
-    at most that many qubits are not blocked.
+    at most that many qubits are not blocked.  With `distinct_slots` every
+    gate parameter gets a slot of its own, even where expressions repeat, and
+    `plan.occurrences[slot]` says which (op index in `circuit.ops`, parameter)
+    it is: a parameter-shift batch shifts one occurrence per slot vector.
     """
-    builder = _Builder(circuit.num_qubits)
+    builder = _Builder(circuit.num_qubits, distinct_slots)
+    position = {id(op): k for k, op in enumerate(circuit.ops)}
     for op in circuit.ops if ops is None else ops:
         if isinstance(op, BarrierOp):
             continue
         if not isinstance(op, GateOp) or op.condition is not None:
             raise Unsupported(f"the llvm back end does not simulate {type(op).__name__} "
                               "(or conditions) yet; use the reference simulator")
-        builder.add(op)
+        builder.add(op, position.get(id(op), -1))
     plan = builder.finish(BLOCK_QUBITS if block is None else block)
     return replace(plan, results=ReductionLayout.of(circuit))
 
@@ -203,21 +210,24 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
 class _Builder:
     """Accumulates steps, matrix slots and fusion blocks, op by op."""
 
-    def __init__(self, num_qubits: int) -> None:
+    def __init__(self, num_qubits: int, distinct_slots: bool = False) -> None:
         self.n = num_qubits
+        self.distinct = distinct_slots
         self.steps: list[Step | None] = []
         self.entries = 0
-        self.slots: dict[Expr, int] = {}
+        self.slots: dict[object, int] = {}  # slot key (the expression, or (op, param) when distinct) -> slot
+        self.slot_exprs: list[Expr] = []
         self.groups: dict[tuple[str, bool], list[tuple[tuple[int, ...], int]]] = {}
         self.last: dict[int, int] = {}  # qubit -> index of the last step touching it
-        self.blocks: dict[int, tuple[int, list[tuple[GateSpec, tuple[Expr, ...]]]]] = {}  # step -> (qubit, gates)
+        self.blocks: dict[int, tuple[int, list[tuple[GateSpec, KeyedParams]]]] = {}  # step -> (qubit, gates)
         self.products: dict[tuple[bool, int], list[tuple[int, list[int]]]] = {}
-        self.muxes: dict[int, tuple[int, int, bool, list[tuple[GateSpec, tuple[Expr, ...]]]]] = {}
+        self.muxes: dict[int, tuple[int, int, bool, list[tuple[GateSpec, KeyedParams]]]] = {}
 
-    def add(self, op: GateOp) -> None:
+    def add(self, op: GateOp, index: int = -1) -> None:
         spec = lookup(op.gate)
         if spec is None or len(op.qubits) != spec.num_qubits or len(op.params) != spec.num_params:
             raise ValueError(f"malformed gate op {op!r}")
+        params = tuple(((index, j) if self.distinct else p, p) for j, p in enumerate(op.params))
         controls, values, targets = op.controls, op.control_values, op.qubits
         if spec.name in BASE_FORMS:
             base, count = BASE_FORMS[spec.name]
@@ -229,7 +239,7 @@ class _Builder:
         if spec.name == "id":
             return
         if not controls and len(targets) == 1 and spec.name != "x":
-            self._fuse(targets[0], spec, op.params)
+            self._fuse(targets[0], spec, params)
             return
         if spec.name == "swap":  # three CNOTs, each a swap of a quarter of the amplitudes
             a, b = targets
@@ -242,7 +252,7 @@ class _Builder:
             self._append(Step(False, True, targets, controls, values, 0))
             return
         phase = len(targets) == 1 and unit_first_entry(spec.name)
-        self._append(Step(spec.diagonal, False, targets, controls, values, self._matrix(spec, op.params),
+        self._append(Step(spec.diagonal, False, targets, controls, values, self._matrix(spec, params),
                           phase=phase))
 
     def _append(self, step: Step) -> None:
@@ -250,7 +260,7 @@ class _Builder:
             self.last[q] = len(self.steps)
         self.steps.append(step)
 
-    def _fuse(self, qubit: int, spec: GateSpec, params: tuple[Expr, ...]) -> None:
+    def _fuse(self, qubit: int, spec: GateSpec, params: KeyedParams) -> None:
         """Join the block of the last step on `qubit`, or open a block (its step is built in `finish`)."""
         last = self.last.get(qubit)
         if last is not None and last in self.blocks:
@@ -277,7 +287,7 @@ class _Builder:
         return True
 
     def _mux_step(self, target: int, selector: int, value: bool,
-                  gates: list[tuple[GateSpec, tuple[Expr, ...]]]) -> Step:
+                  gates: list[tuple[GateSpec, KeyedParams]]) -> Step:
         """Matrices U (selector off) and X·U (selector on), adjacent; swapped under a negated control."""
         members = [self._matrix(spec, params, False) for spec, params in gates]
         flip = self._matrix(GATES["x"], ())
@@ -288,7 +298,7 @@ class _Builder:
         self.products.setdefault((False, len(members) + 1), []).append((flipped, members + [flip]))
         return Step(False, False, (target,), (), (), out, selector)
 
-    def _block_step(self, qubit: int, gates: list[tuple[GateSpec, tuple[Expr, ...]]]) -> Step:
+    def _block_step(self, qubit: int, gates: list[tuple[GateSpec, KeyedParams]]) -> Step:
         diagonal = all(spec.diagonal for spec, _ in gates)
         members = [self._matrix(spec, params, diagonal) for spec, params in gates]
         if len(members) == 1:
@@ -300,14 +310,20 @@ class _Builder:
         phase = diagonal and all(unit_first_entry(spec.name) for spec, _ in gates)
         return Step(diagonal, False, (qubit,), (), (), out, phase=phase)
 
-    def _matrix(self, spec: GateSpec, params: tuple[Expr, ...], diagonal: bool | None = None) -> int:
+    def _matrix(self, spec: GateSpec, params: KeyedParams, diagonal: bool | None = None) -> int:
         """Reserve the gate's entries (only the diagonal when `diagonal`, default: the gate's flag)."""
         diagonal = spec.diagonal if diagonal is None else diagonal
         offset = self.entries
         self.entries += spec.dim if diagonal else spec.dim**2
-        slots = tuple(self.slots.setdefault(p, len(self.slots)) for p in params)
+        slots = tuple(self._slot(key, expr) for key, expr in params)
         self.groups.setdefault((spec.name, diagonal), []).append((slots, offset))
         return offset
+
+    def _slot(self, key: object, expr: Expr) -> int:
+        if key not in self.slots:
+            self.slots[key] = len(self.slot_exprs)
+            self.slot_exprs.append(expr)
+        return self.slots[key]
 
     def finish(self, block: int) -> KernelPlan:
         for index, (qubit, gates) in self.blocks.items():
@@ -318,8 +334,9 @@ class _Builder:
         chunk = min(self.n, block)
         encoder = _Encoder()
         stage_rows = [encoder.stage(stage, steps, self.n, chunk) for stage in stages(steps, self.n, chunk)]
-        return KernelPlan(self.n, tuple(encoder.rows), tuple(encoder.aux), self.entries, tuple(self.slots),
-                          self._groups(), self._products(), tuple(stage_rows), chunk)
+        occurrences = tuple(self.slots) if self.distinct else ()
+        return KernelPlan(self.n, tuple(encoder.rows), tuple(encoder.aux), self.entries, tuple(self.slot_exprs),
+                          self._groups(), self._products(), tuple(stage_rows), chunk, occurrences=occurrences)
 
     def _groups(self) -> tuple[MatrixGroup, ...]:
         groups = []
