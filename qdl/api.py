@@ -20,13 +20,14 @@ from qdl.errors import ArgumentError, CompileError, ExecutionError, QdlError
 from qdl.runtime import reference
 
 
-BACKENDS = ("reference", "llvm")
+BACKENDS = ("llvm", "reference")
+DEFAULT_BACKEND = "llvm"  # compiled kernels; circuits they cannot run yet take the reference
 
 
 class CircuitFunction:
     """A compiled circuit, callable with numpy arrays or Python numbers."""
 
-    def __init__(self, circuit: Circuit, backend: str = "reference") -> None:
+    def __init__(self, circuit: Circuit, backend: str = DEFAULT_BACKEND) -> None:
         if backend not in BACKENDS:
             raise ArgumentError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.circuit = circuit
@@ -232,7 +233,7 @@ def _check_sampling(circuit: Circuit, shots: object, seed: object) -> None:
 class Program:
     """A compiled `.qdl` program: its circuits are attributes and items."""
 
-    def __init__(self, module: Module, result: CompileResult, backend: str = "reference") -> None:
+    def __init__(self, module: Module, result: CompileResult, backend: str = DEFAULT_BACKEND) -> None:
         self.module = module
         self.warnings = result.render() if result.sink.diagnostics else ""
         self._functions = {c.name: CircuitFunction(c, backend) for c in module.circuits}
@@ -269,7 +270,7 @@ class Program:
         return f"<qdl program: {', '.join(self._functions)}>"
 
 
-def _program(result: CompileResult, backend: str = "reference") -> Program:
+def _program(result: CompileResult, backend: str = DEFAULT_BACKEND) -> Program:
     if result.module is None:
         raise CompileError(result.render(), result.sink.errors)
     return Program(result.module, result, backend)
@@ -277,15 +278,15 @@ def _program(result: CompileResult, backend: str = "reference") -> Program:
 
 def load(path: str | Path, *, observable: str | None = None, max_ops: int | None = None,
          max_memory: int | None = None, opt_level: int = 0, passes: str | None = None,
-         backend: str = "reference") -> Program:
+         backend: str = DEFAULT_BACKEND) -> Program:
     """Compile a `.qdl` or OpenQASM (`.qasm`) file; raises `CompileError` on mistakes.
 
     An OpenQASM file becomes one circuit, `main`, returning the expectation of
     `observable` (e.g. "0.5*Z0 Z1 + 0.3*X2") or, without one, the
     probabilities of all qubits.  `opt_level` (0..3) or a `passes` pipeline
-    text optimizes the IR first (docs/passes.md).  `backend` is "reference" (numpy,
-    the oracle) or "llvm" (JIT-compiled kernels; circuits with mid-circuit
-    measurement still run on the reference).
+    text optimizes the IR first (docs/passes.md).  `backend` is "llvm" (the default:
+    JIT-compiled kernels; circuits with mid-circuit measurement, resets or
+    conditions run on the reference) or "reference" (numpy, the oracle).
     """
     result = compile_file(path, _options(max_ops, max_memory), observable=observable)
     return _program(_optimized(result, opt_level, passes), backend)
@@ -294,7 +295,7 @@ def load(path: str | Path, *, observable: str | None = None, max_ops: int | None
 def compile(source: str, filename: str = "<string>", *, base_dir: str | Path | None = None,
             observable: str | None = None, language: str | None = None,
             max_ops: int | None = None, max_memory: int | None = None, opt_level: int = 0,
-            passes: str | None = None, backend: str = "reference") -> Program:
+            passes: str | None = None, backend: str = DEFAULT_BACKEND) -> Program:
     """Compile program text (qdl, or OpenQASM when it starts with `OPENQASM` or `language="qasm"`)."""
     result = compile_source(source, filename, _options(max_ops, max_memory), base_dir,
                             observable=observable, language=language)

@@ -249,8 +249,8 @@ def _export(result: CompileResult, file: str, circuit_name: str | None, emit: st
 @click.argument("file", type=click.Path(dir_okay=False))
 @circuit_inputs("run", "return")
 @click.option("--state", "want_state", is_flag=True, help="Print the final state vector instead.")
-@click.option("--backend", type=click.Choice(["reference", "llvm"]), default="reference", show_default=True,
-              help="The simulator: numpy reference, or JIT-compiled LLVM kernels.")
+@click.option("--backend", type=click.Choice(["llvm", "reference"]), default="llvm", show_default=True,
+              help="The simulator: JIT-compiled LLVM kernels, or the numpy reference.")
 @click.option("--shots", type=click.IntRange(min=1), default=None, help="Shots for `sample` results.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for sampling.")
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
@@ -286,6 +286,8 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, sho
 @circuit_inputs("differentiate", "differentiate")
 @click.option("--wrt", multiple=True, metavar="NAME",
               help="Differentiate with respect to this float argument (default: the `param` ones). Repeatable.")
+@click.option("--backend", type=click.Choice(["llvm", "reference"]), default="llvm", show_default=True,
+              help="The simulator: JIT-compiled LLVM kernels, or the numpy reference.")
 @click.option("--method", type=click.Choice(["best", "parameter-shift", "adjoint", "finite-diff"]),
               default="best", show_default=True, help="How derivatives are computed (see docs/autodiff.md).")
 @click.option("--stats", is_flag=True, help="First print (to stderr) how many circuit evaluations it costs.")
@@ -295,7 +297,7 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, sho
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How results are printed.")
 @with_limits
-def grad(file: str, circuit_name, arg_texts, observable, wrt, method, stats, shots, seed, out_format,
+def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, method, stats, shots, seed, out_format,
          max_ops, max_memory, style) -> None:
     """Print the values and derivatives of a circuit of FILE at the given arguments."""
     from qdl.arguments import bind
@@ -315,7 +317,7 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, method, stats, sho
     if stats:
         click.echo(gradient_stats(program), err=True)
     bound, batch = bind(circuit, (), _collect_args(arg_texts))
-    jac = jacobian(program, bound, method, shots, seed)
+    jac = jacobian(program, bound, method, shots, seed, backend=backend)
     click.echo(format_jacobian(circuit, jac, program.wrt, out_format, batch is not None))
 
 

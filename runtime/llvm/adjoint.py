@@ -79,7 +79,7 @@ class CompiledAdjoint:
 
 MAX_CACHED = 256
 _BY_PROGRAM: dict[int, tuple[GradientProgram, CompiledAdjoint]] = {}  # id -> (program kept alive, compiled)
-_BY_VALUE: dict[tuple[Circuit, tuple[tuple[int, int], ...]], CompiledAdjoint] = {}
+_BY_VALUE: dict[tuple[Circuit, tuple[tuple[int, int], ...], tuple[str, ...]], CompiledAdjoint] = {}
 _KERNELS: dict[str, Kernel] = {}
 
 
@@ -89,10 +89,11 @@ def compile_adjoint(program: GradientProgram, linear: Circuit) -> CompiledAdjoin
     if hit is not None and hit[0] is program:
         return hit[1]
     keys = tuple((s.op, s.param) for s in program.slots)
-    compiled = _BY_VALUE.get((linear, keys))
+    value_key = (linear, keys, program.wrt)  # the chain rule depends on which arguments are differentiated
+    compiled = _BY_VALUE.get(value_key)
     if compiled is None:
         compiled = _build(program, linear, keys)
-        _remember(_BY_VALUE, (linear, keys), compiled)
+        _remember(_BY_VALUE, value_key, compiled)
     _remember(_BY_PROGRAM, id(program), (program, compiled))
     return compiled
 

@@ -147,9 +147,10 @@ class CompiledCircuit:
         slots = np.ascontiguousarray(slots, dtype=np.float64)
         states = np.empty((batch, 2**self.plan.num_qubits), dtype=np.complex128)
         out = np.empty((batch, max(self.plan.results.width, 1)), dtype=np.float64)
-        parts = np.array_split(np.arange(batch), min(max(threads, 1), batch))
+        parts = np.array_split(np.arange(batch), max(1, min(threads, batch)))
         if len(parts) == 1:
-            self._call(slots, states, out, 0, batch)
+            if batch:
+                self._call(slots, states, out, 0, batch)
             return states, out
         with ThreadPoolExecutor(len(parts)) as pool:
             list(pool.map(lambda c: self._call(slots, states, out, c[0], len(c)), parts))

@@ -32,7 +32,7 @@ def shift_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[s
     rows = np.repeat(base[None], 1 + len(terms), axis=0)  # (1 + T, B, S): unshifted first
     for k, (slot, term) in enumerate(terms, start=1):
         rows[k, :, column[(slot.op, slot.param)]] += term.shift
-    results = _evaluate(compiled, rows.reshape(-1, base.shape[1]), threads)
+    results = _evaluate(compiled, rows.reshape((1 + len(terms)) * batch, base.shape[1]), threads)
     shaped = [r.reshape((1 + len(terms), batch) + r.shape[1:]) for r in results]
     values = tuple(r[0] for r in shaped)
     derivs: list[dict[tuple[int, int], np.ndarray]] = [{} for _ in values]

@@ -223,3 +223,15 @@ def test_cnots_absorbed_into_the_runs_they_precede(monkeypatch: pytest.MonkeyPat
     fast, slow = both(c, theta)
     for f, s in zip(fast, slow):
         np.testing.assert_allclose(f, s, atol=TOL, rtol=0)
+
+
+def test_programs_differing_only_in_wrt_keep_their_own_chain_rule() -> None:
+    """rx(2t + x): the same slots whether one differentiates x, or t and x; the chain rules differ."""
+    c = Circuit("f", (Argument("t", "float", (), True), Argument("x", "float", (), False)), 1,
+                (GateOp("rx", (0,), (Binary("+", Binary("*", Const(2.0), Arg("t", ())), Arg("x", ())),)),),
+                (ExpVal(observable((1.0, "Z0"))),))
+    f = CircuitFunction(c, "llvm")
+    gx = f.grad(0.3, 0.5, wrt="x", method="adjoint")
+    gt, gx2 = f.grad(0.3, 0.5, wrt=["t", "x"], method="adjoint")
+    gx3 = f.grad(0.3, 0.5, wrt="x", method="adjoint")
+    assert np.isclose(gx, -np.sin(1.1)) and np.isclose(gt, 2 * gx) and gx == gx2 == gx3
