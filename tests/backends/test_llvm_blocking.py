@@ -7,10 +7,8 @@ controls outside the chunk, diagonal targets outside the chunk.
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,16 +22,6 @@ from qdl.runtime.llvm import compile_circuit
 
 BLOCK = 7
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory):
-    old = os.environ.get("QDL_CACHE_DIR")
-    os.environ["QDL_CACHE_DIR"] = str(tmp_path_factory.mktemp("qdl-cache"))
-    yield
-    if old is None:
-        del os.environ["QDL_CACHE_DIR"]
-    else:
-        os.environ["QDL_CACHE_DIR"] = old
 
 
 # --- the partition ---------------------------------------------------------------------

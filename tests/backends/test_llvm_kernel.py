@@ -31,17 +31,6 @@ REPO = Path(__file__).resolve().parents[2]
 TOL = 1e-12
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory):
-    """Every test compiles into a throw-away cache, never the user's."""
-    old = os.environ.get("QDL_CACHE_DIR")
-    os.environ["QDL_CACHE_DIR"] = str(tmp_path_factory.mktemp("qdl-cache"))
-    yield
-    if old is None:
-        del os.environ["QDL_CACHE_DIR"]
-    else:
-        os.environ["QDL_CACHE_DIR"] = old
-
 
 def circuit(n: int, ops: list, results: tuple = (State(),), arguments: tuple[Argument, ...] = ()) -> Circuit:
     return Circuit("c", arguments, n, tuple(ops), results)

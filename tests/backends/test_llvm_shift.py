@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
@@ -13,16 +12,6 @@ from qdl.compiler.ir import Argument, Circuit, ExpVal, GateOp, MeasureOp, Probs,
 from qdl.runtime.llvm import jit
 from test_llvm_adjoint import observable, random_circuit
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory):
-    old = os.environ.get("QDL_CACHE_DIR")
-    os.environ["QDL_CACHE_DIR"] = str(tmp_path_factory.mktemp("qdl-cache"))
-    yield
-    if old is None:
-        del os.environ["QDL_CACHE_DIR"]
-    else:
-        os.environ["QDL_CACHE_DIR"] = old
 
 
 H = observable((0.7, "Z0 X1"), (-0.4, "Y2"), (0.2, "Z3"))

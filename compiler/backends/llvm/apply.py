@@ -152,17 +152,27 @@ def _build_ctrl1(module: ir.Module, mode: str) -> ir.Function:
         store(b, st, i0, o0)
         store(b, st, i1, o1)
 
+    _walk_runs(b, free_high, run, cval, pair)
+    b.ret_void()
+    return fn
+
+
+def _walk_runs(b: ir.IRBuilder, free_high: ir.Value, run: ir.Value, cval: ir.Value,
+               visit: Callable[[ir.Value, bool], None]) -> None:
+    """visit(x | cval | j, wide) over runs of `run` contiguous indices j starting at each subset x of `free_high`.
+
+    Four indices per visit (one <8 x double>) when a run holds at least four,
+    else one: the choice is made once per call, outside the loops.
+    """
     def runs(wide: bool) -> None:
         step = ir.Constant(I64, 4 if wide else 1)
-        subsets(b, free_high, lambda x: loop(b, ZERO, run, lambda j: pair(b.or_(b.or_(x, cval), j), wide), step))
+        subsets(b, free_high, lambda x: loop(b, ZERO, run, lambda j: visit(b.or_(b.or_(x, cval), j), wide), step))
 
     with b.if_else(b.icmp_unsigned(">=", run, ir.Constant(I64, 4))) as (wide, narrow):
         with wide:
             runs(True)
         with narrow:
             runs(False)
-    b.ret_void()
-    return fn
 
 
 def _build_scale(module: ir.Module) -> ir.Function:
@@ -190,15 +200,7 @@ def _build_scale(module: ir.Module) -> ir.Function:
         else:
             store_c(b, st, i, cmul(b, factor, load_c(b, st, i)))
 
-    def runs(wide: bool) -> None:
-        step = ir.Constant(I64, 4 if wide else 1)
-        subsets(b, free_high, lambda x: loop(b, ZERO, run, lambda j: amplitude(b.or_(b.or_(x, cval), j), wide), step))
-
-    with b.if_else(b.icmp_unsigned(">=", run, ir.Constant(I64, 4))) as (wide, narrow):
-        with wide:
-            runs(True)
-        with narrow:
-            runs(False)
+    _walk_runs(b, free_high, run, cval, amplitude)
     b.ret_void()
     return fn
 
