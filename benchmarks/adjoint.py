@@ -7,6 +7,10 @@ and a CNOT ring per layer), result <Z0>, one set of parameters.  All timings
 go through the public API (`CircuitFunction`), so host work is included:
 forward = `f(theta)` on backend "llvm"; value+gradient =
 `f.value_and_grad(theta, method="adjoint")` on "llvm" and on "reference".
+A plain unbatched float64 `theta` takes both kernels' fast paths (buffers
+allocated once; every matrix and derivative built in compiled code), so the
+llvm value+gradient is two kernel calls and a little host work; the issue's
+target is value+gradient <= 3x forward at n = 8, 12, 16.
 Prints a markdown table; ratios, not seconds, carry over on a shared machine.
 """
 

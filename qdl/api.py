@@ -34,6 +34,7 @@ class CircuitFunction:
         self.name = circuit.name
         self.backend = backend
         self._kernel: Any = None  # the compiled LLVM circuit, once built (False: the kernel cannot run it)
+        self._fast_adjoints: dict[str | None, Any] = {}  # wrt -> compiled adjoint fast path (False: none)
         self.__doc__ = f"circuit {self.signature}"
 
     @property
@@ -157,8 +158,22 @@ class CircuitFunction:
 
     def _derivatives(self, args: Any, kwargs: Any, method: str, wrt: Any, shots: int | None = None,
                      seed: int | None = None) -> tuple[Any, Any]:
+        fast = None
+        if self.backend == "llvm" and shots is None and not kwargs and method in ("best", "adjoint") \
+                and (wrt is None or isinstance(wrt, str)):
+            fast = self._fast_derivatives(args, wrt)
+        values, derivs = fast or self._general_derivatives(self._nonempty_program(wrt), args, kwargs, method,
+                                                           shots, seed)
+        if isinstance(wrt, str) or (wrt is None and derivs and len(derivs[0]) == 1):  # one `param` argument
+            derivs = [d[0] for d in derivs]
+        if self.circuit.returns_tuple:
+            return tuple(values), tuple(derivs)
+        return values[0], derivs[0]
+
+    def _general_derivatives(self, program: Any, args: Any, kwargs: Any, method: str, shots: int | None,
+                             seed: int | None) -> tuple[list, list]:
+        """(values, per result a tuple of derivatives in `program.wrt` order) from `runtime.gradients`."""
         from qdl.runtime.gradients import jacobian
-        program = self._nonempty_program(wrt)
         bound, batch = bind(self.circuit, args, kwargs)
         if shots is not None:
             _check_sampling(self.circuit, shots, seed)
@@ -168,13 +183,21 @@ class CircuitFunction:
             if isinstance(exc, QdlError):
                 raise
             raise ExecutionError(f"circuit `{self.name}`: {exc}") from None
-        single = isinstance(wrt, str) or (wrt is None and len(program.wrt) == 1)
         values = [v if batch is not None else v[0] for v in result.values]
-        derivs = [tuple(d[n] if batch is not None else d[n][0] for n in program.wrt) for d in result.derivatives]
-        derivs = [d[0] if single else d for d in derivs]
-        if self.circuit.returns_tuple:
-            return tuple(values), tuple(derivs)
-        return values[0], derivs[0]
+        return values, [tuple(d[n] if batch is not None else d[n][0] for n in program.wrt) for d in result.derivatives]
+
+    def _fast_derivatives(self, args: tuple, wrt: str | None) -> tuple[list, list] | None:
+        """`_general_derivatives` of a plain unbatched call by the compiled adjoint's fast path, else None.
+
+        None sends the call the general way: results other than `expval`,
+        circuits the adjoint cannot take, arguments not float64 arrays of their
+        declared shapes, non-finite results; so every error is raised there.
+        """
+        compiled = self._fast_adjoints.get(wrt)
+        if compiled is None:
+            from qdl.runtime.llvm.adjoint import fast_adjoint
+            compiled = self._fast_adjoints[wrt] = fast_adjoint(self.gradient_program(wrt)) or False
+        return compiled.value_and_grad_unbatched(self.circuit.arguments, args) if compiled else None
 
     def __repr__(self) -> str:
         return f"<qdl circuit {self.signature}>"

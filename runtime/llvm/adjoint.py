@@ -3,70 +3,88 @@
 Division of work (the maths is in `qdl.runtime.adjoint`, the table in
 `qdl.compiler.backends.llvm.adjoint`):
 
-* host, before: slot values; per unit its U† (products of the gate table's
-  matrices, batched per gate name) into the matrix buffer;
+* host, before: the slot row (B, slots) of the forward kernel, which both
+  kernels read;
 * forward kernel (`runtime.llvm.kernel`, fused, shared with plain runs): ψ;
-* adjoint kernel: λ_o = H_o ψ, the values <ψ|H_o|ψ>, then the backward table:
-  per unit the reductions R (per observable) and U† on φ and every λ_o.
-  Memory: the batch's states plus one scratch vector per observable;
-* host, after: D_j = P_j (∂g_j g_j†) P_j† from `runtime.adjoint.derivative_at`
-  (exact), ∂<H_o>/∂θ = 2 Re Σ D_j ⊙ R, and the program's chain rule to
-  argument elements as one matrix product (constant partials) plus the
-  expression-valued ones.
+* adjoint kernel, per batch element: every unit's U† from the slot row
+  (`adjoint_fill`), λ_o = H_o ψ, the values <ψ|H_o|ψ>, the backward table
+  (per unit the reductions R per observable, and U† on φ and every λ_o),
+  then ∂<H_o>/∂θ = 2 Re Σ D_j ⊙ R with D_j = P_j ∂g_j (P_j g_j)†, ∂g_j
+  exact from the gate table's trigonometric form.  Memory: the batch's
+  states plus one scratch buffer (a vector per observable and the matrices);
+* host, after: the program's chain rule to argument elements, one matrix
+  product (constant partials) plus the expression-valued ones (`Chain`).
+
+An unbatched call of plain float arrays (`value_and_grad_unbatched`) uses
+buffers allocated once: a slot gather, two ctypes calls and one product.
 
 Kernels are cached like `runtime.llvm.kernel`'s: linked once per process by
-content key, object code on disk (`runtime.llvm.cache`).
+content key, object code on disk (`runtime.llvm.cache`).  Their module only
+declares the runtime library's application functions and the adjoint
+library's reductions (`adjoint_library`, compiled once per machine and linked
+once per process like the runtime library) and links against both.
 """
 
 from __future__ import annotations
 
 import ctypes
 import hashlib
-from dataclasses import dataclass
+import math
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from qdl.compiler.autodiff import GradientProgram
-from qdl.compiler.backends.llvm import adjoint as lowering
-from qdl.compiler.backends.llvm import adjoint_codegen, adjoint_reductions, adjoint_units, apply, irbuild
-from qdl.compiler.backends.llvm import plan as plan_module
+from qdl.compiler.autodiff.linearize import linear_circuit
+from qdl.compiler.backends.llvm import adjoint_codegen, adjoint_library, library
 from qdl.compiler.backends.llvm.adjoint import AdjointPlan, lower_adjoint
-from qdl.compiler.backends.llvm.adjoint_codegen import adjoint_symbol, emit_adjoint
-from qdl.compiler.ir import Circuit, ExpVal
+from qdl.compiler.backends.llvm.adjoint_codegen import adjoint_symbol, emit_adjoint, scratch_parts
+from qdl.compiler.backends.llvm.adjoint_matrices import MatrixTables, matrix_tables
+from qdl.compiler.backends.llvm.fill import derivative_form, trig_form
+from qdl.compiler.backends.llvm.plan import Unsupported
+from qdl.compiler.ir import Argument, Circuit, ExpVal
+from qdl.runtime.adjoint import adjoint_unsupported
 from qdl.runtime.llvm import cache, jit
-from qdl.runtime.llvm.adjoint_host import Chain, MatrixLayout
-from qdl.runtime.llvm.kernel import CompiledCircuit, Kernel, SlotReader, compile_circuit
+from qdl.runtime.llvm.adjoint_host import Chain, UnbatchedBuffers
+from qdl.runtime.llvm.kernel import CompiledCircuit, Kernel, compile_circuit
+from qdl.runtime.llvm.library import LinkedLibrary, runtime_library
 
-_GENERATORS = (apply, irbuild, plan_module, lowering, adjoint_units, adjoint_codegen, adjoint_reductions)
-_GENERATOR_DIGEST = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in _GENERATORS)).digest()
+# The IR is a function of the plans and of the generators' sources: every module of the back end package
+# (the sweep, the matrices, the fill forms, the library's declarations).
+_GENERATOR_DIGEST = hashlib.sha256(b"".join(
+    path.read_bytes() for path in sorted(Path(adjoint_codegen.__file__).parent.glob("*.py")))).digest()
 _PROTO = ctypes.CFUNCTYPE(None, *(ctypes.c_void_p, ctypes.c_int64) + (ctypes.c_void_p,) * 4)
 
 
 @dataclass
 class CompiledAdjoint:
-    """A circuit's forward kernel, adjoint kernel and host tables for one set of differentiated slots."""
+    """A circuit's forward kernel, adjoint kernel and chain rule for one set of differentiated slots."""
 
     forward: CompiledCircuit
     plan: AdjointPlan
+    matrices: MatrixTables
     kernel: Kernel
-    slots: SlotReader
-    layout: MatrixLayout
     chain: Chain
+    _single: UnbatchedBuffers | None = field(default=None, repr=False)
+    _single_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def scratch_doubles(self) -> int:
+        return scratch_parts(self.plan, self.matrices)[4]
 
     def slot_derivatives(self, args: Mapping[str, np.ndarray], batch: int) -> tuple[np.ndarray, np.ndarray]:
         """(values (B, O), ∂<H_o>/∂slot (B, O, W)) with W the program's slots in order."""
-        plan = self.plan
-        slot_values = self.slots.read(args, batch)
-        mats, suffixes, occurrences = self.layout.fill(slot_values, batch)
-        states = self.forward.states(args, batch)
-        work = np.empty((max(plan.num_observables, 1), 2**plan.num_qubits), dtype=np.complex128)
-        values = np.empty((batch, plan.num_observables))
-        reduced = np.zeros((batch, plan.num_observables, max(plan.num_reduced, 1)), dtype=np.complex128)
-        self.kernel.fn(mats.ctypes.data, batch, states.ctypes.data, work.ctypes.data, values.ctypes.data,
-                       reduced.ctypes.data)
-        return values, self.layout.gradients(slot_values, suffixes, occurrences, reduced)
+        slots = self.forward.slots.read(args, batch)
+        states, _ = self.forward.execute_slots(slots)
+        values = np.empty((batch, self.plan.num_observables))
+        grads = np.empty((batch, self.plan.num_observables, self.matrices.outputs))
+        scratch = np.empty(self.scratch_doubles)
+        self.kernel.fn(slots.ctypes.data, batch, states.ctypes.data, values.ctypes.data, grads.ctypes.data,
+                       scratch.ctypes.data)
+        return values, grads
 
     def linear_jacobian(self, args: Mapping[str, np.ndarray],
                         batch: int) -> tuple[list[np.ndarray], list[np.ndarray], int]:
@@ -75,6 +93,61 @@ class CompiledAdjoint:
         columns = self.chain.apply(grads, args, batch)
         count = values.shape[1]
         return [values[:, o] for o in range(count)], [columns[:, o] for o in range(count)], 1
+
+    def value_and_grad_unbatched(self, arguments: tuple[Argument, ...],
+                                 values: tuple[Any, ...]) -> tuple[list, list] | None:
+        """(values, per result its derivatives per argument) of a plain call, or None for the general path.
+
+        The shapes are the general path's for an unbatched call.  Plain:
+        float64 arrays of exactly the declared shapes, slots that are argument
+        elements, constant chain-rule partials, finite results (a non-finite
+        one goes the general way, so its handling stays in one place).
+        """
+        work = self._single or self._prepare_single(arguments)
+        if work is None or not self._single_lock.acquire(blocking=False):
+            return None
+        try:
+            if not work.gather(values):
+                return None
+            slots_at, state_at, values_at, grads_at, scratch_at = work.addresses
+            forward = work.forward
+            self.forward.kernel.fn(slots_at, 1, forward.mats_at, state_at, forward.scratch_at, forward.out_at)
+            self.kernel.fn(slots_at, 1, state_at, values_at, grads_at, scratch_at)
+            out, columns = work.values[0].copy(), work.grads[0] @ self.chain.constant
+        finally:
+            self._single_lock.release()
+        if not math.isfinite(out.sum() + columns.sum()):  # NaN and ±Inf survive a sum (overflow: general path)
+            return None
+        return list(out), [self.chain.split(row) for row in columns]
+
+    def _prepare_single(self, arguments: tuple[Argument, ...]) -> UnbatchedBuffers | None:
+        if self.chain.varying or self.forward.slots.others or self.plan.num_qubits > FAST_PATH_MAX_QUBITS:
+            return None
+        self._single = UnbatchedBuffers.of(self.forward, arguments, self.plan.num_observables,
+                                           self.matrices.outputs, self.scratch_doubles)
+        return self._single
+
+
+FAST_PATH_MAX_QUBITS = 16  # its buffers (states, one per observable + 1) stay allocated: small circuits only
+
+
+def fast_adjoint(program: GradientProgram) -> CompiledAdjoint | None:
+    """The compiled adjoint for `value_and_grad_unbatched` when the general path would take it, else None.
+
+    Only programs whose results are all expectation values (no variance to
+    recombine) and whose circuit the adjoint method supports.  A circuit the
+    kernels cannot compile, or any other failure (a ValueError, an
+    Unsupported), also answers None: the general path meets it again and
+    reports it in its own words.
+    """
+    results = program.circuit.results
+    if not program.wrt or not results or not all(isinstance(r, ExpVal) for r in results):
+        return None
+    try:
+        linear = linear_circuit(program.circuit)
+        return None if adjoint_unsupported(linear) else compile_adjoint(program, linear)
+    except (ValueError, NotImplementedError):  # AutodiffError is a ValueError, Unsupported a NotImplementedError
+        return None
 
 
 MAX_CACHED = 256
@@ -109,10 +182,14 @@ def _build(program: GradientProgram, linear: Circuit, keys: tuple[tuple[int, int
         raise ValueError("the adjoint method differentiates expectation values only")
     observables = tuple(r.observable for r in linear.results)
     plan = lower_adjoint(linear, observables, set(keys))
-    layout = MatrixLayout.of(plan, keys)
     forward = compile_circuit(linear)
-    slots = SlotReader.of(linear, layout.slots)
-    return CompiledAdjoint(forward, plan, _kernel(plan), slots, layout, Chain.of(program))
+    slot_of = {expr: column for column, expr in enumerate(forward.plan.slots)}
+    try:
+        matrices = matrix_tables(plan, keys, slot_of)
+    except KeyError:
+        raise Unsupported("the forward kernel does not evaluate every angle of the adjoint") from None
+    return CompiledAdjoint(forward, plan, matrices, _kernel(plan, matrices, len(forward.plan.slots)),
+                           Chain.of(program))
 
 
 def linear_jacobian(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray],
@@ -121,31 +198,57 @@ def linear_jacobian(program: GradientProgram, linear: Circuit, args: Mapping[str
     return compile_adjoint(program, linear).linear_jacobian(args, batch)
 
 
-def _fingerprint(plan: AdjointPlan) -> str:
-    """A digest of everything `emit_adjoint` reads, plus the generators' sources."""
+def _fingerprint(plan: AdjointPlan, matrices: MatrixTables, num_slots: int) -> str:
+    """A digest of everything `emit_adjoint` reads, plus the generators' sources and the gate forms used."""
     digest = hashlib.sha256(_GENERATOR_DIGEST)
-    sizes = [plan.num_qubits, plan.num_entries, plan.num_reduced, plan.num_observables, len(plan.rows)]
+    sizes = [plan.num_qubits, plan.num_entries, plan.num_reduced, plan.num_observables, len(plan.rows), num_slots]
     digest.update(np.array(sizes, dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.table(), dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.aux, dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.segment_table() + [plan.chunk_qubits], dtype=np.int64).tobytes())
     digest.update(repr([(s.observable, s.flip, s.sign, s.coeff) for s in plan.strings]).encode())
+    digest.update(repr(matrices).encode())
+    forms = [[trig_form(name, False)] + [derivative_form(name, p) for p in params] for name, params, _ in matrices.gates]
+    digest.update(repr(forms).encode())  # the gate table's matrices, compiled into the module
+    digest.update(library.LIBRARY_VERSION.encode())  # the versioned symbols it binds to
+    digest.update(adjoint_library.ADJOINT_LIBRARY_VERSION.encode())
     return digest.hexdigest()
 
 
-def _kernel(plan: AdjointPlan) -> Kernel:
-    """Linked once per process; object code from disk when present, else from LLVM (then stored)."""
-    tag = _fingerprint(plan)
+def _kernel(plan: AdjointPlan, matrices: MatrixTables, num_slots: int) -> Kernel:
+    """Linked once per process against the runtime library; object code from disk when present, else from LLVM."""
+    tag = _fingerprint(plan, matrices, num_slots)
     key = jit.cache_key(tag)
     if key in _KERNELS:
         return _KERNELS[key]
-    obj = cache.load(key)
-    if obj is None:
-        obj = jit.compile_object(str(emit_adjoint(plan, tag[:16])))
-        cache.store(key, obj)
-    else:
-        jit.STATS["disk_hits"] += 1
-    address, tracker = jit.link(obj, adjoint_symbol(tag[:16]), key)
-    kernel = Kernel(key, _PROTO(address), tracker)
+    runtime, reductions = runtime_library(), linked_adjoint_library()
+    obj = _object_code(key, lambda: str(emit_adjoint(plan, matrices, num_slots, tag[:16])))
+    address, tracker = jit.link(obj, adjoint_symbol(tag[:16]), key, needs=(runtime.name, reductions.name))
+    kernel = Kernel(key, _PROTO(address), (tracker, reductions), runtime)  # both libraries live as long as it
     _KERNELS[key] = kernel
     return kernel
+
+
+_LIBRARIES: dict[str, LinkedLibrary] = {}  # the adjoint library by cache key; one entry per process in practice
+
+
+def linked_adjoint_library() -> LinkedLibrary:
+    """The adjoint library (`adjoint_library`) in the JIT: compiled once per machine, linked once per process."""
+    key = jit.cache_key(f"{adjoint_library.ADJOINT_LIBRARY_NAME}/{adjoint_library.SOURCE_DIGEST}")
+    with jit.COMPILE_LOCK:  # two threads compiling their first adjoint must not link it twice
+        if key not in _LIBRARIES:
+            obj = _object_code(key, lambda: str(adjoint_library.emit_adjoint_library()))
+            name, tracker = jit.link_library(obj, key)
+            _LIBRARIES[key] = LinkedLibrary(key, name, tracker)
+        return _LIBRARIES[key]
+
+
+def _object_code(key: str, ir_text: Callable[[], str]) -> bytes:
+    """Object code from the disk cache, else from LLVM (then stored)."""
+    obj = cache.load(key)
+    if obj is not None:
+        jit.STATS["disk_hits"] += 1
+        return obj
+    obj = jit.compile_object(ir_text())
+    cache.store(key, obj)
+    return obj

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 import pytest
@@ -25,17 +24,6 @@ N = 4
 PARAMETRIC = sorted(name for name, spec in GATES.items() if spec.num_params and spec.num_qubits <= N)
 FIXED = sorted(name for name, spec in GATES.items() if not spec.num_params and spec.num_qubits <= N)
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory):
-    """Every test compiles into a throw-away cache, never the user's."""
-    old = os.environ.get("QDL_CACHE_DIR")
-    os.environ["QDL_CACHE_DIR"] = str(tmp_path_factory.mktemp("qdl-cache"))
-    yield
-    if old is None:
-        del os.environ["QDL_CACHE_DIR"]
-    else:
-        os.environ["QDL_CACHE_DIR"] = old
 
 
 def observable(*terms: tuple[float, str]) -> Observable:

@@ -10,12 +10,12 @@ other gate as its base gate plus controls).  Per unit the table holds
   unit is un-computed, R_ab = Σ conj(λ_o[base|a]) φ[base|b] over the unit's
   controlled subspace (a, b its target values, first target = most
   significant), per observable;
-* one apply row (U_unit† on φ and each λ_o, through `apply.APPLY`'s
+* one apply row (U_unit† on φ and each λ_o, through the runtime library's
   application functions).
 
 With P_j the gates of the unit after gate j, ⟨λ|∂g_j|φ_before⟩ equals
 ⟨λ|D_j|φ⟩ for D_j = P_j (∂g_j g_j†) P_j†, so one R serves every angle of the
-unit: ∂<H_o>/∂θ = 2 Re Σ_ab (D_j)_ab R_ab (the host builds D_j).  Outside the
+unit: ∂<H_o>/∂θ = 2 Re Σ_ab (D_j)_ab R_ab (the kernel builds D_j: `adjoint_fill`).  Outside the
 controlled subspace the derivative is 0, which the restricted sum encodes.
 
 Invariants: qubit indices are global (little-endian state); apply rows use

@@ -1,21 +1,25 @@
-"""Emit the LLVM module of an `AdjointPlan`: observables, a backward table walk, reductions.
+"""Emit the LLVM module of an `AdjointPlan`: matrices, observables, a backward table walk, gradients.
 
-The gate work reuses the forward kernel's application functions (`apply.APPLY`,
+The gate work calls the runtime library's application functions (`library`,
 each `(state, dim, ...)` on any contiguous complex128 vector): an apply row
-runs once per buffer, φ first, then every λ_o.  Only the reductions
+runs once per buffer, φ first, then every λ_o.  The reductions
 R_ab = Σ conj(λ[base|a]) φ[base|b] and the Pauli strings of the observables
-are new (`adjoint_reductions`).
+(`adjoint_reductions`) are the adjoint library's (`adjoint_library`).  This
+module only declares both; its own code is the table walk and the matrix work
+before and after the sweep (`adjoint_fill`: the units' U† from the slot
+values, and the derivatives contracted with R).
 
 Kernel ABI (C, see `ADJOINT_ABI`)::
 
-    void qdl_adjoint_<tag>(const double *mats, int64_t batch, double *states,
-                           double *work, double *values, double *reduced)
+    void qdl_adjoint_<tag>(const double *slots, int64_t batch, double *states,
+                           double *values, double *grads, double *scratch)
 
-`mats` (batch, num_entries) complex: the units' U† matrices; `states`
+`slots` (batch, num_slots) doubles: the forward kernel's slot rows; `states`
 (batch, 2**n) complex: the forward kernel's final states, un-computed in
-place; `work` (observables, 2**n) complex scratch reused by every element;
-`values` (batch, observables) doubles: <ψ|H_o|ψ>; `reduced`
-(batch, observables, num_reduced) complex, zeroed by the caller: the R matrices.
+place; `values` (batch, observables) doubles: <ψ|H_o|ψ>; `grads`
+(batch, observables, outputs) doubles: ∂<H_o>/∂angle for every wanted angle;
+`scratch` (`scratch_doubles`) reused by every element: the λ_o, the matrix
+scratch, the units' U† and the R matrices (zeroed by the kernel).
 
 The rows run segment by segment (`AdjointPlan.segments`): a chunked segment
 applies all its rows to one chunk of φ and of every λ_o before the next chunk.
@@ -31,22 +35,37 @@ from qdl.compiler.backends.llvm.adjoint import (
     REDUCE, REDUCE1, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, ROW_FIELDS,
     SEGMENT_FIELDS, AdjointPlan,
 )
-from qdl.compiler.backends.llvm.apply import APPLY
+from qdl.compiler.backends.llvm import adjoint_library, library
+from qdl.compiler.backends.llvm.adjoint_fill import emit_gradients, emit_prepare
+from qdl.compiler.backends.llvm.adjoint_matrices import MatrixTables
 from qdl.compiler.backends.llvm.irbuild import F64, FAST, I64, ONE, PTR, ZERO, at, field, function, load_c, loop, table
-from qdl.compiler.backends.llvm.adjoint_reductions import (
-    build_pauli_acc, build_reduce, build_reduce1, build_reduce_apply1, build_reduce_apply1_mux,
-)
 from qdl.compiler.backends.llvm.plan import OpKind
 
-ADJOINT_ABI = "void(const double *mats, int64_t batch, double *states, double *work, double *values, double *reduced)"
+ADJOINT_ABI = "void(const double *slots, int64_t batch, double *states, double *values, double *grads, double *scratch)"
+
+
+def scratch_parts(plan: AdjointPlan, tables: MatrixTables) -> tuple[int, int, int, int, int]:
+    """Offsets in doubles of (λ's, matrix scratch, U† buffer, R's) in the scratch buffer, and its size."""
+    sizes = (2 * max(plan.num_observables, 1) * 2**plan.num_qubits, 2 * max(tables.size, 1),
+             2 * max(plan.num_entries, 1), _red_stride(plan) * max(plan.num_observables, 1))
+    starts = [sum(sizes[:k]) for k in range(4)]
+    return starts[0], starts[1], starts[2], starts[3], sum(sizes)
+
+
+def _red_stride(plan: AdjointPlan) -> int:
+    return 2 * max(plan.num_reduced, 1)
 
 
 def adjoint_symbol(tag: str) -> str:
     return f"qdl_adjoint_{tag}"
 
 
-def emit_adjoint(plan: AdjointPlan, tag: str) -> ir.Module:
-    """The LLVM module of `plan`, exporting `adjoint_symbol(tag)` with the ABI above."""
+def emit_adjoint(plan: AdjointPlan, matrices: MatrixTables, num_slots: int, tag: str) -> ir.Module:
+    """The LLVM module of `plan`, exporting `adjoint_symbol(tag)` with the ABI above.
+
+    It needs the runtime library `library.LIBRARY_NAME` and the adjoint library
+    `adjoint_library.ADJOINT_LIBRARY_NAME` at link time.
+    """
     module = ir.Module(name=f"qdl_adjoint_{tag}")
     tables = {
         "rows": table(module, "qdl_adj_rows", plan.table()),
@@ -55,15 +74,12 @@ def emit_adjoint(plan: AdjointPlan, tag: str) -> ir.Module:
         "strings": table(module, "qdl_adj_strings", [v for s in plan.strings for v in (s.observable, s.flip, s.sign)]),
         "coeffs": _doubles(module, "qdl_adj_coeffs", [v for s in plan.strings for v in (s.coeff.real, s.coeff.imag)]),
     }
-    functions = {kind: build(module) for kind, build in APPLY.items()}
-    functions[REDUCE1] = build_reduce1(module)
-    functions[REDUCE] = build_reduce(module)
-    functions["pauli"] = build_pauli_acc(module)
-    for kind, apply_kind in ((REDUCE_APPLY1, OpKind.DENSE1), (REDUCE_APPLY1_DIAG, OpKind.DIAG1)):
-        functions[kind] = build_reduce_apply1(module, functions[REDUCE1], functions[apply_kind])
-    functions[REDUCE_APPLY1_MUX] = build_reduce_apply1_mux(module, False)
-    functions[REDUCE_APPLY1_MUX_DIAG] = build_reduce_apply1_mux(module, True)
-    _kernel(module, adjoint_symbol(tag), plan, tables, functions)
+    functions: dict = dict(library.declare(module).apply)
+    functions["prepare"] = emit_prepare(module, matrices, f"qdl_adjoint_prepare_{tag}")
+    functions["gradients"] = emit_gradients(module, matrices, f"qdl_adjoint_gradients_{tag}", _red_stride(plan))
+    functions.update(adjoint_library.declare(module))
+    layout = (num_slots, matrices.outputs) + scratch_parts(plan, matrices)[:4]
+    _kernel(module, adjoint_symbol(tag), plan, tables, functions, layout)
     return module
 
 
@@ -96,26 +112,36 @@ class _Frame:
     size: ir.Value | None = None
 
 
-def _kernel(module: ir.Module, name: str, plan: AdjointPlan, tables: dict, functions: dict) -> None:
+def _kernel(module: ir.Module, name: str, plan: AdjointPlan, tables: dict, functions: dict,
+            layout: tuple[int, ...]) -> None:
+    """Per batch element: U† from its slot row, λ_o and the values, the sweep, then the gradients.
+
+    `layout` = (slot row width, gradient columns, then the scratch offsets of `scratch_parts`).
+    """
     fn = function(module, name, [PTR, I64, PTR, PTR, PTR, PTR], internal=False)
-    mats, batch, states, work, values, reduced = fn.args
+    slots, batch, states, values, grads, scratch = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
     acc = b.alloca(F64)  # in the entry block: an alloca inside a loop would grow the stack
     dim = ir.Constant(I64, 2**plan.num_qubits)
     count = ir.Constant(I64, plan.num_observables)
-    mat_stride = ir.Constant(I64, 2 * max(plan.num_entries, 1))
-    frame = _Frame(dim, count, work, tables, functions, ir.Constant(I64, 2 * max(plan.num_reduced, 1)))
+    width, outputs, work, matrices, mats, reduced = (ir.Constant(I64, v) for v in layout)
+    frame = _Frame(dim, count, at(b, scratch, work), tables, functions, ir.Constant(I64, _red_stride(plan)),
+                   mats=at(b, scratch, mats), reduced=at(b, scratch, reduced))
     chunk = ir.Constant(I64, 2**plan.chunk_qubits)
+    reduced_doubles = ir.Constant(I64, _red_stride(plan) * max(plan.num_observables, 1))
 
     def element(e: ir.Value) -> None:
+        row = at(b, slots, b.mul(e, width))
+        b.call(functions["prepare"], [row, at(b, scratch, matrices), frame.mats])
+        loop(b, ZERO, reduced_doubles, lambda i: b.store(ir.Constant(F64, 0.0), at(b, frame.reduced, i)))
         frame.phi = at(b, states, b.mul(e, b.shl(dim, ONE)))
-        frame.mats = at(b, mats, b.mul(e, mat_stride))
-        frame.reduced = at(b, reduced, b.mul(b.mul(e, count), frame.red_stride))
         frame.offset, frame.size = ZERO, dim
         _observe(b, frame, len(plan.strings))
         loop(b, ZERO, count, lambda o: b.store(_real_dot(b, acc, frame.phi, _buffer(b, frame, b.add(o, ONE)), dim),
                                                   at(b, values, b.add(b.mul(e, count), o))))
         loop(b, ZERO, ir.Constant(I64, len(plan.segments)), lambda s: _segment(b, s, frame, chunk))
+        b.call(functions["gradients"], [at(b, scratch, matrices), frame.reduced,
+                                        at(b, grads, b.mul(b.mul(e, count), outputs)), count])
 
     loop(b, ZERO, batch, element)
     b.ret_void()

@@ -1,6 +1,7 @@
-"""The adjoint kernel's own functions: reductions R = Σ conj(λ) φ, and Pauli strings.
+"""The adjoint library's functions: reductions R = Σ conj(λ) φ, and Pauli strings.
 
-Everything else the backward sweep does goes through `apply.APPLY`.  The
+Compiled once per machine as the adjoint library (`adjoint_library`); the
+application functions of the sweep are the runtime library's (`library`).  The
 reductions compute R_ab = Σ conj(λ[base|a]) φ[base|b] over a unit's
 controlled subspace (a, b its target values): `qdl_reduce1` for one
 uncontrolled target (vectorised on <8 x double> when t >= 2, its sums kept
@@ -8,7 +9,7 @@ in registers), `qdl_reduce_apply1_{dense,diag}` the same fused with U† on λ
 (and φ) in one pass (`_mux`: after a CNOT's X on the target, also in that pass),
 `qdl_reduce` for k <= 4 targets through the aux table.
 `qdl_pauli_acc` adds c P φ to λ for a Pauli string P (a signed permutation).
-Reductions ADD to `out` (zeroed by the host), so a state walked in chunks sums up.
+Reductions ADD to `out` (zeroed by the kernel per batch element), so a state walked in chunks sums up.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from llvmlite import ir
 from qdl.compiler.backends.llvm.apply import _transform
 from qdl.compiler.backends.llvm.irbuild import (
     FAST, I64, ONE, PTR, SWAP_RE_IM, V8, ZERO, at, cadd, cmul, cvec, function, load_c, loop, store_c,
-    subspace_base, vload, vstore,
+    subspace_base, vload, vmul, vstore,
 )
 
 Complex = tuple[ir.Value, ir.Value]
@@ -116,12 +117,12 @@ def _reduce1_scalar(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: pair(b.add(hi, lo))), b.shl(stride, ONE))
 
 
-def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, apply1: ir.Function) -> ir.Function:
+def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, diagonal: bool) -> ir.Function:
     """(lam, phi, dim, t, mat, out, last): `qdl_reduce1`, then U† on lam (and on phi when `last`), one pass.
 
-    Narrow targets (t < 2) call the separate functions; the saving is on the wide path.
+    Narrow targets (t < 2) take a packed pass (`_reduce1_packed`: both amplitudes
+    of a pair in one vector); a 1-qubit state, `reduce1` and then scalar U†.
     """
-    diagonal = apply1.name.endswith("diag1")
     fn = function(module, f"qdl_reduce_apply1_{'diag' if diagonal else 'dense'}", [PTR, PTR, I64, I64, PTR, PTR, I64])
     lam, phi, dim, t, mat, out, last = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
@@ -139,12 +140,94 @@ def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, apply1: ir.Func
                     _reduce1_wide(b, lam, phi, dim, stride, sums, coeffs, False)
             _reduce1_store(b, sums, out)
         with narrow:
-            b.call(reduce1, [lam, phi, dim, t, out])
-            b.call(apply1, [lam, dim, t, mat])
-            with b.if_then(b.icmp_unsigned("!=", last, ZERO)):
-                b.call(apply1, [phi, dim, t, mat])
+            entries = [load_c(b, mat, ir.Constant(I64, e)) for e in range(2 if diagonal else 4)]
+            with b.if_else(b.icmp_unsigned(">=", dim, ir.Constant(I64, 4))) as (packed, scalar):
+                with packed:
+                    for bit in (0, 1):  # t is 0 or 1 here; one specialised loop each
+                        with b.if_then(b.icmp_unsigned("==", t, ir.Constant(I64, bit))):
+                            _packed_pass(b, (lam, phi, dim, out, last), bit, sums, entries)
+                with scalar:
+                    b.call(reduce1, [lam, phi, dim, t, out])
+                    _apply_scalar(b, lam, dim, stride, entries)
+                    with b.if_then(b.icmp_unsigned("!=", last, ZERO)):
+                        _apply_scalar(b, phi, dim, stride, entries)
     b.ret_void()
     return fn
+
+
+def _apply_scalar(b: ir.IRBuilder, state: ir.Value, dim: ir.Value, stride: ir.Value, entries: list[Complex]) -> None:
+    """The 2x2 (or diagonal) `entries` on every pair (i, i + stride) of `state`, one amplitude at a time."""
+    def pair(i0: ir.Value) -> None:
+        index = (i0, b.add(i0, stride))
+        out = _transform(b, entries, load_c(b, state, index[0]), load_c(b, state, index[1]), False)
+        for i, value in zip(index, out):
+            store_c(b, state, i, value)
+
+    loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: pair(b.add(hi, lo))), b.shl(stride, ONE))
+
+
+def _packed_pass(b: ir.IRBuilder, args: tuple, t: int, sums: ir.Value, entries: list[Complex]) -> None:
+    """`_reduce1_packed` on lam (and phi when `last`), then R into out."""
+    lam, phi, dim, out, last = args
+    with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
+        with both:
+            _reduce1_packed(b, lam, phi, dim, t, sums, entries, True)
+        with lam_only:
+            _reduce1_packed(b, lam, phi, dim, t, sums, entries, False)
+    _packed_store(b, sums, out, t)
+
+
+def _reduce1_packed(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value, t: int, sums: ir.Value,
+                    entries: list[Complex], on_phi: bool) -> None:
+    """R of target t < 2 and U† on lam (and phi), 4 amplitudes per <8 x double>: pairs sit inside a vector.
+
+    With Q = phi's vector with every amplitude exchanged for its partner
+    (index ^ 2^t), lane j of L·P sums conj(λ_j) φ_j (R_00 or R_11 by the
+    lane's bit t) and lane j of L·Q sums conj(λ_j) φ_partner (R_01 or R_10);
+    the swapped products give the imaginary parts, as in `_reduce1_wide`.
+    """
+    bits = [(j >> t) & 1 for j in range(4)]
+    partner = ir.Constant(ir.VectorType(ir.IntType(32), 8),
+                          [x for j in range(4) for x in (2 * (j ^ (1 << t)), 2 * (j ^ (1 << t)) + 1)])
+    diagonal = len(entries) == 2
+    own = cvec(b, [entries[bit] if diagonal else entries[3 * bit] for bit in bits])
+    other = None if diagonal else cvec(b, [entries[1 + bit] for bit in bits])
+
+    def transformed(v: ir.Value, exchanged: ir.Value) -> ir.Value:
+        mine = vmul(b, own, v)
+        return mine if other is None else b.fadd(mine, vmul(b, other, exchanged), flags=FAST)
+
+    def quad(i: ir.Value) -> None:
+        lv, pv = vload(b, lam, i), vload(b, phi, i)
+        qv = b.shuffle_vector(pv, pv, partner)
+        for cell, right in enumerate((pv, b.shuffle_vector(pv, pv, SWAP_RE_IM), qv,
+                                      b.shuffle_vector(qv, qv, SWAP_RE_IM))):
+            slot = at(b, sums, ir.Constant(I64, cell), V8)
+            b.store(b.fadd(b.load(slot, typ=V8), b.fmul(lv, right, flags=FAST), flags=FAST), slot)
+        vstore(b, lam, i, transformed(lv, b.shuffle_vector(lv, lv, partner)))
+        if on_phi:
+            vstore(b, phi, i, transformed(pv, qv))
+
+    loop(b, ZERO, dim, quad, ir.Constant(I64, 4))
+
+
+def _packed_store(b: ir.IRBuilder, sums: ir.Value, out: ir.Value, t: int) -> None:
+    """out[2a + c] += the lanes of `_reduce1_packed`'s sums: lane j has a = bit t of j; c = a (L·P) or not a (L·Q)."""
+    index = [ir.Constant(ir.IntType(32), k) for k in range(8)]
+    lanes = [[b.extract_element(b.load(at(b, sums, ir.Constant(I64, s), V8), typ=V8), index[k]) for k in range(8)]
+             for s in range(4)]
+    parts: dict[int, list[Complex]] = {0: [], 1: [], 2: [], 3: []}
+    for j in range(4):
+        a = (j >> t) & 1
+        for first, c in ((0, a), (2, 1 - a)):
+            re = b.fadd(lanes[first][2 * j], lanes[first][2 * j + 1], flags=FAST)
+            im = b.fsub(lanes[first + 1][2 * j], lanes[first + 1][2 * j + 1], flags=FAST)
+            parts[2 * a + c].append((re, im))
+    for cell, terms in parts.items():
+        total = load_c(b, out, ir.Constant(I64, cell))
+        for term in terms:
+            total = cadd(b, total, term)
+        store_c(b, out, ir.Constant(I64, cell), total)
 
 
 def build_reduce_apply1_mux(module: ir.Module, diagonal: bool) -> ir.Function:

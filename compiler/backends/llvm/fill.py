@@ -313,3 +313,42 @@ def emit_fill(module: ir.Module, plan: KernelPlan, name: str) -> ir.Function:
     loop(b, ZERO, batch, element)
     b.ret_void()
     return fn
+
+
+# --- helpers for other emitters (the adjoint's matrices and derivatives) ----------------
+
+
+def form_entries(b: ir.IRBuilder, forms: list[TrigForm], thetas: list[ir.Value]) -> list[list[Complex]]:
+    """The entries of every form at the angles `thetas` (one double per parameter), as IR values.
+
+    The forms must share their frequencies (one gate's matrix and its
+    derivatives), so they share one set of sines and cosines.  The same
+    arithmetic as the fill's own group loops, so a gate matrix built by
+    another kernel agrees with the forward kernel's bit for bit.
+    """
+    basis = [_basis_values(b, f, theta) for f, theta in zip(forms[0].frequencies, thetas)]
+    products: dict[tuple[int, ...], ir.Value | None] = {}
+    return [[_entry(b, terms, basis, products) for terms in form.entries] for form in forms]
+
+
+@cache
+def derivative_form(name: str, param: int) -> TrigForm:
+    """∂/∂θ_param of gate `name`'s dense matrix as a `TrigForm` over the same basis.
+
+    Differentiating the basis is exact: d/dθ cos fθ = -f sin fθ (the next
+    function), d/dθ sin fθ = f cos fθ (the previous one), d/dθ 1 = 0.
+    """
+    form = trig_form(name, False)
+    kinds = [k for f in form.frequencies[param] for k in ([(f, 0)] if f == 0 else [(f, 1), (f, 2)])]  # 1, cos, sin
+    entries = []
+    for terms in form.entries:
+        derived: dict[tuple[int, ...], complex] = {}
+        for index, coefficient in terms:
+            frequency, kind = kinds[index[param]]
+            if kind == 0:
+                continue  # the constant basis function
+            step, factor = (1, -frequency) if kind == 1 else (-1, frequency)
+            moved = index[:param] + (index[param] + step,) + index[param + 1:]
+            derived[moved] = derived.get(moved, 0j) + factor * coefficient
+        entries.append(tuple((index, c) for index, c in derived.items() if c != 0))
+    return TrigForm(form.frequencies, tuple(entries))

@@ -1,0 +1,71 @@
+"""The adjoint's own library: the reductions and Pauli strings every adjoint kernel calls, emitted once.
+
+`adjoint_reductions`' functions read nothing of a circuit, so, like the
+runtime library's application functions (`library`), they are optimised and
+compiled once per machine (`runtime.llvm.adjoint`, disk-cached) instead of
+once per adjoint kernel: they were half of an adjoint kernel's cold compile.
+A kernel's module declares them (`declare`) with the definitions' signatures
+and argument attributes; symbols carry `ADJOINT_LIBRARY_VERSION`, a hash of
+the generating sources, so a kernel never binds to another version's code.
+The library calls nothing outside itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from functools import cache
+from pathlib import Path
+
+from llvmlite import ir
+
+from qdl.compiler.backends.llvm import adjoint, adjoint_reductions, apply, irbuild
+from qdl.compiler.backends.llvm.adjoint import (
+    REDUCE, REDUCE1, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG,
+)
+from qdl.compiler.backends.llvm.adjoint_reductions import (
+    build_pauli_acc, build_reduce, build_reduce1, build_reduce_apply1, build_reduce_apply1_mux,
+)
+
+GENERATORS = (adjoint, adjoint_reductions, apply, irbuild, sys.modules[__name__])
+SOURCE_DIGEST = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in GENERATORS)).hexdigest()
+ADJOINT_LIBRARY_VERSION = SOURCE_DIGEST[:12]
+ADJOINT_LIBRARY_NAME = f"qdl-adjoint-{ADJOINT_LIBRARY_VERSION}"
+PAULI = "pauli"
+
+
+def emit_adjoint_library() -> ir.Module:
+    """The library module: every function defined, external, under its versioned name."""
+    return _build()[0]
+
+
+def declare(module: ir.Module) -> dict[object, ir.Function]:
+    """Declarations in `module` of every library function, keyed by row kind (and `PAULI`)."""
+    return {kind: _declare(module, fn) for kind, fn in _defined().items()}
+
+
+def _build() -> tuple[ir.Module, dict[object, ir.Function]]:
+    module = ir.Module(name=ADJOINT_LIBRARY_NAME)
+    reduce1 = build_reduce1(module)
+    functions = {REDUCE1: reduce1, REDUCE: build_reduce(module), PAULI: build_pauli_acc(module),
+                 REDUCE_APPLY1: build_reduce_apply1(module, reduce1, False),
+                 REDUCE_APPLY1_DIAG: build_reduce_apply1(module, reduce1, True),
+                 REDUCE_APPLY1_MUX: build_reduce_apply1_mux(module, False),
+                 REDUCE_APPLY1_MUX_DIAG: build_reduce_apply1_mux(module, True)}
+    for fn in functions.values():
+        fn.name = f"{fn.name}_{ADJOINT_LIBRARY_VERSION}"
+        fn.linkage = ""
+    return module, functions
+
+
+@cache
+def _defined() -> dict[object, ir.Function]:
+    return _build()[1]
+
+
+def _declare(module: ir.Module, definition: ir.Function) -> ir.Function:
+    fn = ir.Function(module, definition.function_type, name=definition.name)
+    for arg, defined in zip(fn.args, definition.args):
+        for attribute in sorted(defined.attributes):
+            arg.add_attribute(attribute)
+    return fn
