@@ -154,14 +154,3 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, st: ir.Value, outer: ir.Value, env: 
         b.call(env.apply[op_kind], args)
         b.branch(done)
     b.position_at_end(done)
-
-
-# Transitional aliases for modules written against the old single-file layout (adjoint_codegen);
-# new code imports from `irbuild` and `apply`.
-from qdl.compiler.backends.llvm.apply import APPLY as _APPLY, _transform  # noqa: E402,F401
-from qdl.compiler.backends.llvm.irbuild import (  # noqa: E402,F401
-    FAST, SWAP_RE_IM as _SWAP_RE_IM, V8, cadd as _cadd, cmul as _cmul, cvec as _cvec, load_c as _load_c,
-    store_c as _store_c, subspace_base as _subspace_base, table as _table, vload as _vload, vstore as _vstore,
-)
-from qdl.compiler.backends.llvm.library import _build_copy  # noqa: E402,F401
-_at, _function, _loop = at, function, loop
