@@ -182,7 +182,7 @@ def _build(program: GradientProgram, linear: Circuit, keys: tuple[tuple[int, int
         raise ValueError("the adjoint method differentiates expectation values only")
     observables = tuple(r.observable for r in linear.results)
     plan = lower_adjoint(linear, observables, set(keys))
-    forward = compile_circuit(linear)
+    forward = compile_circuit(linear, relabel_swaps=False)  # the backward sweep starts from the true state
     slot_of = {expr: column for column, expr in enumerate(forward.plan.slots)}
     try:
         matrices = matrix_tables(plan, keys, slot_of)

@@ -39,7 +39,7 @@ import numpy as np
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
 from qdl.compiler.backends.llvm import codegen, library
 from qdl.compiler.expr import Arg, Expr
-from qdl.compiler.backends.llvm.results_layout import STATE, VALUE
+from qdl.compiler.backends.llvm.results_layout import STATE, VALUE, ReductionLayout
 from qdl.compiler.ir import Argument, Circuit
 from qdl.runtime import reference
 from qdl.runtime.llvm import cache, jit
@@ -258,26 +258,35 @@ def _check_memory(needed: int) -> None:
 
 
 MAX_CACHED_CIRCUITS = 256
-_CIRCUITS: dict[tuple[Circuit, int | None, bool], CompiledCircuit] = {}
+_CIRCUITS: dict[tuple[Circuit, int | None, bool, bool | None], CompiledCircuit] = {}
 _KERNELS: dict[str, Kernel] = {}
 
 
-def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: bool = False) -> CompiledCircuit:
+def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: bool = False,
+                    relabel_swaps: bool | None = None) -> CompiledCircuit:
     """The compiled form of `circuit`; raises `Unsupported` (a NotImplementedError) for dynamic circuits.
 
     `block` overrides the cache-blocking chunk size in qubits (tests, tuning);
-    `distinct_slots` gives every gate parameter its own slot (`plan.lower`).
+    `distinct_slots` gives every gate parameter its own slot (`plan.lower`);
+    `relabel_swaps` turns uncontrolled SWAPs into relabellings, leaving the
+    final state permuted: by default only when every result is reduced in the
+    kernel, so nobody sees that state (callers of `execute`/`states` that need
+    the state in qubit order pass False).
     """
-    hit = _CIRCUITS.get((circuit, block, distinct_slots))
+    key = (circuit, block, distinct_slots, relabel_swaps)
+    hit = _CIRCUITS.get(key)
     if hit is not None:
         jit.STATS["memory_hits"] += 1
         return hit
+    if relabel_swaps is None:
+        layout = ReductionLayout.of(circuit)
+        relabel_swaps = not layout.host and all(slot.kind != STATE for slot in layout.slots)
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
-    plan = lower(circuit, ops, block, distinct_slots)
+    plan = lower(circuit, ops, block, distinct_slots, relabel_swaps)
     compiled = CompiledCircuit(circuit, plan, _kernel(plan, _fingerprint(plan)), SlotReader.of(circuit, plan.slots))
     if len(_CIRCUITS) >= MAX_CACHED_CIRCUITS:
         del _CIRCUITS[next(iter(_CIRCUITS))]  # oldest first; its kernel stays linked in `_KERNELS`
-    _CIRCUITS[(circuit, block, distinct_slots)] = compiled
+    _CIRCUITS[key] = compiled
     return compiled
 
 

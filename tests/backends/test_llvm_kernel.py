@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import os
 import subprocess
 import sys
@@ -296,3 +297,28 @@ def test_phase_gates_touch_only_their_one_part() -> None:
     kinds = [r.kind.name for r in lower(c).rows]
     assert kinds[-5:] == ["SCALE"] * 4 + ["DIAG1"]  # cz, {p t} q0, cp, negctrl z; rz is not a phase gate
     assert_same(c, {"t": np.array([[0.4], [-1.3]])})
+
+
+def test_swaps_become_relabellings_when_only_reduced_results_are_asked() -> None:
+    """QFT-style final swaps and a swap mid-circuit: no flips, expval/var/probs follow the qubits."""
+    rng = np.random.default_rng(11)
+    obs = Observable((PauliTerm(0.6, ((0, "X"), (3, "Z"))), PauliTerm(-0.2, ((1, "Y"), (2, "Y")))))
+    ops = prep(4, rng) + [GateOp("swap", (0, 3)), GateOp("cx", (0, 1)), GateOp("ry", (3,), (Const(0.4),)),
+                          GateOp("swap", (1, 2)), GateOp("crz", (2, 0), (Const(0.8),)), GateOp("swap", (0, 2))]
+    reduced = circuit(4, ops, (ExpVal(obs), Var(obs), Probs((2, 0, 3))))
+    compiled = kernel.compile_circuit(reduced)
+    assert compiled.plan.final_places != (0, 1, 2, 3)
+    assert "FLIP" not in [r.kind.name for r in compiled.plan.rows]  # three swaps would be nine flips
+    assert_same(reduced)
+    with_state = circuit(4, ops, (State(), ExpVal(obs)))
+    assert kernel.compile_circuit(with_state).plan.final_places in ((), (0, 1, 2, 3))
+    assert_same(with_state)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_circuits())
+def test_random_circuits_with_reduced_results_only_match_the_reference(case: tuple[Circuit, dict]) -> None:
+    """Without a State result swaps are relabellings and every result is reduced in the kernel."""
+    c, args = case
+    reduced = replace(c, results=tuple(r for r in c.results if not isinstance(r, State)))
+    assert_same(reduced, args)

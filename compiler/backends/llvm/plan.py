@@ -39,7 +39,9 @@ from qdl.compiler.backends.llvm.results_layout import ReductionLayout
 from qdl.compiler.expr import Expr
 from qdl.compiler.gates import GATES, GateSpec, lookup
 from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
-from qdl.compiler.ir import BarrierOp, Circuit, GateOp, Op
+from qdl.compiler.ir import (
+    BarrierOp, Circuit, ExpVal, GateOp, Observable, Op, PauliTerm, Probs, Result, Sample, Var,
+)
 
 OP_FIELDS = 12  # see `Row`
 KeyedParams = tuple[tuple[object, Expr], ...]  # (slot key, expression) per gate parameter
@@ -159,6 +161,7 @@ class KernelPlan:
     chunk_qubits: int = 0  # the chunk is 2**chunk_qubits amplitudes (= num_qubits when unblocked)
     results: ReductionLayout = ReductionLayout.of_results(())  # what the kernel reduces the states to
     occurrences: tuple[tuple[int, int], ...] = ()  # with distinct slots: (op index, parameter) of each slot
+    final_places: tuple[int, ...] = ()  # qubit -> bit position of the final state (relabelled swaps)
 
     def table(self) -> list[int]:
         return [v for r in self.rows for v in r.fields()]
@@ -185,7 +188,7 @@ BASE_FORMS = _base_forms()
 
 
 def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None = None,
-          distinct_slots: bool = False) -> KernelPlan:
+          distinct_slots: bool = False, relabel_swaps: bool = False) -> KernelPlan:
     """The plan of `ops` (default: the circuit's); raises `Unsupported` for dynamic ops.
 
     `block` is the chunk size in qubits (default `BLOCK_QUBITS`); states of
@@ -193,8 +196,12 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
     gate parameter gets a slot of its own, even where expressions repeat, and
     `plan.occurrences[slot]` says which (op index in `circuit.ops`, parameter)
     it is: a parameter-shift batch shifts one occurrence per slot vector.
+    With `relabel_swaps` an uncontrolled SWAP moves no amplitudes: it
+    exchanges two qubits' places in the state, later ops and the reduced
+    results follow the relabelling, and the final state is left permuted
+    (`plan.final_places`), so callers that need the state itself must not ask for it.
     """
-    builder = _Builder(circuit.num_qubits, distinct_slots)
+    builder = _Builder(circuit.num_qubits, distinct_slots, relabel_swaps)
     position = {id(op): k for k, op in enumerate(circuit.ops)}
     for op in circuit.ops if ops is None else ops:
         if isinstance(op, BarrierOp):
@@ -204,15 +211,30 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
                               "(or conditions) yet; use the reference simulator")
         builder.add(op, position.get(id(op), -1))
     plan = builder.finish(BLOCK_QUBITS if block is None else block)
-    return replace(plan, results=ReductionLayout.of(circuit))
+    places = tuple(builder.place)
+    results = circuit.results if places == tuple(range(circuit.num_qubits)) else \
+        tuple(_relabelled(r, places) for r in circuit.results)
+    return replace(plan, results=ReductionLayout.of_results(results), final_places=places)
+
+
+def _relabelled(result: Result, places: tuple[int, ...]) -> Result:
+    """`result` on the qubits' final places in the state."""
+    if isinstance(result, (ExpVal, Var)):
+        terms = tuple(PauliTerm(t.coeff, tuple((places[q], p) for q, p in t.paulis)) for t in result.observable.terms)
+        return replace(result, observable=Observable(terms))
+    if isinstance(result, (Probs, Sample)):
+        return replace(result, qubits=tuple(places[q] for q in result.qubits))
+    raise Unsupported(f"{type(result).__name__} results need the state in its own qubit order")
 
 
 class _Builder:
     """Accumulates steps, matrix slots and fusion blocks, op by op."""
 
-    def __init__(self, num_qubits: int, distinct_slots: bool = False) -> None:
+    def __init__(self, num_qubits: int, distinct_slots: bool = False, relabel_swaps: bool = False) -> None:
         self.n = num_qubits
         self.distinct = distinct_slots
+        self.relabel = relabel_swaps
+        self.place = list(range(num_qubits))  # qubit -> its bit position in the state (moved by relabelled swaps)
         self.steps: list[Step | None] = []
         self.entries = 0
         self.slots: dict[object, int] = {}  # slot key (the expression, or (op, param) when distinct) -> slot
@@ -228,7 +250,12 @@ class _Builder:
         if spec is None or len(op.qubits) != spec.num_qubits or len(op.params) != spec.num_params:
             raise ValueError(f"malformed gate op {op!r}")
         params = tuple(((index, j) if self.distinct else p, p) for j, p in enumerate(op.params))
-        controls, values, targets = op.controls, op.control_values, op.qubits
+        if self.relabel and spec.name == "swap" and not op.controls and op.qubits[0] != op.qubits[1]:
+            a, b = op.qubits
+            self.place[a], self.place[b] = self.place[b], self.place[a]
+            return
+        controls = tuple(self.place[q] for q in op.controls)
+        values, targets = op.control_values, tuple(self.place[q] for q in op.qubits)
         if spec.name in BASE_FORMS:
             base, count = BASE_FORMS[spec.name]
             spec = GATES[base]
