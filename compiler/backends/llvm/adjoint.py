@@ -39,7 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qdl.compiler.backends.llvm.adjoint_units import Unit, absorptions, backward_units, is_run
-from qdl.compiler.backends.llvm.plan import OpKind
+from qdl.compiler.backends.llvm.plan import OpKind, subspace_entries
 from qdl.compiler.ir import Circuit, Observable
 
 REDUCE1 = 100  # R over pairs of one uncontrolled target
@@ -227,12 +227,9 @@ class _Tables:
             self._add((OpKind.FLIP, target, 0, m, aux, 2, cval, 0, 0), unit.controls + unit.targets)
 
     def _subspace(self, qubits: tuple[int, ...], targets: tuple[int, ...]) -> tuple[int, int]:
-        """Sorted positions, then the 2^k target offsets (first target = MSB), as the forward plan stores them."""
+        """Store the subspace's aux entries as the forward plan does (`plan.subspace_entries`)."""
         start = len(self.aux)
-        self.aux.extend(sorted(qubits))
-        k = len(targets)
-        for j in range(2**k):
-            self.aux.append(sum(1 << q for p, q in enumerate(targets) if (j >> (k - 1 - p)) & 1))
+        self.aux.extend(subspace_entries(qubits, targets))
         return len(qubits), start
 
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from qdl.compiler.backends.llvm.plan import BASE_FORMS, Unsupported
+from qdl.compiler.backends.llvm.plan import Unsupported, base_form
 from qdl.compiler.expr import Expr
-from qdl.compiler.gates import GATES, GateSpec, lookup
+from qdl.compiler.gates import GateSpec, lookup
 from qdl.compiler.ir import BarrierOp, Circuit, GateOp, MeasureOp
 
 
@@ -109,12 +109,5 @@ def _base_form(op: GateOp, index: int) -> tuple[Gate, tuple[int, ...], tuple[boo
     spec = lookup(op.gate)
     if spec is None or len(op.qubits) != spec.num_qubits or len(op.params) != spec.num_params:
         raise ValueError(f"malformed gate op {op!r}")
-    controls, values, targets = op.controls, op.control_values, op.qubits
-    if spec.name in BASE_FORMS:
-        base, count = BASE_FORMS[spec.name]
-        spec = GATES[base]
-        controls, values = controls + targets[:count], values + (True,) * count
-        targets = targets[count:]
-    if len(set(controls + targets)) != len(controls + targets):
-        raise ValueError(f"repeated qubit in {spec.name} on {controls + targets}")
+    spec, controls, values, targets = base_form(spec, op.controls, op.control_values, op.qubits)
     return Gate(spec, op.params, index), controls, values, targets

@@ -187,6 +187,26 @@ def _base_forms() -> dict[str, tuple[str, int]]:
 BASE_FORMS = _base_forms()
 
 
+def base_form(spec: GateSpec, controls: tuple[int, ...], values: tuple[bool, ...],
+              targets: tuple[int, ...]) -> tuple[GateSpec, tuple[int, ...], tuple[bool, ...], tuple[int, ...]]:
+    """A named controlled gate as its base gate plus controls (ccx -> x on the last qubit, two controls)."""
+    if spec.name in BASE_FORMS:
+        base, count = BASE_FORMS[spec.name]
+        spec = GATES[base]
+        controls, values = controls + targets[:count], values + (True,) * count
+        targets = targets[count:]
+    if len(set(controls + targets)) != len(controls + targets):
+        raise ValueError(f"repeated qubit in {spec.name} on {controls + targets}")
+    return spec, controls, values, targets
+
+
+def subspace_entries(qubits: tuple[int, ...], targets: tuple[int, ...]) -> list[int]:
+    """Aux-table entries of a controlled subspace: sorted positions, then the 2^k target offsets (first = MSB)."""
+    k = len(targets)
+    offsets = [sum(1 << q for p, q in enumerate(targets) if (j >> (k - 1 - p)) & 1) for j in range(2**k)]
+    return sorted(qubits) + offsets
+
+
 def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None = None,
           distinct_slots: bool = False, relabel_swaps: bool = False) -> KernelPlan:
     """The plan of `ops` (default: the circuit's); raises `Unsupported` for dynamic ops.
@@ -256,13 +276,7 @@ class _Builder:
             return
         controls = tuple(self.place[q] for q in op.controls)
         values, targets = op.control_values, tuple(self.place[q] for q in op.qubits)
-        if spec.name in BASE_FORMS:
-            base, count = BASE_FORMS[spec.name]
-            spec = GATES[base]
-            controls, values = controls + targets[:count], values + (True,) * count
-            targets = targets[count:]
-        if len(set(controls + targets)) != len(controls + targets):
-            raise ValueError(f"repeated qubit in {spec.name} on {controls + targets}")
+        spec, controls, values, targets = base_form(spec, controls, values, targets)
         if spec.name == "id":
             return
         if not controls and len(targets) == 1 and spec.name != "x":
@@ -446,12 +460,9 @@ class _Encoder:
         return Row(kind, 0, 0, m, aux, 2 ** len(targets), cval, step.mat, *tail)
 
     def _subspace(self, qubits: tuple[int, ...], targets: tuple[int, ...]) -> tuple[int, int]:
-        """Store sorted positions, then the 2^k target offsets (first target = MSB); -> (m, aux)."""
+        """Store the subspace's aux entries (`subspace_entries`); -> (m, aux offset)."""
         start = len(self.aux)
-        self.aux.extend(sorted(qubits))
-        k = len(targets)
-        for j in range(2**k):
-            self.aux.append(sum(1 << q for p, q in enumerate(targets) if (j >> (k - 1 - p)) & 1))
+        self.aux.extend(subspace_entries(qubits, targets))
         return len(qubits), start
 
 
