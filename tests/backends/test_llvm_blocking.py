@@ -9,6 +9,7 @@ from __future__ import annotations
 
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -158,3 +159,13 @@ def test_controls_and_diagonal_targets_outside_the_chunk() -> None:
         GateOp("crx", (n - 2, n - 1), (Const(0.9),)),
     ]
     assert_blocked_same(Circuit("c", (), n, tuple(ops), (State(),)), {})
+
+
+@pytest.mark.parametrize("text", ["abc", "3", "99", "-1"])
+def test_a_bad_block_size_in_the_environment_is_named_and_the_default_used(text: str, monkeypatch) -> None:
+    from qdl.compiler.backends.llvm import plan
+    monkeypatch.setenv("QDL_BLOCK_QUBITS", text)
+    with pytest.warns(UserWarning, match="QDL_BLOCK_QUBITS"):
+        assert plan._block_qubits() == plan.DEFAULT_BLOCK_QUBITS
+    monkeypatch.setenv("QDL_BLOCK_QUBITS", "12")
+    assert plan._block_qubits() == 12

@@ -26,6 +26,7 @@ from qdl.compiler.backends.llvm.adjoint import (
 from qdl.compiler.backends.llvm.adjoint_reductions import (
     build_pauli_acc, build_reduce, build_reduce1, build_reduce_apply1, build_reduce_apply1_mux,
 )
+from qdl.compiler.backends.llvm.irbuild import declare_like
 
 GENERATORS = (adjoint, adjoint_reductions, apply, irbuild, sys.modules[__name__])
 SOURCE_DIGEST = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in GENERATORS)).hexdigest()
@@ -41,7 +42,7 @@ def emit_adjoint_library() -> ir.Module:
 
 def declare(module: ir.Module) -> dict[object, ir.Function]:
     """Declarations in `module` of every library function, keyed by row kind (and `PAULI`)."""
-    return {kind: _declare(module, fn) for kind, fn in _defined().items()}
+    return {kind: declare_like(module, fn) for kind, fn in _defined().items()}
 
 
 def _build() -> tuple[ir.Module, dict[object, ir.Function]]:
@@ -61,11 +62,3 @@ def _build() -> tuple[ir.Module, dict[object, ir.Function]]:
 @cache
 def _defined() -> dict[object, ir.Function]:
     return _build()[1]
-
-
-def _declare(module: ir.Module, definition: ir.Function) -> ir.Function:
-    fn = ir.Function(module, definition.function_type, name=definition.name)
-    for arg, defined in zip(fn.args, definition.args):
-        for attribute in sorted(defined.attributes):
-            arg.add_attribute(attribute)
-    return fn

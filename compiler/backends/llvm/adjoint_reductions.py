@@ -117,6 +117,15 @@ def _reduce1_scalar(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: pair(b.add(hi, lo))), b.shl(stride, ONE))
 
 
+def _reduce_apply_prologue(b: ir.IRBuilder, mat: ir.Value, t: ir.Value, diagonal: bool) -> tuple:
+    """Zeroed vector sums (8 x <8 x double>), the matrix as lane coefficients, and the target's stride."""
+    sums = b.alloca(V8, size=8)
+    for e in range(8):
+        b.store(ir.Constant(V8, [0.0] * 8), at(b, sums, ir.Constant(I64, e), V8))
+    coeffs = [cvec(b, [load_c(b, mat, ir.Constant(I64, e))] * 4) for e in range(2 if diagonal else 4)]
+    return sums, coeffs, b.shl(ONE, t)
+
+
 def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, diagonal: bool) -> ir.Function:
     """(lam, phi, dim, t, mat, out, last): `qdl_reduce1`, then U† on lam (and on phi when `last`), one pass.
 
@@ -126,11 +135,7 @@ def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, diagonal: bool)
     fn = function(module, f"qdl_reduce_apply1_{'diag' if diagonal else 'dense'}", [PTR, PTR, I64, I64, PTR, PTR, I64])
     lam, phi, dim, t, mat, out, last = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
-    sums = b.alloca(V8, size=8)
-    for e in range(8):
-        b.store(ir.Constant(V8, [0.0] * 8), at(b, sums, ir.Constant(I64, e), V8))
-    coeffs = [cvec(b, [load_c(b, mat, ir.Constant(I64, e))] * 4) for e in range(2 if diagonal else 4)]
-    stride = b.shl(ONE, t)
+    sums, coeffs, stride = _reduce_apply_prologue(b, mat, t, diagonal)
     with b.if_else(b.icmp_unsigned(">=", stride, ir.Constant(I64, 4))) as (wide, narrow):
         with wide:
             with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
@@ -240,11 +245,7 @@ def build_reduce_apply1_mux(module: ir.Module, diagonal: bool) -> ir.Function:
     fn = function(module, name, [PTR, PTR, I64, I64, PTR, PTR, I64, I64, I64])
     lam, phi, dim, t, mat, out, last, c, value = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
-    sums = b.alloca(V8, size=8)
-    for e in range(8):
-        b.store(ir.Constant(V8, [0.0] * 8), at(b, sums, ir.Constant(I64, e), V8))
-    coeffs = [cvec(b, [load_c(b, mat, ir.Constant(I64, e))] * 4) for e in range(2 if diagonal else 4)]
-    stride = b.shl(ONE, t)
+    sums, coeffs, stride = _reduce_apply_prologue(b, mat, t, diagonal)
     with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
         with both:
             _reduce1_wide(b, lam, phi, dim, stride, sums, coeffs, True, (c, value))

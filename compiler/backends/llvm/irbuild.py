@@ -165,3 +165,12 @@ def vload(b: ir.IRBuilder, st: ir.Value, i: ir.Value) -> ir.Value:
 
 def vstore(b: ir.IRBuilder, st: ir.Value, i: ir.Value, v: ir.Value) -> None:
     b.store(v, at(b, st, b.shl(i, ONE)), align=8)
+
+
+def declare_like(module: ir.Module, definition: ir.Function) -> ir.Function:
+    """A declaration in `module` of a function defined elsewhere (a shared library), argument attributes included."""
+    fn = ir.Function(module, definition.function_type, name=definition.name)
+    for arg, defined in zip(fn.args, definition.args):
+        for attribute in sorted(defined.attributes):
+            arg.add_attribute(attribute)
+    return fn

@@ -27,7 +27,7 @@ from llvmlite import ir
 
 from qdl.compiler.backends.llvm import apply, irbuild
 from qdl.compiler.backends.llvm.apply import APPLY
-from qdl.compiler.backends.llvm.irbuild import I64, PTR, ZERO, function, loop, subsets, vload, vstore
+from qdl.compiler.backends.llvm.irbuild import I64, PTR, ZERO, declare_like, function, loop, subsets, vload, vstore
 from qdl.compiler.backends.llvm.plan import OpKind
 
 GENERATORS = (apply, irbuild, sys.modules[__name__])  # the modules whose source determines the library's IR
@@ -63,8 +63,8 @@ def declare(module: ir.Module) -> Functions:
     They are read off one build of the library (once per process), so they cannot drift from the definitions.
     """
     defined = _defined()
-    return Functions({kind: _declare(module, fn) for kind, fn in defined.apply.items()},
-                     {gather: _declare(module, fn) for gather, fn in defined.copy.items()})
+    return Functions({kind: declare_like(module, fn) for kind, fn in defined.apply.items()},
+                     {gather: declare_like(module, fn) for gather, fn in defined.copy.items()})
 
 
 def symbols() -> list[str]:
@@ -85,14 +85,6 @@ def _build() -> tuple[ir.Module, Functions]:
 @cache
 def _defined() -> Functions:
     return _build()[1]
-
-
-def _declare(module: ir.Module, definition: ir.Function) -> ir.Function:
-    fn = ir.Function(module, definition.function_type, name=definition.name)
-    for arg, defined in zip(fn.args, definition.args):
-        for attribute in sorted(defined.attributes):
-            arg.add_attribute(attribute)
-    return fn
 
 
 def _copy_name(gather: bool) -> str:

@@ -28,6 +28,7 @@ gate-table order); diagonal gates store only their diagonal.
 from __future__ import annotations
 
 import os
+import warnings
 from functools import lru_cache
 from dataclasses import dataclass, replace
 from enum import IntEnum
@@ -46,7 +47,22 @@ from qdl.compiler.ir import (
 OP_FIELDS = 12  # see `Row`
 KeyedParams = tuple[tuple[object, Expr], ...]  # (slot key, expression) per gate parameter
 STAGE_FIELDS = 6  # see `StageRow`
-BLOCK_QUBITS = int(os.environ.get("QDL_BLOCK_QUBITS", "15"))  # 2**15 amplitudes = 512 KiB: half an L2
+DEFAULT_BLOCK_QUBITS = 15  # 2**15 amplitudes = 512 KiB: half an L2
+
+
+def _block_qubits() -> int:
+    """The chunk size from QDL_BLOCK_QUBITS (a tuning knob): a bad value is named and the default used."""
+    text = os.environ.get("QDL_BLOCK_QUBITS", "")
+    if not text:
+        return DEFAULT_BLOCK_QUBITS
+    if text.strip().isdigit() and 7 <= int(text) <= 30:
+        return int(text)
+    warnings.warn(f"QDL_BLOCK_QUBITS={text!r} is not a whole number from 7 to 30; "
+                  f"using {DEFAULT_BLOCK_QUBITS}", stacklevel=2)
+    return DEFAULT_BLOCK_QUBITS
+
+
+BLOCK_QUBITS = _block_qubits()
 
 
 class Unsupported(NotImplementedError):
