@@ -75,8 +75,11 @@ def listing(ir_text: str, kind: str) -> str:
         return str(module) if kind == "llvm" else target_machine().emit_assembly(module)
 
 
-def link(obj: bytes, symbol: str, key: str, needs: tuple[str, ...] = ()) -> tuple[int, object]:
+def link(obj: bytes, symbol: str, key: str, needs: tuple[str, ...] = (),
+         also: tuple[str, ...] = ()) -> tuple[int, object]:
     """Link object code into the process JIT; -> (address of `symbol`, tracker to keep alive).
+
+    `also` exports more symbols, whose addresses are `tracker[name]`.
 
     `needs` names JIT libraries (`link_library`) whose symbols the code calls;
     they must stay linked (their trackers alive) while the code may run.
@@ -87,7 +90,10 @@ def link(obj: bytes, symbol: str, key: str, needs: tuple[str, ...] = ()) -> tupl
         builder = llvm.JITLibraryBuilder().add_object_img(obj)
         for library in needs:
             builder.add_jit_library(library)
-        tracker = builder.add_current_process().export_symbol(symbol).link(_lljit(), _library_name(key))
+        builder = builder.add_current_process()
+        for name in (symbol,) + also:
+            builder = builder.export_symbol(name)
+        tracker = builder.link(_lljit(), _library_name(key))
         return tracker[symbol], tracker
 
 

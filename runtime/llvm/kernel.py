@@ -38,6 +38,7 @@ import numpy as np
 
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
 from qdl.compiler.backends.llvm import codegen, library
+from qdl.compiler.backends.llvm.codegen import REDUCE, START, resume_symbol
 from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.backends.llvm.results_layout import STATE, VALUE, ReductionLayout
 from qdl.compiler.ir import Argument, Circuit
@@ -52,6 +53,8 @@ _F64 = np.dtype(np.float64)
 FAST_PATH_MAX_QUBITS = 20  # its state buffer stays allocated: small circuits only, where calls are short
 _PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
                           ctypes.c_void_p, ctypes.c_void_p)  # ctypes releases the GIL during the call
+_RESUME_PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
 
 
 @dataclass
@@ -62,6 +65,7 @@ class Kernel:
     fn: ctypes._CFuncPtr
     tracker: object = field(repr=False)
     runtime: LinkedLibrary | None = field(default=None, repr=False)
+    resume: ctypes._CFuncPtr | None = field(default=None, repr=False)  # rows [first, end) of given states
 
 
 @dataclass(frozen=True)
@@ -144,23 +148,39 @@ class CompiledCircuit:
         """`execute` from the slot values themselves, (B, len(plan.slots)) float64."""
         batch = slots.shape[0]
         _check_memory(batch * 16 * 2**self.plan.num_qubits)
-        slots = np.ascontiguousarray(slots, dtype=np.float64)
         states = np.empty((batch, 2**self.plan.num_qubits), dtype=np.complex128)
+        return states, self.resume(slots, states, 0, len(self.plan.rows), START | REDUCE, threads)
+
+    def resume(self, slots: np.ndarray, states: np.ndarray, first_row: int, end_row: int, flags: int,
+               threads: int = 1) -> np.ndarray:
+        """Apply the op-table rows [first_row, end_row) to `states` (B, 2**n) in place -> (B, width) results.
+
+        `flags`: `START` begins from |0...0> (the states' contents are ignored),
+        `REDUCE` fills the results (otherwise they are left unset); the
+        matrices come from `slots` (B, len(plan.slots)).
+        """
+        batch = slots.shape[0]
+        slots = np.ascontiguousarray(slots, dtype=np.float64)
+        if states.shape != (batch, 2**self.plan.num_qubits) or states.dtype != np.complex128 \
+                or not states.flags.c_contiguous:
+            raise ValueError("resume needs a C-contiguous complex128 state per slot vector")
         out = np.empty((batch, max(self.plan.results.width, 1)), dtype=np.float64)
         parts = np.array_split(np.arange(batch), max(1, min(threads, batch)))
+        call = (lambda c: self._call(slots, states, out, c[0], len(c), (first_row, end_row, flags)))
         if len(parts) == 1:
             if batch:
-                self._call(slots, states, out, 0, batch)
-            return states, out
+                call(parts[0])
+            return out
         with ThreadPoolExecutor(len(parts)) as pool:
-            list(pool.map(lambda c: self._call(slots, states, out, c[0], len(c)), parts))
-        return states, out
+            list(pool.map(call, parts))
+        return out
 
-    def _call(self, slots: np.ndarray, states: np.ndarray, out: np.ndarray, start: int, count: int) -> None:
+    def _call(self, slots: np.ndarray, states: np.ndarray, out: np.ndarray, start: int, count: int,
+              rows: tuple[int, int, int]) -> None:
         """Batch elements [start, start + count) with work buffers of their own (one set per thread)."""
         work = _Buffers.of(self.plan, count)
-        self.kernel.fn(slots[start:].ctypes.data, count, work.mats_at, states[start:].ctypes.data,
-                       work.scratch_at, out[start:].ctypes.data)
+        self.kernel.resume(slots[start:].ctypes.data, count, work.mats_at, states[start:].ctypes.data,
+                           work.scratch_at, out[start:].ctypes.data, *rows)
 
     def call_unbatched(self, arguments: tuple[Argument, ...], values: tuple[Any, ...]) -> tuple[Any, ...] | None:
         """The fast path of a plain call: float arrays of exactly the declared shapes, results all reduced.
@@ -341,7 +361,8 @@ def _kernel(plan: KernelPlan, tag: str) -> Kernel:
         cache.store(key, obj)
     else:
         jit.STATS["disk_hits"] += 1
-    address, tracker = jit.link(obj, kernel_symbol(tag[:16]), key, needs=(runtime.name,))
-    kernel = Kernel(key, _PROTO(address), tracker, runtime)
+    resume = resume_symbol(tag[:16])
+    address, tracker = jit.link(obj, kernel_symbol(tag[:16]), key, needs=(runtime.name,), also=(resume,))
+    kernel = Kernel(key, _PROTO(address), tracker, runtime, _RESUME_PROTO(tracker[resume]))
     _KERNELS[key] = kernel
     return kernel

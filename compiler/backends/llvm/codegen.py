@@ -29,6 +29,17 @@ from |0...0>; `scratch` holds 2**chunk_qubits complex128 (unused when the
 plan is not blocked); `out` is (batch, plan.results.width) float64, the
 reduced results (`reduce.emit_reduce`; unused when the width is 0).  Buffers
 are C-contiguous and must not alias.
+
+The same module exports the kernel's resumable form (`RESUME_ABI`)::
+
+    void qdl_resume_<tag>(<the kernel's arguments>, int64_t first_row, int64_t end_row, int64_t flags)
+
+which applies only the op-table rows [first_row, end_row) to the states as
+given: starting from |0...0> only with `START`, reducing only with `REDUCE`
+(the kernel is `resume(..., 0, rows, START | REDUCE)`).  Within a stage the
+chunks are independent, so the state after any row prefix is well defined
+and a later call can continue from it: parameter shift simulates the prefix
+shared by a slot's shifted evaluations once (`runtime.llvm.shift`).
 """
 
 from __future__ import annotations
@@ -45,14 +56,20 @@ from qdl.compiler.backends.llvm.plan import OP_FIELDS, STAGE_FIELDS, KernelPlan,
 
 KERNEL_ABI = ("void(const double *slots, int64_t batch, double *mats, double *states, double *scratch, "
               "double *out)")
+RESUME_ABI = KERNEL_ABI[:-1] + ", int64_t first_row, int64_t end_row, int64_t flags)"
+START, REDUCE = 1, 2  # resume flags: begin from |0...0>; reduce the final states into `out`
 
 
 def kernel_symbol(tag: str) -> str:
     return f"qdl_kernel_{tag}"
 
 
+def resume_symbol(tag: str) -> str:
+    return f"qdl_resume_{tag}"
+
+
 def emit(plan: KernelPlan, tag: str) -> ir.Module:
-    """The LLVM module of `plan`, exporting `kernel_symbol(tag)` with the ABI above.
+    """The LLVM module of `plan`, exporting `kernel_symbol(tag)` and `resume_symbol(tag)` (ABIs above).
 
     It needs the runtime library `library.LIBRARY_NAME` at link time.
     """
@@ -74,26 +91,41 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
 
 def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
             runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None) -> None:
+    resume = _resume(module, name.replace("qdl_kernel_", "qdl_resume_"), plan, tables, runtime, fill, reduce)
     fn = function(module, name, [PTR, I64, PTR, PTR, PTR, PTR], internal=False)
-    slots, batch, mats, states, scratch, out = fn.args
+    b = ir.IRBuilder(fn.entry_basic_block)
+    everything = [ZERO, ir.Constant(I64, len(plan.rows)), ir.Constant(I64, START | REDUCE)]
+    b.call(resume, list(fn.args) + everything)
+    b.ret_void()
+
+
+def _resume(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
+            runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None) -> ir.Function:
+    fn = function(module, name, [PTR, I64, PTR, PTR, PTR, PTR, I64, I64, I64], internal=False)
+    fn.attributes.add("noinline")  # one copy of the walk, shared with the kernel
+    slots, batch, mats, states, scratch, out, first_row, end_row, flags = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
     b.call(fill, [slots, batch, mats])
     dim = ir.Constant(I64, 2**plan.num_qubits)
     chunk_dim = ir.Constant(I64, 2**plan.chunk_qubits)
     mat_stride = ir.Constant(I64, 2 * max(plan.num_entries, 1))
+    start = b.icmp_unsigned("!=", b.and_(flags, ir.Constant(I64, START)), ZERO)
 
     def element(e: ir.Value) -> None:
         st = at(b, states, b.mul(e, b.shl(dim, ONE)))
         mp = at(b, mats, b.mul(e, mat_stride))
-        loop(b, ZERO, b.shl(dim, ONE), lambda i: b.store(ir.Constant(F64, 0.0), at(b, st, i)))
-        b.store(ir.Constant(F64, 1.0), st)
+        with b.if_then(start):
+            loop(b, ZERO, b.shl(dim, ONE), lambda i: b.store(ir.Constant(F64, 0.0), at(b, st, i)))
+            b.store(ir.Constant(F64, 1.0), st)
         env = _Env(st, chunk_dim, mp, scratch, tables, runtime.apply, runtime.copy)
-        loop(b, ZERO, ir.Constant(I64, len(plan.stages)), lambda s: _stage(b, s, env))
+        loop(b, ZERO, ir.Constant(I64, len(plan.stages)), lambda s: _stage(b, s, env, first_row, end_row))
 
     loop(b, ZERO, batch, element)
     if reduce is not None:
-        b.call(reduce, [states, batch, out])
+        with b.if_then(b.icmp_unsigned("!=", b.and_(flags, ir.Constant(I64, REDUCE)), ZERO)):
+            b.call(reduce, [states, batch, out])
     b.ret_void()
+    return fn
 
 
 class _Env:
@@ -104,13 +136,21 @@ class _Env:
         self.tables, self.apply, self.copy = tables, apply, copy
 
 
-def _stage(b: ir.IRBuilder, s: ir.Value, env: _Env) -> None:
-    """Stage s: for every chunk, gather it (unless in place), apply the stage's rows, scatter it back."""
+def _stage(b: ir.IRBuilder, s: ir.Value, env: _Env, first_row: ir.Value, end_row: ir.Value) -> None:
+    """Stage s's rows within [first_row, end_row): for every chunk, gather it (unless in place), apply
+    the rows, scatter it back; nothing when the range misses the stage."""
     table = env.tables["stages"]
     first, end, inplace, outer_mask, high_mask, run = (field(b, table, s, STAGE_FIELDS, f)
                                                        for f in range(STAGE_FIELDS))
+    first = b.select(b.icmp_unsigned("<", first, first_row), first_row, first)
+    end = b.select(b.icmp_unsigned(">", end, end_row), end_row, end)
     in_place = b.icmp_unsigned("!=", inplace, ZERO)
+    with b.if_then(b.icmp_unsigned("<", first, end)):
+        _chunks(b, env, first, end, in_place, outer_mask, high_mask, run)
 
+
+def _chunks(b: ir.IRBuilder, env: _Env, first: ir.Value, end: ir.Value, in_place: ir.Value,
+            outer_mask: ir.Value, high_mask: ir.Value, run: ir.Value) -> None:
     def chunk(outer: ir.Value) -> None:
         buf = b.select(in_place, at(b, env.st, b.shl(outer, ONE)), env.scratch)
         with b.if_then(b.not_(in_place)):
