@@ -122,6 +122,11 @@ class CircuitFunction:
         _check_scalar(self.circuit)
         return self._derivatives(args, kwargs, method, wrt, shots, seed)
 
+    def value_and_jacobian(self, *args: Any, method: str = "best", wrt: str | Sequence[str] | None = None,
+                           shots: int | None = None, seed: int | None = None, **kwargs: Any) -> tuple[Any, Any]:
+        """`(f(*args), f.jacobian(*args))` from one evaluation, for any results (training loops, bridges)."""
+        return self._derivatives(args, kwargs, method, wrt, shots, seed)
+
     def hessian(self, *args: Any, wrt: str | Sequence[str] | None = None, **kwargs: Any) -> Any:
         """Second derivatives of one `expval` or `var` by the shift rules applied twice.
 

@@ -346,7 +346,7 @@ def _exact_result(result: Result, branches: Weighted, n: int) -> np.ndarray:
         if len(branches) > 1:
             raise ValueError("state is undefined after a mid-circuit measurement with random outcome; "
                              "return probs or expval instead, or sample")
-        return branches[0][1].reshape(branches[0][1].shape[0], -1).copy()
+        return branches[0][1].reshape(branches[0][1].shape[0], 2**n).copy()
     raise TypeError(f"unknown result {result!r}")
 
 

@@ -93,6 +93,8 @@ class SlotReader:
 
     def read(self, args: Mapping[str, np.ndarray], batch: int) -> np.ndarray:
         out = np.empty((batch, self.count), dtype=np.float64)
+        if not batch:  # nothing to read (and an empty array has no row width to reshape by)
+            return out
         for name, columns, flat in self.gathers:
             out[:, columns] = np.asarray(args[name], dtype=np.float64).reshape(batch, -1)[:, flat]
         for j, expr in self.others:

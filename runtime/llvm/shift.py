@@ -76,7 +76,7 @@ def _checkpoint_spacing(compiled: CompiledCircuit, batch: int) -> int:
     Starting a slot's evaluations up to this many rows early costs at most
     about one call; for small states every evaluation starts at row 0, in one call.
     """
-    return max(1, CALL_COST // (batch << compiled.plan.num_qubits))
+    return max(1, CALL_COST // (max(batch, 1) << compiled.plan.num_qubits))
 
 
 def _evaluate_from_prefixes(compiled: CompiledCircuit, rows: np.ndarray, starts: np.ndarray,
@@ -89,7 +89,7 @@ def _evaluate_from_prefixes(compiled: CompiledCircuit, rows: np.ndarray, starts:
     for lo in range(0, batch, max(1, per_call // 2)):  # base states stay alive while their shifts run
         part = slice(lo, min(batch, lo + max(1, per_call // 2)))
         out[:, part] = _prefix_shared(compiled, rows[:, part], starts, per_call, threads)
-    flat = out.reshape(count * batch, -1)
+    flat = out.reshape(count * batch, out.shape[2])
     return list(compiled.results_of(np.empty((count * batch, 0), dtype=np.complex128), flat))
 
 

@@ -283,6 +283,16 @@ def test_empty_batch_next_to_an_unbatched_argument(sig):
     assert out.shape == (0,)
 
 
+@pytest.mark.parametrize("backend", ["llvm", "reference"])
+@pytest.mark.parametrize("method", ["adjoint", "parameter-shift", "finite-diff"])
+def test_empty_batches_give_empty_values_and_derivatives(backend: str, method: str):
+    classify = qdl.load(REPO / "examples" / "classifier.qdl", backend=backend).classify
+    x, w = np.zeros((0, 4)), np.zeros((2, 4, 3))
+    assert classify(x, w).shape == (0,) and classify.state(x, w).shape == (0, 16)
+    value, (dx, dw) = classify.value_and_jacobian(x, w, method=method, wrt=["x", "w"])
+    assert value.shape == (0,) and dx.shape == (0, 4) and dw.shape == (0, 2, 4, 3)
+
+
 def test_bad_seed_is_an_argument_error(every):
     with pytest.raises(ArgumentError):
         every(1.0, shots=2, seed="a")

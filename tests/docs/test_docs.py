@@ -10,7 +10,8 @@ Fences and what happens to them:
 * ```` ```qdl-error CODE ```` / ```` ```qdl-warning CODE ````: compiles and
   reports CODE (an error, resp. a warning and no error).  `--max-ops N` in
   the info string sets the operation budget.
-* ```` ```python ```` in docs/cli.md, docs/autodiff.md, docs/backends.md and README.md: runs, cwd =
+* ```` ```python ```` in docs/cli.md, docs/autodiff.md, docs/backends.md, docs/training.md and
+  README.md: runs, cwd =
   repository root.
 * ```` ```sh ```` with a command starting with `qdlc` (README.md, docs/autodiff.md,
   docs/backends.md, docs/cli.md and docs/language.md; the other docs show commands on files they
@@ -19,7 +20,8 @@ Fences and what happens to them:
   ends with the comment `# exit N`), never with a Python traceback.
 
 Nothing is skipped silently: a block is skipped only when its info string
-says `skip: <reason>`, and the reason is shown by pytest.
+says `skip: <reason>`, or when it imports torch or jax and they are not
+installed (outside CI), and the reason is shown by pytest.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = sorted((REPO / "docs").glob("*.md")) + [REPO / "README.md"]
 STRICT_DOCS = {REPO / "docs" / "language.md", REPO / "docs" / "cli.md"}
 PYTHON_DOCS = {REPO / "docs" / "cli.md", REPO / "docs" / "autodiff.md", REPO / "docs" / "backends.md",
-               REPO / "README.md"}
+               REPO / "docs" / "training.md", REPO / "README.md"}
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 FILE_MARK = re.compile(r"^// file: (\S+)")
 
@@ -98,6 +100,9 @@ def _ids(blocks: list[Block]) -> list[str]:
 def _skip_reason(block: Block) -> None:
     if "skip:" in block.info:
         pytest.skip(f"{block.where}: {block.info.split('skip:', 1)[1].strip()}")
+    for framework in ("torch", "jax"):  # optional extras: required in CI (QDL_REQUIRE_EXTRAS=1)
+        if re.search(rf"^import {framework}\b", block.text, re.M) and os.environ.get("QDL_REQUIRE_EXTRAS") != "1":
+            pytest.importorskip(framework, reason=f"{block.where} needs {framework} (pip install 'qdl[{framework}]')")
 
 
 # ---------------------------------------------------------------- qdl blocks

@@ -194,6 +194,6 @@ def _unpack(slot: ResultSlot, rows: np.ndarray, states: np.ndarray, batch: int) 
     if slot.kind == PROBS:
         return rows[:, slot.offset : slot.offset + slot.size].copy()
     if slot.kind == STATE:
-        flat = np.asarray(states).reshape(batch, -1)
+        flat = np.asarray(states).reshape(batch, np.shape(states)[-1] if batch else 0)
         return (flat.view(np.complex128) if flat.dtype == np.float64 else flat).copy()
     return None
