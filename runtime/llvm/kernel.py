@@ -132,7 +132,7 @@ class CompiledCircuit:
                 if indices is None:
                     indices = sample.sample_indices(states, shots or 0, sampling.seed_word(seed), threads)
                 results[k] = reference._bits_of(indices, self._places(self.circuit.results[k].qubits))
-        if layout.host:
+        if layout.host:  # a Var too long to square in the kernel, a Probs that must raise: no shots here
             psi = states.reshape((batch,) + (2,) * self.plan.num_qubits)
             host = replace(self.circuit, results=tuple(self.circuit.results[k] for k in layout.host))
             for k, value in zip(layout.host, reference._results(host, [(np.ones(batch), psi)], shots, 0)):
