@@ -196,6 +196,8 @@ class CompiledCircuit:
                     values[position].take(flat, out=row[columns])
                 else:
                     row[columns] = values[position].ravel()[flat]
+            if work.samples and not np.isfinite(row).all():
+                return None  # shots of a NaN state are no values to check: the general path rejects the arguments
             self.kernel.fn(work.slots_at, 1, work.mats_at, work.state_at, work.scratch_at, work.out_at)
             out = work.out[0]
             if work.scalars is not None:

@@ -21,9 +21,9 @@ _SAMPLER: list = []  # the ctypes function, made once (the library stays linked 
 
 
 def sample_indices(states: np.ndarray, shots: int, seed: int, threads: int = 1) -> np.ndarray:
-    """(B, shots) int64 basis indices of the (B, 2**n) complex128 `states` (C-contiguous, not copied)."""
-    if states.dtype != np.complex128 or not states.flags.c_contiguous or states.ndim != 2:
-        raise ValueError("the sampler reads C-contiguous (B, 2**n) complex128 states")
+    """(B, shots) int64 basis indices of the (B, 2**n) `states` (read in place when C-contiguous complex128)."""
+    states = np.ascontiguousarray(states, dtype=np.complex128)
+    states = states.reshape(states.shape[0], -1)
     batch = states.shape[0]
     out = np.empty((batch, shots), dtype=np.int64)
     parts = [p for p in np.array_split(np.arange(batch), max(1, min(threads, batch))) if len(p)]

@@ -85,6 +85,7 @@ def test_zero_probabilities_edges_and_threads() -> None:
     states[3, 7] = np.nan
     got = sample_indices(states, 4000, 7, threads=2)
     assert np.array_equal(got, twin(states, 4000, 7)) and np.array_equal(got, sample_indices(states, 4000, 7))
+    assert np.array_equal(sample_indices(np.asfortranarray(states), 4000, 7), got)  # copied, then the same
     assert got[0].max() < 40 and (got[1] % 2).all() and not got[2].any() and not got[3].any()
 
 
@@ -182,6 +183,8 @@ def test_the_unbatched_fast_path_samples_in_compiled_code() -> None:
     assert bits.shape == (50, 2) and np.array_equal(bits, want[1])
     with pytest.raises(qdl.ArgumentError, match="shots"):
         fast.g(t)
+    with pytest.raises(qdl.ArgumentError, match="finite"):
+        fast.g(np.array(np.nan), shots=5)
 
 
 def test_samples_are_no_host_result() -> None:
