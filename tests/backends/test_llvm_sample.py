@@ -77,6 +77,18 @@ def test_the_compiled_sampler_is_the_twin(n: int, batch: int, shots: int) -> Non
     assert got.shape == (batch, shots) and np.array_equal(got, twin(states, shots, 12345))
 
 
+amplitudes = st.one_of(st.just(0.0), st.floats(-1e3, 1e3), st.floats(-1e-160, 1e-160), st.sampled_from([0.5, 2**-0.5]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 6).flatmap(lambda n: st.lists(st.tuples(amplitudes, amplitudes), min_size=2**n,
+                                                    max_size=2**n)),
+       st.integers(0, 300), st.integers(0, 2**64 - 1))
+def test_the_twins_agree_on_any_state(pairs: list[tuple[float, float]], shots: int, seed: int) -> None:
+    states = np.array([[complex(re, im) for re, im in pairs]])  # zeros, ties, subnormals, unnormalised
+    assert np.array_equal(sample_indices(states, shots, seed), twin(states, shots, seed))
+
+
 def test_zero_probabilities_edges_and_threads() -> None:
     states = random_states(6, 5, 1)
     states[0, 40:] = 0  # trailing zeros: thresholds past the end take the last nonzero index
