@@ -51,8 +51,8 @@ class CircuitFunction:
     def __call__(self, *args: Any, shots: int | None = None, seed: int | None = None,
                  **kwargs: Any) -> Any:
         """Evaluate the circuit; a leading batch axis on any argument batches the call."""
-        if self.backend == "llvm" and shots is None and not kwargs and (kernel := self._compiled()):
-            fast = kernel.call_unbatched(self.circuit.arguments, args)
+        if self.backend == "llvm" and not kwargs and _plain_sampling(shots, seed) and (kernel := self._compiled()):
+            fast = kernel.call_unbatched(self.circuit.arguments, args, shots, seed)
             if fast is not None:
                 return fast if self.circuit.returns_tuple else fast[0]
         bound, batch = bind(self.circuit, args, kwargs)
@@ -247,6 +247,11 @@ def _argument_name(function: CircuitFunction, position: int) -> str:
         raise ArgumentError(f"argnums: circuit `{function.name}` has {len(arguments)} arguments, "
                             f"no position {position}")
     return arguments[position].name
+
+
+def _plain_sampling(shots: object, seed: object) -> bool:
+    """No shots, or valid Python int shots and seed: what the fast path takes (anything else is checked)."""
+    return shots is None or (type(shots) is int and shots >= 1 and (seed is None or (type(seed) is int and seed >= 0)))
 
 
 def _check_sampling(circuit: Circuit, shots: object, seed: object) -> None:

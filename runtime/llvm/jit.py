@@ -97,16 +97,19 @@ def link(obj: bytes, symbol: str, key: str, needs: tuple[str, ...] = (),
         return tracker[symbol], tracker
 
 
-def link_library(obj: bytes, key: str) -> tuple[str, object]:
+def link_library(obj: bytes, key: str, exports: tuple[str, ...] = ()) -> tuple[str, object]:
     """Link object code as a library other code links against (`link(..., needs=...)`) -> (its name, tracker).
 
-    Nothing is exported: ORC resolves a dependent's calls into it by symbol
-    name when the dependent is linked.
+    ORC resolves a dependent's calls into it by symbol name when the
+    dependent is linked; `exports` are the symbols the host itself calls
+    (their addresses: `tracker[symbol]`).
     """
     with COMPILE_LOCK:
+        builder = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process()
+        for symbol in exports:
+            builder.export_symbol(symbol)
         name = _library_name(key)
-        tracker = llvm.JITLibraryBuilder().add_object_img(obj).add_current_process().link(_lljit(), name)
-        return name, tracker
+        return name, builder.link(_lljit(), name)
 
 
 def _library_name(key: str) -> str:

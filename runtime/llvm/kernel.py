@@ -8,9 +8,12 @@ Division of work:
   from the gate table's trigonometric forms; `plan.fill_matrices` is the
   numpy oracle), |0...0>, then the stages of the op table (see
   `qdl.compiler.backends.llvm.codegen` for the ABI);
-* host, after: results (ExpVal, Var, Probs, State, Sample) from the returned
-  states with the reference simulator's numpy reductions, so they match the
-  oracle by construction.
+* kernel: the reductions of ExpVal, Var and Probs from the final states;
+* runtime library, after the kernel: Sample's basis indices from the final
+  states (`runtime.llvm.sample`, the seeded generator of `runtime.sampling`:
+  the reference simulator draws the same shots);
+* host, after: the few results the kernel does not reduce
+  (`ReductionLayout.host`) with the reference simulator's numpy code.
 
 Caches: compiled circuits in memory (by circuit value), linked kernels in
 memory (by object-cache key, so a kernel is linked once per process), object
@@ -40,10 +43,10 @@ from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
 from qdl.compiler.backends.llvm import codegen, library
 from qdl.compiler.backends.llvm.codegen import REDUCE, START, resume_symbol
 from qdl.compiler.expr import Arg, Expr
-from qdl.compiler.backends.llvm.results_layout import STATE, VALUE, ReductionLayout
+from qdl.compiler.backends.llvm.results_layout import SAMPLE, STATE, VALUE, ReductionLayout
 from qdl.compiler.ir import Argument, Circuit
-from qdl.runtime import reference
-from qdl.runtime.llvm import cache, jit
+from qdl.runtime import reference, sampling
+from qdl.runtime.llvm import cache, jit, sample
 from qdl.runtime.llvm.library import LinkedLibrary, runtime_library
 
 # The LLVM IR is a function of the plan and of the generator's source: every module of the package.
@@ -119,24 +122,33 @@ class CompiledCircuit:
             raise ValueError("`sample` needs a number of shots; pass shots=...")
         batch = reference._batch_size(self.circuit, args)
         states, out = self.execute(args, batch, threads)
-        return self.results_of(states, out, shots, seed)
+        return self.results_of(states, out, shots, seed, threads)
 
     def results_of(self, states: np.ndarray, out: np.ndarray, shots: int | None = None,
-                   seed: int | None = None) -> tuple[np.ndarray, ...]:
+                   seed: int | None = None, threads: int = 1) -> tuple[np.ndarray, ...]:
         """The circuit's results, as `reference.simulate` gives them, from what `execute` returned."""
         batch = states.shape[0]
         layout = self.plan.results
         results = list(layout.unpack(out[:, :layout.width], states[:, :0], batch))
+        indices = None  # one set of shots for every Sample result, so that they correlate
         for k, slot in enumerate(layout.slots):
             if slot.kind == STATE:
                 results[k] = states  # the caller's own array: a 30-qubit state is never copied
-        if layout.host:
+            elif slot.kind == SAMPLE:
+                if indices is None:
+                    indices = sample.sample_indices(states, shots or 0, sampling.seed_word(seed), threads)
+                results[k] = reference._bits_of(indices, self._places(self.circuit.results[k].qubits))
+        if layout.host:  # a Var too long to square in the kernel, a Probs that must raise: no shots here
             psi = states.reshape((batch,) + (2,) * self.plan.num_qubits)
             host = replace(self.circuit, results=tuple(self.circuit.results[k] for k in layout.host))
-            for k, value in zip(layout.host, reference._results(host, [(np.ones(batch), psi)], shots,
-                                                                  np.random.default_rng(seed))):
+            for k, value in zip(layout.host, reference._results(host, [(np.ones(batch), psi)], shots, 0)):
                 results[k] = value
         return tuple(results)
+
+    def _places(self, qubits: tuple[int, ...]) -> tuple[int, ...]:
+        """Where `qubits` sit in the final state's indices (moved only by relabelled swaps)."""
+        places = self.plan.final_places
+        return tuple(places[q] for q in qubits) if places else qubits
 
     def states(self, args: Mapping[str, np.ndarray], batch: int, threads: int = 1) -> np.ndarray:
         """The (B, 2**n) final states."""
@@ -184,14 +196,17 @@ class CompiledCircuit:
         self.kernel.resume(slots[start:].ctypes.data, count, work.mats_at, states[start:].ctypes.data,
                            work.scratch_at, out[start:].ctypes.data, *rows)
 
-    def call_unbatched(self, arguments: tuple[Argument, ...], values: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """The fast path of a plain call: float arrays of exactly the declared shapes, results all reduced.
+    def call_unbatched(self, arguments: tuple[Argument, ...], values: tuple[Any, ...], shots: int | None = None,
+                       seed: int | None = None) -> tuple[Any, ...] | None:
+        """The fast path of a plain call: float arrays of exactly the declared shapes, results all compiled.
 
         Returns None when the call needs the general path (batches, conversions,
-        host results, States, or a non-finite result, so that its error is raised there).
+        host results, States, samples without shots, or a non-finite result, so
+        that its error is raised there).  `shots` and `seed` are valid (the caller checked).
         """
         work = self._single or self._prepare_single(arguments)
-        if work is None or len(values) != len(arguments) or not self._single_lock.acquire(blocking=False):
+        if work is None or len(values) != len(arguments) or (work.samples and shots is None) \
+                or not self._single_lock.acquire(blocking=False):
             return None
         try:
             for shape, value in zip(work.shapes, values):
@@ -203,25 +218,41 @@ class CompiledCircuit:
                     values[position].take(flat, out=row[columns])
                 else:
                     row[columns] = values[position].ravel()[flat]
+            if work.samples and not np.isfinite(row).all():
+                return None  # shots of a NaN state are no values to check: the general path rejects the arguments
             self.kernel.fn(work.slots_at, 1, work.mats_at, work.state_at, work.scratch_at, work.out_at)
             out = work.out[0]
             if work.scalars is not None:
                 results = tuple(out[k] for k in work.scalars)
                 return results if all(map(math.isfinite, results)) else None
-            results = tuple(out[s.offset] if s.kind == VALUE else out[s.offset:s.offset + s.size].copy()
-                            for s in self.plan.results.slots)
+            results = self._single_results(work, shots, seed)
         finally:
             self._single_lock.release()
         finite = all(math.isfinite(r) if isinstance(r, float) else bool(np.isfinite(r).all()) for r in results)
         return results if finite else None
 
+    def _single_results(self, work: "_Buffers", shots: int | None, seed: int | None) -> tuple[Any, ...]:
+        """The unbatched results from the fast path's buffers: reduced values, then shots of its state."""
+        out, indices, results = work.out[0], None, []
+        for k, slot in enumerate(self.plan.results.slots):
+            if slot.kind != SAMPLE:
+                end = slot.offset + slot.size
+                results.append(out[slot.offset] if slot.kind == VALUE else out[slot.offset:end].copy())
+                continue
+            if indices is None:
+                indices = sample.sample_indices(work.state, shots or 0, sampling.seed_word(seed))
+            results.append(reference._bits_of(indices, self._places(self.circuit.results[k].qubits))[0])
+        return tuple(results)
+
     def _prepare_single(self, arguments: tuple[Argument, ...]) -> "_Buffers | None":
-        """Buffers for unbatched calls, when every result is reduced in the kernel; else None (general path)."""
+        """Buffers for unbatched calls, when every result is compiled (reduced or sampled); else None (general path)."""
         layout = self.plan.results
-        if layout.host or not layout.width or any(s.kind == STATE for s in layout.slots) or self.slots.others \
-                or self.plan.num_qubits > FAST_PATH_MAX_QUBITS:
+        samples = any(s.kind == SAMPLE for s in layout.slots)
+        if layout.host or not (layout.width or samples) or any(s.kind == STATE for s in layout.slots) \
+                or self.slots.others or self.plan.num_qubits > FAST_PATH_MAX_QUBITS:
             return None
         work = _Buffers.of(self.plan, 1, with_slots=True, with_state=True)
+        work.samples = samples
         work.gathers = _gather_plan(arguments, self.slots)
         work.shapes = tuple(tuple(a.shape) for a in arguments)
         work.scalars = tuple(s.offset for s in layout.slots) if all(s.kind == VALUE for s in layout.slots) else None
@@ -301,8 +332,8 @@ def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: 
         jit.STATS["memory_hits"] += 1
         return hit
     if relabel_swaps is None:
-        layout = ReductionLayout.of(circuit)
-        relabel_swaps = not layout.host and all(slot.kind != STATE for slot in layout.slots)
+        layout = ReductionLayout.of(circuit)  # samples walk the state in qubit order, as the reference's do
+        relabel_swaps = not layout.host and all(slot.kind not in (STATE, SAMPLE) for slot in layout.slots)
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
     plan = lower(circuit, ops, block, distinct_slots, relabel_swaps)
     compiled = CompiledCircuit(circuit, plan, _kernel(plan, _fingerprint(plan)), SlotReader.of(circuit, plan.slots))

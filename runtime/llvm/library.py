@@ -24,6 +24,11 @@ class LinkedLibrary:
     name: str
     tracker: object = field(repr=False)
 
+    @property
+    def sampler(self) -> int:
+        """The address of the compiled sampler (`compiler.backends.llvm.sample`)."""
+        return self.tracker[library.SAMPLE_SYMBOL]  # type: ignore[index]
+
 
 _LINKED: dict[str, LinkedLibrary] = {}  # by cache key; one entry per process in practice
 
@@ -39,7 +44,7 @@ def runtime_library() -> LinkedLibrary:
     with jit.COMPILE_LOCK:  # two threads compiling their first kernels must not link it twice
         if key in _LINKED:
             return _LINKED[key]
-        name, tracker = jit.link_library(_object_code(key), key)
+        name, tracker = jit.link_library(_object_code(key), key, exports=(library.SAMPLE_SYMBOL,))
         linked = _LINKED[key] = LinkedLibrary(key, name, tracker)
         return linked
 

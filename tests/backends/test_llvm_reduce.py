@@ -10,7 +10,7 @@ import pytest
 from llvmlite import ir
 
 from qdl.compiler.backends.llvm.reduce import emit_reduce
-from qdl.compiler.backends.llvm.results_layout import HOST, ReductionLayout
+from qdl.compiler.backends.llvm.results_layout import HOST, SAMPLE, ReductionLayout
 from qdl.compiler.ir import Circuit, ExpVal, Observable, PauliTerm, Probs, Result, Sample, State, Var
 from qdl.runtime import reference
 from qdl.runtime.llvm import jit
@@ -148,10 +148,10 @@ def test_empty_and_state_only_layouts() -> None:
 # --- what stays on the host --------------------------------------------------------------
 
 
-def test_samples_and_repeated_probs_stay_on_the_host() -> None:
+def test_samples_are_drawn_after_the_reduction_and_repeated_probs_stay_on_the_host() -> None:
     results = (Sample((0, 1)), ExpVal(Observable((PauliTerm(1.0, ((0, "Z"),)),))), Probs((1, 1)))
     compiled = CompiledReduction(results, 2)
-    assert compiled.layout.host == (0, 2)
+    assert compiled.layout.host == (2,) and compiled.layout.slots[0].kind == SAMPLE  # the compiled sampler's
     got = compiled(random_states(np.random.default_rng(6), 2, 2))
     assert got[0] is None and got[2] is None and got[1].shape == (2,)
 

@@ -1,7 +1,8 @@
 """The runtime library: the circuit-independent code every kernel calls, emitted once per library version.
 
-Contents: one application function per `OpKind` (`apply.APPLY`) and the two
-chunk copies (`gather`, `scatter`: see `_build_copy`).  None of them reads
+Contents: one application function per `OpKind` (`apply.APPLY`), the two
+chunk copies (`gather`, `scatter`: see `_build_copy`) and the sampler
+(`sample`, called from the host after a kernel, never by kernels).  None of them reads
 anything of a circuit, so they are optimised and compiled once (then cached
 on disk, `runtime.llvm.library`) instead of once per kernel, which was most
 of a kernel's cold compile time.
@@ -25,12 +26,13 @@ from pathlib import Path
 
 from llvmlite import ir
 
-from qdl.compiler.backends.llvm import apply, irbuild
+from qdl.compiler.backends.llvm import apply, irbuild, sample
+from qdl.runtime import sampling
 from qdl.compiler.backends.llvm.apply import APPLY
 from qdl.compiler.backends.llvm.irbuild import I64, PTR, ZERO, declare_like, function, loop, subsets, vload, vstore
 from qdl.compiler.backends.llvm.plan import OpKind
 
-GENERATORS = (apply, irbuild, sys.modules[__name__])  # the modules whose source determines the library's IR
+GENERATORS = (apply, irbuild, sample, sampling, sys.modules[__name__])  # the modules whose source determines the library's IR
 SOURCE_DIGEST = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in GENERATORS)).hexdigest()
 LIBRARY_VERSION = SOURCE_DIGEST[:12]
 LIBRARY_NAME = f"qdl-runtime-{LIBRARY_VERSION}"
@@ -68,15 +70,18 @@ def declare(module: ir.Module) -> Functions:
 
 
 def symbols() -> list[str]:
-    """Every symbol the library defines (for listings and tests)."""
+    """Every symbol kernels may call (for listings and tests); the host's own entry is `SAMPLE_SYMBOL`."""
     return sorted(fn.name for fn in _defined().all())
+
+
+SAMPLE_SYMBOL = versioned(sample.SAMPLE)  # called by the host, not by kernels (`runtime.llvm.library`)
 
 
 def _build() -> tuple[ir.Module, Functions]:
     module = ir.Module(name=LIBRARY_NAME)
     functions = Functions({kind: build(module) for kind, build in APPLY.items()},
                           {gather: _build_copy(module, gather) for gather in (True, False)})
-    for fn in functions.all():
+    for fn in functions.all() + [sample.build_sample(module)]:
         fn.name = versioned(fn.name)  # the builders name them for private use; publish them versioned
         fn.linkage = ""
     return module, functions

@@ -9,9 +9,10 @@ and σ(x, z)|i> = i^|x&z| (-1)^|i&z| |i^x>, so
 The compiled code (`reduce.py`) computes Re S and Im S of every distinct
 (x, z) once; each result slot is then a fixed real combination of them (a
 coefficient table); Var is <H†H> - <H>², with H†H expanded into Pauli
-strings here.  `Sample` needs shots and random numbers, and a `Probs` with a
-repeated qubit must raise the reference's error: both stay on the host
-(`ReductionLayout.host`).
+strings here.  `Sample` slots (SAMPLE) are drawn from the final states by
+the runtime library's compiled sampler after the kernel (they need shots and
+a seed, which the kernel does not take); a `Probs` with a repeated qubit
+must raise the reference's error: it stays on the host (`ReductionLayout.host`).
 """
 
 from __future__ import annotations
@@ -20,13 +21,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from qdl.compiler.ir import Circuit, ExpVal, Observable, Probs, Result, State, Var
+from qdl.compiler.ir import Circuit, ExpVal, Observable, Probs, Result, Sample, State, Var
 
 MAX_SQUARE_TERMS = 512  # Var of a longer Pauli sum: H†H has up to T² strings (T² pairs formed on the host)
 MAX_SQUARE_STRINGS = 8192  # ... and past this many distinct strings, T passes of the host beat S signed sums
 _LETTERS = {"X": (1, 0, 1), "Y": (1, 1, 1j), "Z": (0, 1, 1)}  # (x bit, z bit, phase): Y = i·X·Z
 _I_POWERS = np.array([1, 1j, -1, -1j])
-VALUE, PROBS, STATE, HOST = "value", "probs", "state", "host"
+VALUE, PROBS, STATE, SAMPLE, HOST = "value", "probs", "state", "sample", "host"
 
 
 # --- Pauli algebra on the host -------------------------------------------------------
@@ -83,7 +84,7 @@ def _merged(x: np.ndarray, z: np.ndarray, gamma: np.ndarray) -> dict[tuple[int, 
 
 @dataclass(frozen=True)
 class ResultSlot:
-    """Where one result lives: `kind` VALUE/PROBS at out[offset : offset + size], STATE or HOST."""
+    """Where one result lives: `kind` VALUE/PROBS at out[offset : offset + size], STATE, SAMPLE or HOST."""
 
     kind: str
     offset: int = 0
@@ -172,6 +173,8 @@ def _place(build: _Builder, result: Result) -> ResultSlot:
         return ResultSlot(PROBS, offset, 2 ** len(result.qubits))
     if isinstance(result, State):
         return ResultSlot(STATE)
+    if isinstance(result, Sample):
+        return ResultSlot(SAMPLE)
     return ResultSlot(HOST)
 
 
