@@ -24,7 +24,7 @@ import numpy as np
 
 from qdl.compiler.autodiff import GradientProgram
 from qdl.compiler.backends.llvm.codegen import REDUCE, START
-from qdl.compiler.backends.llvm.results_layout import STATE
+from qdl.compiler.backends.llvm.results_layout import SAMPLE, STATE
 from qdl.compiler.backends.llvm.slot_rows import first_rows
 from qdl.compiler.ir import Circuit
 from qdl.runtime.llvm.kernel import CompiledCircuit, compile_circuit
@@ -43,7 +43,7 @@ def shift_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[s
     rows = np.repeat(base[None], 1 + len(terms), axis=0)  # (1 + T, B, S): unshifted first
     for k, (slot, term) in enumerate(terms, start=1):
         rows[k, :, column[(slot.op, slot.param)]] += term.shift
-    if compiled.plan.results.host or any(slot.kind == STATE for slot in compiled.plan.results.slots):
+    if compiled.plan.results.host or any(slot.kind in (STATE, SAMPLE) for slot in compiled.plan.results.slots):
         results = _evaluate(compiled, rows.reshape((1 + len(terms)) * batch, base.shape[1]), threads)
     else:  # every result reduced in the kernel: the states may be dropped as soon as they are reduced
         first = first_rows(compiled.plan)
