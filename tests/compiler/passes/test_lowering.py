@@ -1,4 +1,4 @@
-"""Lowering passes: exact (global phase included) and into the promised gate set; `elide-swaps`."""
+"""Lowering passes: exact (global phase included) and into the promised gate set."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pass_strategies import ARGUMENTS, STATE, arg_values, circuit, readouts, unitary_ops
+from pass_strategies import STATE, arg_values, circuit, unitary_ops
 from qdl.compiler.expr import Const
 from qdl.compiler.gates import GATES
-from qdl.compiler.ir import Circuit, GateOp, MeasureOp, Module, Probs
+from qdl.compiler.ir import Circuit, GateOp, Module
 from qdl.compiler.passes import PassManager, circuit_stats
 from qdl.runtime import reference
 
@@ -81,24 +81,3 @@ def test_toffolis_on_shared_controls_share_their_controlled_phase():
     after = run(before, "lower-multi-qubit,merge-rotations")
     assert circuit_stats(after).by_kind["cphase"] == 1
     np.testing.assert_allclose(reference.unitary(after, 4, {}), reference.unitary(before, 4, {}), atol=1e-12)
-
-
-@SETTINGS
-@given(n=st.integers(2, 5), data=st.data(), seed=st.integers(0, 2**16))
-def test_elided_swaps_keep_every_output(n, data, seed):
-    ops = data.draw(unitary_ops(n, max_ops=8))
-    for _ in range(data.draw(st.integers(1, 4))):  # make sure there are swaps to elide
-        ops.insert(data.draw(st.integers(0, len(ops))), GateOp("swap", tuple(data.draw(st.permutations(range(n)))[:2])))
-    ops.append(MeasureOp(data.draw(st.integers(0, n - 1)), 0))
-    results = data.draw(readouts(n)) + (Probs(tuple(reversed(range(n)))),)
-    before = Circuit("c", ARGUMENTS, n, tuple(ops), results, num_bits=1)
-    after = run(before, "elide-swaps")
-    assert not any(isinstance(op, GateOp) and op.gate == "swap" and not op.controls for op in after.ops)
-    args = {k: v.reshape(1) for k, v in arg_values(seed).items()}
-    for x, y in zip(reference.simulate(before, args), reference.simulate(after, args)):
-        np.testing.assert_allclose(y, x, atol=1e-9)
-
-
-def test_elide_swaps_leaves_state_results_alone():
-    c = Circuit("c", (), 2, (GateOp("h", (0,)), GateOp("swap", (0, 1))), STATE)
-    assert run(c, "elide-swaps") is c
