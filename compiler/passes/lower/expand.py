@@ -75,7 +75,7 @@ def _step(call: Call) -> list[Call]:
     return [Call(g, tuple(qubits[i] for i in local), p, controls) for g, local, p in decomposition(params)]
 
 
-def toffoli(call: Call) -> list[Call]:
+def toffoli(call: Call, phase_first: bool = False) -> list[Call]:
     """`ccx` as `h · CCZ · h`, the CCZ phase polynomial split into two exact pieces.
 
     CCZ = exp(iπ/4 (x0 + x1 + x2 - x0⊕x1 - x0⊕x2 - x1⊕x2 + x0⊕x1⊕x2)): the
@@ -83,16 +83,20 @@ def toffoli(call: Call) -> list[Call]:
     target; the rest, π/2·x0·x1, is one `cphase(π/2)` on the controls.  Kept
     apart, the `cphase` of two Toffolis on the same controls merge (into `cz`)
     or cancel (compute / uncompute pairs), which the textbook circuit hides.
+    The `cphase` commutes with the rest (the controls are Z-type there): it
+    goes after it, or before it with `phase_first`.
     """
     a, b, t = call.qubits
-    parity = [("t", None), ("tdg", b), ("t", a), ("tdg", b), (None, a)]  # cx from `a`/`b` then a phase
+    parity = [("t", None), ("tdg", a), ("t", b), ("tdg", a), (None, b)]  # a `cx` from a or b, then a phase
     out = [Call("h", (t,))]
     for phase, control in parity:
         if control is not None:
             out.append(Call("cx", (control, t)))
         if phase is not None:
             out.append(Call(phase, (t,)))
-    return out + [Call("h", (t,)), Call("cphase", (a, b), (Const(PI / 2),))]
+    out.append(Call("h", (t,)))
+    cphase = Call("cphase", (a, b), (Const(PI / 2),))
+    return [cphase, *out] if phase_first else [*out, cphase]
 
 
 def multiplexor(call: Call) -> list[Call]:

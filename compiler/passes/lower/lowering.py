@@ -27,5 +27,10 @@ def lower_op(op: GateOp, keep: Keep) -> list[GateOp]:
     calls = [Call("x", (c,)) for c in flips]
     calls += expand(Call(op.gate, op.qubits, op.params, op.controls), keep)
     calls += [Call("x", (c,)) for c in flips]
+    return to_ops(calls, op)
+
+
+def to_ops(calls: list[Call], op: GateOp) -> list[GateOp]:
+    """`calls` as gate ops with `op`'s condition and span."""
     return [GateOp(c.gate, c.qubits, c.params, c.controls, (True,) * len(c.controls), op.condition, op.span)
             for c in calls]
