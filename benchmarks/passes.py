@@ -1,15 +1,19 @@
 """Benchmark the optimization passes (a script, not a test).
 
-    python benchmarks/passes.py [--corpus DIR] [--sizes 1000,10000,100000]
+    python benchmarks/passes.py [--corpus DIR] [--sizes 1000,10000,100000] [--markdown FILE]
 
-1. For every OpenQASM 2 circuit of the corpus: two-qubit gate count and depth
-   before and after `-O3` (and after Qiskit's `transpile(optimization_level=3)`
-   to a cx + single-qubit basis, when Qiskit is importable), plus totals.
+1. For every OpenQASM 2 circuit of the corpus: two-qubit count and depth
+   before and after qdl, side by side with Qiskit's
+   `transpile(optimization_level=3)` to a `cx` + `u` basis without a coupling
+   map (when Qiskit is importable; it is never a qdl dependency).
 2. Wall time of `-O3` on random n-gate circuits (the 2 s budget is for 10k gates).
 
-Counts: `2q` counts gates acting on exactly two qubits (controls included);
-gates on three or more (`ccx`, `cswap`) are reported apart as `mq`, since qdl
-does not lower them to `cx` yet while Qiskit does.
+qdl's side of the comparison runs `CX_PIPELINE`: `-O3`, then `lower-to-cx`
+(every two-qubit gate as `cx`: `cz`, `cphase`, `swap` ... count what they
+cost in `cx`), then `-O3` again to clean up what the lowering exposed.  Both
+sides count `cx` (Qiskit's inside `if_else` blocks too) and depth with
+measurements and without barriers.  `2q -O3` is plain `-O3` (any two-qubit
+gate counts one).
 """
 
 from __future__ import annotations
@@ -18,14 +22,37 @@ import argparse
 import random
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import qdl
 from qdl.compiler.expr import Const
 from qdl.compiler.ir import Circuit, GateOp, Module, Probs
-from qdl.compiler.passes import PassManager, circuit_stats, pipeline_for
+from qdl.compiler.passes import PRESETS, PassManager, circuit_stats, pipeline_for
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "qasm2"
+CX_PIPELINE = ",".join(PRESETS[3] + ["lower-to-cx"] + PRESETS[3])
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    two_qubit_in: int
+    two_qubit_o3: int
+    cx: int
+    depth: int
+    seconds: float
+    qiskit: tuple[int, int] | None  # (cx, depth)
+
+
+def _cx_in(circuit: Any) -> int:
+    """`cx` in a Qiskit circuit, counting inside control-flow blocks (`if_else` bodies)."""
+    count = 0
+    for instruction in circuit.data:
+        count += instruction.operation.name == "cx"
+        count += sum(_cx_in(block) for block in getattr(instruction.operation, "blocks", ()))
+    return count
 
 
 def qiskit_counts(path: Path) -> tuple[int, int] | None:
@@ -39,28 +66,50 @@ def qiskit_counts(path: Path) -> tuple[int, int] | None:
                        optimization_level=3, seed_transpiler=0)
     except Exception:  # noqa: BLE001 - a circuit Qiskit cannot read is reported as missing
         return None
-    return qc.count_ops().get("cx", 0), qc.depth()
+    return _cx_in(qc), qc.depth()
 
 
-def corpus_table(corpus: Path) -> None:
-    rows, totals = [], [0, 0, 0, 0, 0, 0]
-    for path in sorted(corpus.glob("*.qasm")):
-        try:
-            module = qdl.load(path).module
-        except qdl.CompileError:
-            continue
-        out = PassManager(pipeline_for(3)).run(module)
-        a, b = circuit_stats(module.circuits[0]), circuit_stats(out.circuits[0])
-        q = qiskit_counts(path)
-        rows.append((path.stem, a, b, q))
-        for i, v in enumerate((a.two_qubit, b.two_qubit, a.depth, b.depth, a.multi_qubit, b.multi_qubit)):
-            totals[i] += v
-    print(f"{'circuit':<36} {'2q':>7} {'2q -O3':>7} {'depth':>7} {'-O3':>7} {'mq':>4} {'qiskit 2q/depth':>16}")
-    for name, a, b, q in rows:
-        qk = f"{q[0]}/{q[1]}" if q else "-"
-        print(f"{name:<36} {a.two_qubit:>7} {b.two_qubit:>7} {a.depth:>7} {b.depth:>7} {b.multi_qubit:>4} {qk:>16}")
-    print(f"{'TOTAL (' + str(len(rows)) + ' circuits)':<36} {totals[0]:>7} {totals[1]:>7} "
-          f"{totals[2]:>7} {totals[3]:>7} {totals[5]:>4}")
+def measure(path: Path) -> Row | None:
+    try:
+        module = qdl.load(path).module
+    except qdl.CompileError:
+        return None
+    o3 = PassManager(pipeline_for(3)).run(module)
+    start = time.perf_counter()
+    cx = PassManager(pipeline_for(passes=CX_PIPELINE)).run(module)
+    seconds = time.perf_counter() - start
+    a, b, c = (circuit_stats(m.circuits[0]) for m in (module, o3, cx))
+    assert c.two_qubit == c.by_kind.get("cx", 0) and not c.multi_qubit, f"{path.stem}: not in the cx basis"
+    return Row(path.stem, a.two_qubit + a.multi_qubit, b.two_qubit + b.multi_qubit, c.two_qubit, c.depth,
+               seconds, qiskit_counts(path))
+
+
+def _ratio(ours: int, theirs: int) -> str:
+    return f"{ours / theirs:.2f}" if theirs else ("1.00" if ours == 0 else "inf")
+
+
+def table(rows: list[Row]) -> str:
+    """The per-circuit markdown table, totals over the circuits both sides ran."""
+    lines = ["| circuit | 2q in | 2q `-O3` | qdl cx | Qiskit cx | cx ratio | qdl depth | Qiskit depth | depth ratio |",
+             "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    totals = [0] * 7
+    for r in rows:
+        qk = r.qiskit
+        cells = [str(qk[0]), _ratio(r.cx, qk[0]), str(r.depth), str(qk[1]), _ratio(r.depth, qk[1])] if qk \
+            else ["-", "-", str(r.depth), "-", "-"]
+        lines.append(f"| {r.name} | {r.two_qubit_in} | {r.two_qubit_o3} | {r.cx} | " + " | ".join(cells) + " |")
+        if qk:
+            for i, v in enumerate((r.two_qubit_in, r.two_qubit_o3, r.cx, qk[0], r.depth, qk[1], 1)):
+                totals[i] += v
+    t = totals
+    lines.append(f"| **total ({t[6]} circuits)** | {t[0]} | {t[1]} | {t[2]} | {t[3]} | {_ratio(t[2], t[3])} "
+                 f"| {t[4]} | {t[5]} | {_ratio(t[4], t[5])} |")
+    return "\n".join(lines)
+
+
+def worst(rows: list[Row], count: int = 5) -> str:
+    scored = sorted((r.cx / max(r.qiskit[0], 1), r.name) for r in rows if r.qiskit)
+    return "worst cx ratios: " + ", ".join(f"{name} {ratio:.2f}" for ratio, name in scored[::-1][:count])
 
 
 def random_circuit(num_gates: int, num_qubits: int = 16, seed: int = 0) -> Module:
@@ -93,9 +142,17 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--markdown", type=Path, help="also write the corpus table to this file")
     args = parser.parse_args(argv)
-    corpus_table(args.corpus)
-    scaling([int(s) for s in args.sizes.split(",")])
+    rows = [r for r in map(measure, sorted(args.corpus.glob("*.qasm"))) if r is not None]
+    text = table(rows)
+    print(text)
+    print(worst(rows))
+    print(f"qdl cx pipeline: {sum(r.seconds for r in rows):.2f} s over {len(rows)} circuits")
+    if args.markdown:
+        args.markdown.write_text(text + "\n")
+    if args.sizes:
+        scaling([int(s) for s in args.sizes.split(",")])
 
 
 if __name__ == "__main__":

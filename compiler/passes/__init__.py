@@ -6,7 +6,7 @@
                                    verify_each=True).run(module)
 
 Layout (one pass per file): `manager` (registry, pipelines, presets),
-`verify` (the IR verifier), `analysis/` (facts: stats), `optimize/` (transforms).
+`verify` (the IR verifier), `analysis/` (facts: stats), `optimize/` (transforms), `lower/` (rewrites into smaller gate sets).
 docs/passes.md lists the passes.
 """
 
@@ -19,9 +19,11 @@ from qdl.compiler.passes.verify import VerifyError, verify, verify_or_raise
 
 # Importing the pass modules registers them.
 from qdl.compiler.passes.optimize import (  # noqa: E402,F401  (registration side effects)
-    cancel_inverse_pairs, consolidate_2q, fold_angles, light_cone, merge_rotations, remove_diagonal_before_measure,
-    resynthesize_1q,
+    cancel_inverse_pairs, consolidate_2q, elide_swaps, fold_angles, light_cone, merge_rotations, release_qubits,
+    remove_diagonal_before_measure, resynthesize_1q,
 )
+from qdl.compiler.passes.lower import multi_qubit, to_cx  # noqa: E402,F401
+
 
 __all__ = ["PRESETS", "REGISTRY", "CircuitPass", "ModulePass", "PassContext", "PassManager", "PassRecord",
            "PipelineError", "Stats", "VerifyError", "circuit_stats", "format_records", "module_stats",

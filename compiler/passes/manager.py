@@ -77,9 +77,11 @@ def register_pass(cls: _P) -> _P:
 
 # Presets are plain lists of pass names (pipeline text), from cheapest to strongest.
 _O1 = ["fold-angles", "cancel-inverse-pairs", "merge-rotations"]
-_O2 = _O1 + ["cancel-inverse-pairs", "remove-diagonal-before-measure", "light-cone"]
-_O3 = _O2 + ["consolidate-2q", "resynthesize-1q", "cancel-inverse-pairs", "merge-rotations", "fold-angles",
-             "remove-diagonal-before-measure", "light-cone"]
+_O2 = _O1 + ["elide-swaps", "cancel-inverse-pairs", "remove-diagonal-before-measure", "light-cone",
+             "release-qubits"]
+# -O3 lowers gates on 3+ qubits first, so that the 2q passes see their cx and the 1q passes their phases.
+_O3 = ["lower-multi-qubit"] + _O2 + ["consolidate-2q", "resynthesize-1q", "cancel-inverse-pairs", "merge-rotations",
+                                     "fold-angles", "remove-diagonal-before-measure", "light-cone", "release-qubits"]
 PRESETS: dict[int, list[str]] = {0: [], 1: _O1, 2: _O2, 3: _O3}
 
 

@@ -21,7 +21,7 @@ class LightCone(CircuitPass):
     the starting set), so no term loses a gate it needs.  Gates on dead qubits,
     measurements into bits no live condition reads, and resets of dead qubits
     go.  Barriers stay (they order nothing that is gone).  Zero-qubit `gphase` ops stay when a `state` result
-    can see them.  Dead qubits are not released yet (the qubit count is kept).
+    can see them.  The qubit count is kept; `release-qubits` drops the qubits left unused.
     """
 
     name: ClassVar[str] = "light-cone"
