@@ -386,6 +386,14 @@ def _pick_circuit(result: CompileResult, name: str | None, file: str):
     return result.module[name]
 
 
+def _register_commands() -> None:
+    from qdl.cli_train import train
+    cli.add_command(train)
+
+
+_register_commands()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `qdlc` console script."""
     try:

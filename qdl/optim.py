@@ -15,7 +15,7 @@ are never modified in place.  `minimize` runs the loop with a stopping rule.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -51,6 +51,23 @@ class Optimizer:
     def reset(self) -> None:
         """Forget the accumulated state (momenta, moments, step count)."""
         self.steps, self._state = 0, None
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The accumulated state as flat arrays (`np.savez` them), for checkpoints."""
+        out = {"steps": np.array(self.steps)}
+        for k, leaf in enumerate(self._state or []):
+            out.update({f"{k}/{name}": np.asarray(value) for name, value in leaf.items()})
+        return out
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray]) -> None:
+        """Continue from `state_dict()`'s arrays (the same parameter structure)."""
+        self.steps = int(state["steps"])
+        leaves: dict[int, dict[str, np.ndarray]] = {}
+        for key, value in state.items():
+            if key != "steps":
+                index, name = key.split("/", 1)
+                leaves.setdefault(int(index), {})[name] = np.array(value)
+        self._state = [leaves.get(k, {}) for k in range(max(leaves, default=-1) + 1)] or None
 
     def _update(self, p: np.ndarray, g: np.ndarray, state: dict[str, np.ndarray]) -> np.ndarray:
         raise NotImplementedError
