@@ -17,15 +17,16 @@ import numpy as np
 
 from qdl.compiler.autodiff import GradientProgram
 from qdl.compiler.ir import Circuit
-from qdl.runtime.llvm.kernel import CompiledCircuit, compile_circuit
+from qdl.runtime.llvm.kernel import PRECISIONS, CompiledCircuit, compile_circuit
 
 MAX_CALL_BYTES = 256 << 20  # states of one kernel call: the rest of the batch waits its turn
 
 
 def shift_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int,
-                      threads: int = 1) -> tuple[tuple[np.ndarray, ...], list[dict[tuple[int, int], np.ndarray]], int]:
+                      threads: int = 1, precision: str = "double",
+                      ) -> tuple[tuple[np.ndarray, ...], list[dict[tuple[int, int], np.ndarray]], int]:
     """(values, [per linear result: {(op, param): ∂/∂angle}], evaluations), like the reference path."""
-    compiled = compile_circuit(linear, distinct_slots=True)
+    compiled = compile_circuit(linear, distinct_slots=True, precision=precision)
     column = {occurrence: k for k, occurrence in enumerate(compiled.plan.occurrences)}
     terms = [(slot, term) for slot in program.slots for term in slot.rule.terms]
     base = compiled.slots.read(args, batch)  # (B, S)
@@ -45,7 +46,7 @@ def shift_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[s
 
 def _evaluate(compiled: CompiledCircuit, slots: np.ndarray, threads: int) -> list[np.ndarray]:
     """The circuit's results for every slot vector, in calls of bounded state memory."""
-    per_call = max(1, MAX_CALL_BYTES // (16 << compiled.plan.num_qubits))
+    per_call = max(1, MAX_CALL_BYTES // (PRECISIONS[compiled.plan.precision].itemsize << compiled.plan.num_qubits))
     parts = []
     for start in range(0, slots.shape[0], per_call):
         states, out = compiled.execute_slots(slots[start:start + per_call], threads)

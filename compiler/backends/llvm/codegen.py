@@ -25,8 +25,11 @@ distinct parameter expressions; the kernel first fills `mats`, a
 (batch, num_entries) complex128 work buffer (interleaved re/im), with every
 gate matrix (`fill.emit_fill`, from the one gate table); `states` is
 (batch, 2**n) complex128, written by the kernel, which starts every element
-from |0...0>; `scratch` holds 2**chunk_qubits complex128 (unused when the
-plan is not blocked); `out` is (batch, plan.results.width) float64, the
+from |0...0>; `scratch` holds 2**chunk_qubits amplitudes (unused when the
+plan is not blocked).  With `plan.precision == "single"` the states and
+scratch are complex64 (interleaved floats; the pointer types stay `double *`
+in the ABI text) while `mats` stays complex128: the fill computes in double
+and the application functions round each entry once as they load it; `out` is (batch, plan.results.width) float64, the
 reduced results (`reduce.emit_reduce`; unused when the width is 0).  Buffers
 are C-contiguous and must not alias.
 """
@@ -39,7 +42,7 @@ from qdl.compiler.backends.llvm import library
 from qdl.compiler.backends.llvm.fill import emit_fill
 from qdl.compiler.backends.llvm.reduce import emit_reduce
 from qdl.compiler.backends.llvm.irbuild import (
-    F64, I64, ONE, PTR, ZERO, at, field, function, loop, subsets, table,
+    I64, ONE, PTR, REALS, ZERO, Real, at, field, function, loop, subsets, table,
 )
 from qdl.compiler.backends.llvm.plan import OP_FIELDS, STAGE_FIELDS, KernelPlan, OpKind
 
@@ -59,13 +62,15 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
     module = ir.Module(name=f"qdl_{tag}")
     tables = {"ops": table(module, "qdl_ops", plan.table()), "aux": table(module, "qdl_aux", list(plan.aux)),
               "stages": table(module, "qdl_stages", plan.stage_table())}
-    runtime = library.declare(module)
+    real = REALS[plan.precision]
+    runtime = library.declare(module, real)
     fill = emit_fill(module, plan, f"qdl_fill_{tag}")
     fill.linkage = "internal"
-    reduce = emit_reduce(module, plan.results, plan.num_qubits, f"qdl_reduce_{tag}") if plan.results.width else None
+    reduce = emit_reduce(module, plan.results, plan.num_qubits, f"qdl_reduce_{tag}", real) \
+        if plan.results.width else None
     if reduce is not None:
         reduce.linkage = "internal"
-    _kernel(module, kernel_symbol(tag), plan, tables, runtime, fill, reduce)
+    _kernel(module, kernel_symbol(tag), plan, tables, runtime, fill, reduce, real)
     return module
 
 
@@ -73,7 +78,7 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
 
 
 def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
-            runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None) -> None:
+            runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None, real: Real) -> None:
     fn = function(module, name, [PTR, I64, PTR, PTR, PTR, PTR], internal=False)
     slots, batch, mats, states, scratch, out = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
@@ -83,11 +88,11 @@ def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir
     mat_stride = ir.Constant(I64, 2 * max(plan.num_entries, 1))
 
     def element(e: ir.Value) -> None:
-        st = at(b, states, b.mul(e, b.shl(dim, ONE)))
+        st = at(b, states, b.mul(e, b.shl(dim, ONE)), real.typ)
         mp = at(b, mats, b.mul(e, mat_stride))
-        loop(b, ZERO, b.shl(dim, ONE), lambda i: b.store(ir.Constant(F64, 0.0), at(b, st, i)))
-        b.store(ir.Constant(F64, 1.0), st)
-        env = _Env(st, chunk_dim, mp, scratch, tables, runtime.apply, runtime.copy)
+        loop(b, ZERO, b.shl(dim, ONE), lambda i: b.store(ir.Constant(real.typ, 0.0), at(b, st, i, real.typ)))
+        b.store(ir.Constant(real.typ, 1.0), st)
+        env = _Env(st, chunk_dim, mp, scratch, tables, runtime.apply, runtime.copy, real)
         loop(b, ZERO, ir.Constant(I64, len(plan.stages)), lambda s: _stage(b, s, env))
 
     loop(b, ZERO, batch, element)
@@ -99,9 +104,9 @@ def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir
 class _Env:
     """What every stage of one batch element reads: its state, matrices, scratch, tables and functions."""
 
-    def __init__(self, st, chunk_dim, mp, scratch, tables, apply, copy) -> None:
+    def __init__(self, st, chunk_dim, mp, scratch, tables, apply, copy, real) -> None:
         self.st, self.chunk_dim, self.mp, self.scratch = st, chunk_dim, mp, scratch
-        self.tables, self.apply, self.copy = tables, apply, copy
+        self.tables, self.apply, self.copy, self.real = tables, apply, copy, real
 
 
 def _stage(b: ir.IRBuilder, s: ir.Value, env: _Env) -> None:
@@ -112,7 +117,7 @@ def _stage(b: ir.IRBuilder, s: ir.Value, env: _Env) -> None:
     in_place = b.icmp_unsigned("!=", inplace, ZERO)
 
     def chunk(outer: ir.Value) -> None:
-        buf = b.select(in_place, at(b, env.st, b.shl(outer, ONE)), env.scratch)
+        buf = b.select(in_place, at(b, env.st, b.shl(outer, ONE), env.real.typ), env.scratch)
         with b.if_then(b.not_(in_place)):
             b.call(env.copy[True], [env.st, outer, high_mask, run, env.scratch])
         loop(b, first, end, lambda k: _dispatch(b, k, buf, outer, env))
