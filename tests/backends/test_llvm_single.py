@@ -179,3 +179,23 @@ def test_the_memory_check_is_asked_for_the_right_size(monkeypatch: pytest.Monkey
     compile_circuit(c, precision="single").execute({}, 3)
     compile_circuit(c).execute({}, 3)
     assert asked == [3 * 8 * 2**10, 3 * 16 * 2**10]
+
+
+def test_host_results_are_computed_from_the_state_in_double() -> None:
+    """`sample` and the `var` of a long sum stay on the host: from the complex64 state widened to complex128."""
+    import itertools
+
+    from qdl.compiler.ir import Sample
+    strings = [s for s in itertools.product("IXYZ", repeat=5) if set(s) != {"I"}][:600]
+    long_sum = Observable(tuple(PauliTerm(1.0 / (1 + k), tuple((q, p) for q, p in enumerate(s) if p != "I"))
+                                for k, s in enumerate(strings)))
+    c = circuit(5, prep(5, np.random.default_rng(8)) + [GateOp("cx", (0, 4))],
+                (Sample((0, 1, 4)), Var(long_sum), Probs((0, 4))))
+    compiled = compile_circuit(c, precision="single")
+    assert compiled.plan.results.host == (0, 1)
+    got = compiled.run({}, shots=64, seed=3)
+    want = reference.simulate(c, {}, shots=64, seed=3)
+    np.testing.assert_array_equal(got[0], want[0])
+    for g, w in zip(got[1:], want[1:]):
+        assert g.dtype == np.float64
+        np.testing.assert_allclose(g, w, rtol=0, atol=TOL)
