@@ -199,7 +199,7 @@ class CircuitFunction:
         compiled = self._fast_adjoints.get(wrt)
         if compiled is None:
             from qdl.runtime.llvm.adjoint import fast_adjoint
-            compiled = self._fast_adjoints[wrt] = fast_adjoint(self.gradient_program(wrt)) or False
+            compiled = self._fast_adjoints[wrt] = fast_adjoint(self.gradient_program(wrt), self.precision) or False
         return compiled.value_and_grad_unbatched(self.circuit.arguments, args) if compiled else None
 
     def __repr__(self) -> str:

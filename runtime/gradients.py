@@ -21,10 +21,10 @@ rule of the program turns slot derivatives into argument derivatives:
   O(h²) truncation and O(ε/h) rounding errors, ~1e-10 absolute).
 * `best`: adjoint when it applies, else parameter shift.
 
-`precision="single"` (llvm only) runs parameter shift's batch through a
-complex64 kernel; the adjoint (its compiled sweep exists in double only) and
-finite differences (whose step needs double's resolution) always compute in
-double, values included.
+`precision="single"` (llvm only) runs parameter shift's batch and the
+compiled adjoint on complex64 states (their sums in double); finite
+differences always run on the reference in double (their step needs
+double's resolution).
 
 Arguments are batched like `reference.simulate`: shape (B,) + argument shape.
 """
@@ -94,8 +94,8 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
 
     With `shots`, values and derivatives are estimated from samples (parameter
     shift only; see `sampled_jacobian`).  `backend="llvm"` runs the adjoint
-    method in compiled code, and parameter shift as one batch through one kernel
-    of the given `precision` (the adjoint runs in double whatever it says).
+    method in compiled code, and parameter shift as one batch through one kernel,
+    both on states of the given `precision`.
     """
     if shots is not None:
         from qdl.runtime.shots import sampled_jacobian  # shots build on this module's helpers
@@ -106,7 +106,7 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
     if method == "finite-diff":
         values, columns, count = _finite_diff(program, linear, args)
     elif method == "adjoint" and backend == "llvm":
-        values, columns, count = _llvm_adjoint(program, linear, args, batch)
+        values, columns, count = _llvm_adjoint(program, linear, args, batch, precision)
     elif backend == "llvm":
         values, slot_derivs, count = _llvm_shift(program, linear, args, batch, method, precision)
         columns = _chain(program, slot_derivs, values, args, batch)
@@ -175,12 +175,13 @@ def _llvm_shift(program: GradientProgram, linear: Circuit, args: Mapping[str, np
         return _slot_derivatives(program, linear, args, batch, method)
 
 
-def _llvm_adjoint(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int):
+def _llvm_adjoint(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int,
+                  precision: str = "double"):
     """The adjoint kernel of the LLVM back end; circuits it cannot compile take the numpy sweep."""
     from qdl.runtime.llvm import Unsupported
     from qdl.runtime.llvm.adjoint import linear_jacobian
     try:
-        return linear_jacobian(program, linear, args, batch)
+        return linear_jacobian(program, linear, args, batch, precision)
     except Unsupported:
         values, slot_derivs, count = _slot_derivatives(program, linear, args, batch, "adjoint")
         return values, _chain(program, slot_derivs, values, args, batch), count
