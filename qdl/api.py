@@ -27,7 +27,11 @@ DEFAULT_PRECISION = "double"
 
 
 class CircuitFunction:
-    """A compiled circuit, callable with numpy arrays or Python numbers."""
+    """A compiled circuit, callable with numpy arrays or Python numbers.
+
+    `backend` and `precision` are those of `qdl.load`: "llvm" or "reference",
+    and "double" (complex128 states) or "single" (complex64, llvm only).
+    """
 
     def __init__(self, circuit: Circuit, backend: str = DEFAULT_BACKEND,
                  precision: str = DEFAULT_PRECISION) -> None:
