@@ -131,7 +131,8 @@ class CompiledCircuit:
             if slot.kind == STATE:
                 results[k] = states  # the caller's own array: a 30-qubit state is never copied
         if layout.host:
-            psi = states.astype(np.complex128, copy=False).reshape((batch,) + (2,) * self.plan.num_qubits)  # single: in double
+            wide = states.astype(np.complex128, copy=False)  # host results of a single-precision state: in double
+            psi = wide.reshape((batch,) + (2,) * self.plan.num_qubits)
             host = replace(self.circuit, results=tuple(self.circuit.results[k] for k in layout.host))
             for k, value in zip(layout.host, reference._results(host, [(np.ones(batch), psi)], shots,
                                                                   np.random.default_rng(seed))):

@@ -65,7 +65,8 @@ def test_every_gate_plain_controlled_and_negctrl(name: str) -> None:
         GateOp(name, targets, params, controls=(spare[1], spare[0]), control_values=(True, False)),
     ]
     arguments = (Argument("p", "float", (max(spec.num_params, 1),), True),)
-    assert_single(circuit(n, ops, (State(),), arguments), {"p": rng.uniform(-np.pi, np.pi, size=(3, max(spec.num_params, 1)))})
+    values = rng.uniform(-np.pi, np.pi, size=(3, max(spec.num_params, 1)))
+    assert_single(circuit(n, ops, (State(),), arguments), {"p": values})
 
 
 GATE_NAMES = sorted(n for n in GATES if GATES[n].num_qubits <= 4)

@@ -42,7 +42,7 @@ from qdl.compiler.backends.llvm import adjoint_library, library
 from qdl.compiler.backends.llvm.adjoint_fill import emit_gradients, emit_prepare
 from qdl.compiler.backends.llvm.adjoint_matrices import MatrixTables
 from qdl.compiler.backends.llvm.irbuild import (
-    DOUBLE, F64, FAST, I64, ONE, PTR, REALS, ZERO, Real, at, field, function, load_c, loop, table,
+    F64, FAST, I64, ONE, PTR, REALS, ZERO, Real, at, field, function, load_wide, loop, table,
 )
 from qdl.compiler.backends.llvm.plan import OpKind
 
@@ -198,12 +198,8 @@ def _real_dot(b: ir.IRBuilder, acc: ir.Value, xy: tuple[ir.Value, ir.Value], dim
     """Re Σ conj(x_i) y_i of two states of `real`s, summed in the double `acc` points to."""
     b.store(ir.Constant(F64, 0.0), acc)
 
-    def widened(state: ir.Value, i: ir.Value) -> tuple[ir.Value, ir.Value]:
-        re, im = load_c(b, state, i, real.typ)
-        return (re, im) if real == DOUBLE else (b.fpext(re, F64), b.fpext(im, F64))
-
     def step(i: ir.Value) -> None:
-        xi, yi = widened(xy[0], i), widened(xy[1], i)
+        xi, yi = load_wide(b, xy[0], i, real), load_wide(b, xy[1], i, real)
         term = b.fadd(b.fmul(xi[0], yi[0], flags=FAST), b.fmul(xi[1], yi[1], flags=FAST), flags=FAST)
         b.store(b.fadd(b.load(acc, typ=F64), term, flags=FAST), acc)
 

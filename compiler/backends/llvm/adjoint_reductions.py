@@ -14,7 +14,7 @@ Reductions ADD to `out` (zeroed by the kernel per batch element), so a state wal
 Every builder takes the `Real` of the states (λ, φ): in single precision
 (complex64) amplitudes are widened to double as they are loaded and rounded
 back as they are stored, so sums and matrix products stay double and the
-vector code is the same 4 complex lanes (`_vload`, `_vstore`, `_load`, `_store`).
+vector code is the same 4 complex lanes (`irbuild.load_wide` and relatives).
 """
 
 from __future__ import annotations
@@ -23,34 +23,11 @@ from llvmlite import ir
 
 from qdl.compiler.backends.llvm.apply import _transform
 from qdl.compiler.backends.llvm.irbuild import (
-    DOUBLE, F64, FAST, I64, ONE, PTR, SWAP_RE_IM, V8, ZERO, Real, at, cadd, cmul, cvec, function, load_c, loop,
-    store_c, subspace_base, vmul,
+    DOUBLE, FAST, I64, ONE, PTR, SWAP_RE_IM, V8, ZERO, Real, at, cadd, cmul, cvec, function, load_c, load_wide,
+    loop, store_c, store_narrow, subspace_base, vload_wide, vmul, vstore_narrow,
 )
 
 Complex = tuple[ir.Value, ir.Value]
-
-
-def _vload(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real) -> ir.Value:
-    """Amplitudes i..i+3 of a state of `real`s as <8 x double>."""
-    v = b.load(at(b, st, b.shl(i, ONE), real.typ), typ=ir.VectorType(real.typ, 8), align=real.size)
-    return v if real == DOUBLE else b.fpext(v, V8)
-
-
-def _vstore(b: ir.IRBuilder, st: ir.Value, i: ir.Value, v: ir.Value, real: Real) -> None:
-    if real != DOUBLE:
-        v = b.fptrunc(v, ir.VectorType(real.typ, 8))
-    b.store(v, at(b, st, b.shl(i, ONE), real.typ), align=real.size)
-
-
-def _load(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real) -> Complex:
-    re, im = load_c(b, st, i, real.typ)
-    return (re, im) if real == DOUBLE else (b.fpext(re, F64), b.fpext(im, F64))
-
-
-def _store(b: ir.IRBuilder, st: ir.Value, i: ir.Value, value: Complex, real: Real) -> None:
-    if real != DOUBLE:
-        value = (b.fptrunc(value[0], real.typ), b.fptrunc(value[1], real.typ))
-    store_c(b, st, i, value, real.typ)
 
 
 def _conj_mul_add(b: ir.IRBuilder, acc: Complex, x: Complex, y: Complex) -> Complex:
@@ -98,8 +75,8 @@ def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim:
 
     def quad(i0: ir.Value) -> None:
         index = (i0, b.add(i0, stride))
-        ls = [_vload(b, lam, i, real) for i in index]
-        ps = [_vload(b, phi, i, real) for i in index]
+        ls = [vload_wide(b, lam, i, real) for i in index]
+        ps = [vload_wide(b, phi, i, real) for i in index]
         if mux is not None:
             swap = b.icmp_unsigned("==", b.and_(b.lshr(i0, mux[0]), ONE), mux[1])
             ls = [b.select(swap, ls[1], ls[0]), b.select(swap, ls[0], ls[1])]
@@ -114,7 +91,7 @@ def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim:
             return
         for state, pair in ((lam, ls), (phi, ps))[: 2 if on_phi else 1]:
             for i, v in zip(index, _transform(b, coeffs, pair[0], pair[1], True)):
-                _vstore(b, state, i, v, real)
+                vstore_narrow(b, state, i, v, real)
 
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: quad(b.add(hi, lo)), ir.Constant(I64, 4)),
           b.shl(stride, ONE))
@@ -140,8 +117,8 @@ def _reduce1_scalar(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], di
 
     def pair(i0: ir.Value) -> None:
         index = (i0, b.add(i0, stride))
-        ls = [_load(b, lam, i, real) for i in index]
-        ps = [_load(b, phi, i, real) for i in index]
+        ls = [load_wide(b, lam, i, real) for i in index]
+        ps = [load_wide(b, phi, i, real) for i in index]
         for a in range(2):
             for c in range(2):
                 cell = ir.Constant(I64, 2 * a + c)
@@ -200,9 +177,9 @@ def _apply_scalar(b: ir.IRBuilder, buffer: tuple[ir.Value, Real], dim: ir.Value,
 
     def pair(i0: ir.Value) -> None:
         index = (i0, b.add(i0, stride))
-        out = _transform(b, entries, _load(b, state, index[0], real), _load(b, state, index[1], real), False)
+        out = _transform(b, entries, load_wide(b, state, index[0], real), load_wide(b, state, index[1], real), False)
         for i, value in zip(index, out):
-            _store(b, state, i, value, real)
+            store_narrow(b, state, i, value, real)
 
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: pair(b.add(hi, lo))), b.shl(stride, ONE))
 
@@ -240,15 +217,15 @@ def _reduce1_packed(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], di
         return mine if other is None else b.fadd(mine, vmul(b, other, exchanged), flags=FAST)
 
     def quad(i: ir.Value) -> None:
-        lv, pv = _vload(b, lam, i, real), _vload(b, phi, i, real)
+        lv, pv = vload_wide(b, lam, i, real), vload_wide(b, phi, i, real)
         qv = b.shuffle_vector(pv, pv, partner)
         for cell, right in enumerate((pv, b.shuffle_vector(pv, pv, SWAP_RE_IM), qv,
                                       b.shuffle_vector(qv, qv, SWAP_RE_IM))):
             slot = at(b, sums, ir.Constant(I64, cell), V8)
             b.store(b.fadd(b.load(slot, typ=V8), b.fmul(lv, right, flags=FAST), flags=FAST), slot)
-        _vstore(b, lam, i, transformed(lv, b.shuffle_vector(lv, lv, partner)), real)
+        vstore_narrow(b, lam, i, transformed(lv, b.shuffle_vector(lv, lv, partner)), real)
         if on_phi:
-            _vstore(b, phi, i, transformed(pv, qv), real)
+            vstore_narrow(b, phi, i, transformed(pv, qv), real)
 
     loop(b, ZERO, dim, quad, ir.Constant(I64, 4))
 
@@ -301,7 +278,7 @@ def build_reduce(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
     slot = b.alloca(I64)
 
     def amp(base: ir.Value, state: ir.Value, j: ir.Value) -> Complex:
-        return _load(b, state, b.or_(base, b.load(at(b, offsets, j, I64), typ=I64)), real)
+        return load_wide(b, state, b.or_(base, b.load(at(b, offsets, j, I64), typ=I64)), real)
 
     def entry(base: ir.Value, a: ir.Value, c: ir.Value) -> None:
         cell = b.add(b.mul(a, k2), c)
@@ -329,7 +306,7 @@ def build_pauli_acc(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
         odd = b.trunc(b.call(ctpop, [b.and_(i, sign)]), ir.IntType(1))
         factor = (b.select(odd, minus[0], c[0]), b.select(odd, minus[1], c[1]))
         j = b.xor(i, flip)
-        _store(b, lam, j, cadd(b, _load(b, lam, j, real), cmul(b, factor, _load(b, phi, i, real))), real)
+        store_narrow(b, lam, j, cadd(b, load_wide(b, lam, j, real), cmul(b, factor, load_wide(b, phi, i, real))), real)
 
     loop(b, ZERO, dim, element)
     b.ret_void()

@@ -94,6 +94,19 @@ def store_c(b: ir.IRBuilder, base: ir.Value, index: ir.Value, value: Complex, ty
     b.store(value[1], at(b, base, b.or_(two, ONE), typ))
 
 
+def load_wide(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real) -> Complex:
+    """Amplitude i of a state of `real`s, widened to double (sums and products of reductions stay double)."""
+    re, im = load_c(b, st, i, real.typ)
+    return (re, im) if real == DOUBLE else (b.fpext(re, F64), b.fpext(im, F64))
+
+
+def store_narrow(b: ir.IRBuilder, st: ir.Value, i: ir.Value, value: Complex, real: Real) -> None:
+    """A double complex value stored as amplitude i of a state of `real`s (rounded in single precision)."""
+    if real != DOUBLE:
+        value = (b.fptrunc(value[0], real.typ), b.fptrunc(value[1], real.typ))
+    store_c(b, st, i, value, real.typ)
+
+
 def load_matrix_c(b: ir.IRBuilder, mat: ir.Value, index: ir.Value, real: Real) -> Complex:
     """A gate-matrix entry (always complex128: the fill computes in double) rounded to `real` once loaded."""
     re, im = load_c(b, mat, index)
@@ -202,6 +215,19 @@ def vload(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real = DOUBLE) -> ir
 
 
 def vstore(b: ir.IRBuilder, st: ir.Value, i: ir.Value, v: ir.Value, real: Real = DOUBLE) -> None:
+    b.store(v, at(b, st, b.shl(i, ONE), real.typ), align=real.size)
+
+
+def vload_wide(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real) -> ir.Value:
+    """Amplitudes i..i+3 of a state of `real`s as <8 x double>."""
+    v = b.load(at(b, st, b.shl(i, ONE), real.typ), typ=ir.VectorType(real.typ, 8), align=real.size)
+    return v if real == DOUBLE else b.fpext(v, V8)
+
+
+def vstore_narrow(b: ir.IRBuilder, st: ir.Value, i: ir.Value, v: ir.Value, real: Real) -> None:
+    """<8 x double> stored as amplitudes i..i+3 of a state of `real`s."""
+    if real != DOUBLE:
+        v = b.fptrunc(v, ir.VectorType(real.typ, 8))
     b.store(v, at(b, st, b.shl(i, ONE), real.typ), align=real.size)
 
 

@@ -6,8 +6,9 @@ Emitted ABI (C)::
 
 `states` is (batch, 2**n) complex128 as interleaved re/im doubles (what the
 kernel writes), or complex64 for a single-precision kernel: amplitudes are
-widened to double as they are loaded, so every sum accumulates in double; `out` is (batch, layout.width) float64, every entry written.
-Both C-contiguous, not aliased.  `ReductionLayout.unpack` turns `out` (and the
+widened to double as they are loaded, so every sum accumulates in double;
+`out` is (batch, layout.width) float64, every entry written.  Both
+C-contiguous, not aliased.  `ReductionLayout.unpack` turns `out` (and the
 states, for `State`) into exactly the arrays `reference._results` returns.
 
 Reduced in compiled code: `ExpVal`, `Var` (while H†H stays a modest Pauli
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from llvmlite import ir
 
 from qdl.compiler.backends.llvm.irbuild import (
-    DOUBLE, F64, FAST, I64, ONE, PTR, ZERO, Complex, Real, at, function, load_c, loop, table,
+    DOUBLE, F64, FAST, I64, ONE, PTR, ZERO, Real, at, function, load_wide, loop, table,
 )
 from qdl.compiler.backends.llvm.results_layout import ReductionLayout
 
@@ -66,14 +67,6 @@ def _field(b: ir.IRBuilder, table: ir.Value, row: ir.Value, width: int, column: 
 
 def _accumulate(b: ir.IRBuilder, slot: ir.Value, value: ir.Value) -> None:
     b.store(b.fadd(b.load(slot, typ=F64), value, flags=FAST), slot)
-
-
-def _amplitude(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real) -> Complex:
-    """Amplitude i of a state of `real`s, widened to double: every reduction accumulates in double."""
-    re, im = load_c(b, st, i, real.typ)
-    if real == DOUBLE:
-        return re, im
-    return b.fpext(re, F64), b.fpext(im, F64)
 
 
 def _flip(b: ir.IRBuilder, value: ir.Value, sign: ir.Value) -> ir.Value:
@@ -157,7 +150,7 @@ class _StringCode:
     def product(self, i: ir.Value, j: ir.Value) -> tuple[ir.Value, ir.Value]:
         """conj(a_j) a_i = (br ar + bi ai) + i (br ai - bi ar)."""
         b = self.b
-        (ar, ai), (br, bi) = _amplitude(b, self.st, i, self.real), _amplitude(b, self.st, j, self.real)
+        (ar, ai), (br, bi) = load_wide(b, self.st, i, self.real), load_wide(b, self.st, j, self.real)
         return (b.fadd(b.fmul(br, ar, flags=FAST), b.fmul(bi, ai, flags=FAST), flags=FAST),
                 b.fsub(b.fmul(br, ai, flags=FAST), b.fmul(bi, ar, flags=FAST), flags=FAST))
 
@@ -232,7 +225,7 @@ def _emit_probs(module: ir.Module, name: str, probs: tuple[tuple[int, tuple[int,
         for byte in range(num_bytes):
             value = b.and_(b.lshr(i, _const(8 * byte)), _const(255))
             index = b.add(index, b.load(at(b, lut, b.add(base, b.add(value, _const(256 * byte))), I64), typ=I64))
-        re, im = _amplitude(b, st, i, real)
+        re, im = load_wide(b, st, i, real)  # widened: every sum in double
         _accumulate(b, at(b, out, index), b.fadd(b.fmul(re, re, flags=FAST), b.fmul(im, im, flags=FAST), flags=FAST))
 
     def histogram(k: ir.Value) -> None:
