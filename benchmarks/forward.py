@@ -1,13 +1,14 @@
 """Forward hardware-efficient ansatz and per-call latency: qdl-llvm vs qdl's numpy reference.
 
-    python benchmarks/forward.py [--sizes 12 16 20 22] [--layers 10] [--repeats 3]
+    python benchmarks/forward.py [--sizes 12 16 20 22] [--layers 10] [--repeats 3] [--precision double|single|both]
 
 Workloads (../shared/reference/perf_baselines.md): L layers of RY then RZ on
 every qubit, then a CNOT ring i -> i+1 mod n; result <Z0>.  Per-call latency:
 n=4, L=2, new parameters every call, through `CompiledCircuit.run`.
 Peers (qulacs, pennylane-lightning, qiskit-aer) are timed only when importable;
 they are never project dependencies.  Prints a markdown table; ratios, not seconds,
-are what carry over between runs on this shared machine.
+are what carry over between runs on this shared machine.  `--precision single`
+times the complex64 kernel; `both` adds a table of double / single time ratios.
 """
 
 from __future__ import annotations
@@ -55,15 +56,15 @@ def fmt(seconds: list[float]) -> str:
     return f"{med * scale:.3g} {unit} ({min(seconds) * scale:.3g}–{max(seconds) * scale:.3g})"
 
 
-def forward_row(n: int, layers: int, repeats: int, reference_max_n: int) -> str:
+def forward_row(n: int, layers: int, repeats: int, reference_max_n: int, precision: str = "double") -> str:
     c = ansatz(n, layers)
     args = {"theta": np.random.default_rng(n).uniform(-np.pi, np.pi, size=(1, layers, n, 2))}
     start = time.perf_counter()
-    compiled = compile_circuit(c)
+    compiled = compile_circuit(c, precision=precision)
     compile_s = time.perf_counter() - start
     fast = timed(lambda: compiled.run(args), repeats)
     value = compiled.run(args)[0][0]
-    gbs = len(c.ops) * 2 * 2**n * 16 / statistics.median(fast) / 1e9
+    gbs = len(c.ops) * 2 * 2**n * (16 if precision == "double" else 8) / statistics.median(fast) / 1e9
     row = f"| {n} | {len(c.ops)} | {compile_s * 1e3:.0f} ms | {fmt(fast)} | {gbs:.0f} |"
     if n > reference_max_n:
         return row + " skipped | — | — |"
@@ -71,6 +72,21 @@ def forward_row(n: int, layers: int, repeats: int, reference_max_n: int) -> str:
     check = abs(reference.simulate(c, args)[0][0] - value)
     ratios = [s / f for s in slow for f in fast]
     return row + f" {fmt(slow)} | {statistics.median(ratios):.1f}× ({min(ratios):.1f}–{max(ratios):.1f}) | {check:.1e} |"
+
+
+def precision_row(n: int, layers: int, repeats: int) -> str:
+    """Double and single kernels of one ansatz, timed alternately (the machine's load hits both alike)."""
+    c = ansatz(n, layers)
+    args = {"theta": np.random.default_rng(n).uniform(-np.pi, np.pi, size=(1, layers, n, 2))}
+    kernels = {p: compile_circuit(c, precision=p) for p in ("double", "single")}
+    times: dict[str, list[float]] = {"double": [], "single": []}
+    for _ in range(repeats):
+        for p, compiled in kernels.items():
+            times[p] += timed(lambda: compiled.run(args), 1)
+    ratios = [d / s for d, s in zip(times["double"], times["single"])]
+    diff = abs(kernels["double"].run(args)[0][0] - kernels["single"].run(args)[0][0])
+    return (f"| {n} | {fmt(times['double'])} | {fmt(times['single'])} | {statistics.median(ratios):.2f}× "
+            f"({min(ratios):.2f}–{max(ratios):.2f}) | {diff:.1e} |")
 
 
 def bandwidth_probe(n: int = 24, repeats: int = 5) -> float:
@@ -111,6 +127,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--reference-max-n", type=int, default=20)
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--precision", choices=["double", "single", "both"], default="double")
     opts = parser.parse_args()
     peers = [m for m in ("qulacs", "pennylane_lightning", "qiskit_aer") if importlib.util.find_spec(m)]
     print(f"# {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
@@ -120,7 +137,12 @@ def main() -> None:
     print("| n | ops | compile (cold or disk) | qdl-llvm | eff. GB/s | reference | reference / llvm | abs diff |")
     print("|---|---|---|---|---|---|---|---|")
     for n in opts.sizes:
-        print(forward_row(n, opts.layers, opts.repeats, opts.reference_max_n), flush=True)
+        print(forward_row(n, opts.layers, opts.repeats, opts.reference_max_n,
+                          "single" if opts.precision == "single" else "double"), flush=True)
+    if opts.precision == "both":
+        print("\n| n | double | single | double / single | abs diff |\n|---|---|---|---|---|")
+        for n in opts.sizes:
+            print(precision_row(n, opts.layers, opts.repeats), flush=True)
     print("\n| workload | qdl-llvm | reference | reference / llvm |\n|---|---|---|---|")
     print(latency_row(opts.calls), flush=True)
 

@@ -22,17 +22,24 @@ from qdl.runtime import reference
 
 BACKENDS = ("llvm", "reference")
 DEFAULT_BACKEND = "llvm"  # compiled kernels; circuits they cannot run yet take the reference
+PRECISIONS = ("double", "single")  # complex128 or complex64 states (Qiskit Aer's names)
+DEFAULT_PRECISION = "double"
 
 
 class CircuitFunction:
-    """A compiled circuit, callable with numpy arrays or Python numbers."""
+    """A compiled circuit, callable with numpy arrays or Python numbers.
 
-    def __init__(self, circuit: Circuit, backend: str = DEFAULT_BACKEND) -> None:
-        if backend not in BACKENDS:
-            raise ArgumentError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    `backend` and `precision` are those of `qdl.load`: "llvm" or "reference",
+    and "double" (complex128 states) or "single" (complex64, llvm only).
+    """
+
+    def __init__(self, circuit: Circuit, backend: str = DEFAULT_BACKEND,
+                 precision: str = DEFAULT_PRECISION) -> None:
+        _check_backend(backend, precision)
         self.circuit = circuit
         self.name = circuit.name
         self.backend = backend
+        self.precision = precision
         self._kernel: Any = None  # the compiled LLVM circuit, once built (False: the kernel cannot run it)
         self._fast_adjoints: dict[str | None, Any] = {}  # wrt -> compiled adjoint fast path (False: none)
         self.__doc__ = f"circuit {self.signature}"
@@ -77,7 +84,7 @@ class CircuitFunction:
         if self._kernel is None:
             from qdl.runtime import llvm
             try:
-                self._kernel = llvm.compile_circuit(self.circuit)
+                self._kernel = llvm.compile_circuit(self.circuit, precision=self.precision)
             except llvm.Unsupported:
                 self._kernel = False  # mid-circuit measurement, reset or conditions: the reference runs them
         return self._kernel
@@ -90,7 +97,7 @@ class CircuitFunction:
         """
         ops = reference.without_terminal_measurements(self.circuit.ops)
         circuit = replace(self.circuit, ops=ops, results=(State(),), returns_tuple=False)
-        return CircuitFunction(circuit, self.backend)(*args, **kwargs)
+        return CircuitFunction(circuit, self.backend, self.precision)(*args, **kwargs)
 
     # --- derivatives (see docs/autodiff.md) -------------------------------------------
 
@@ -183,7 +190,7 @@ class CircuitFunction:
         if shots is not None:
             _check_sampling(self.circuit, shots, seed)
         try:
-            result = jacobian(program, bound, method, shots, seed, backend=self.backend)
+            result = jacobian(program, bound, method, shots, seed, backend=self.backend, precision=self.precision)
         except ValueError as exc:
             if isinstance(exc, QdlError):
                 raise
@@ -201,11 +208,21 @@ class CircuitFunction:
         compiled = self._fast_adjoints.get(wrt)
         if compiled is None:
             from qdl.runtime.llvm.adjoint import fast_adjoint
-            compiled = self._fast_adjoints[wrt] = fast_adjoint(self.gradient_program(wrt)) or False
+            compiled = self._fast_adjoints[wrt] = fast_adjoint(self.gradient_program(wrt), self.precision) or False
         return compiled.value_and_grad_unbatched(self.circuit.arguments, args) if compiled else None
 
     def __repr__(self) -> str:
         return f"<qdl circuit {self.signature}>"
+
+
+def _check_backend(backend: object, precision: object) -> None:
+    if backend not in BACKENDS:
+        raise ArgumentError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if precision not in PRECISIONS:
+        raise ArgumentError(f"unknown precision {precision!r}; choose one of {', '.join(PRECISIONS)}")
+    if precision != "double" and backend != "llvm":
+        raise ArgumentError(f"precision={precision!r} needs backend=\"llvm\"; the reference simulator "
+                            "computes in double only")
 
 
 def _names(wrt: str | Sequence[str] | None) -> tuple[str, ...] | None:
@@ -266,10 +283,11 @@ def _check_sampling(circuit: Circuit, shots: object, seed: object) -> None:
 class Program:
     """A compiled `.qdl` program: its circuits are attributes and items."""
 
-    def __init__(self, module: Module, result: CompileResult, backend: str = DEFAULT_BACKEND) -> None:
+    def __init__(self, module: Module, result: CompileResult, backend: str = DEFAULT_BACKEND,
+                 precision: str = DEFAULT_PRECISION) -> None:
         self.module = module
         self.warnings = result.render() if result.sink.diagnostics else ""
-        self._functions = {c.name: CircuitFunction(c, backend) for c in module.circuits}
+        self._functions = {c.name: CircuitFunction(c, backend, precision) for c in module.circuits}
 
     @property
     def ir(self) -> str:
@@ -303,15 +321,15 @@ class Program:
         return f"<qdl program: {', '.join(self._functions)}>"
 
 
-def _program(result: CompileResult, backend: str = DEFAULT_BACKEND) -> Program:
+def _program(result: CompileResult, backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> Program:
     if result.module is None:
         raise CompileError(result.render(), result.sink.errors)
-    return Program(result.module, result, backend)
+    return Program(result.module, result, backend, precision)
 
 
 def load(path: str | Path, *, observable: str | None = None, max_ops: int | None = None,
          max_memory: int | None = None, opt_level: int = 0, passes: str | None = None,
-         backend: str = DEFAULT_BACKEND) -> Program:
+         backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> Program:
     """Compile a `.qdl` or OpenQASM (`.qasm`) file; raises `CompileError` on mistakes.
 
     An OpenQASM file becomes one circuit, `main`, returning the expectation of
@@ -320,19 +338,25 @@ def load(path: str | Path, *, observable: str | None = None, max_ops: int | None
     text optimizes the IR first (docs/passes.md).  `backend` is "llvm" (the default:
     JIT-compiled kernels; circuits with mid-circuit measurement, resets or
     conditions run on the reference) or "reference" (numpy, the oracle).
+    `precision` is "double" (complex128 states, the default) or "single"
+    (complex64 states on the llvm back end: half the memory; results to ~1e-6;
+    see docs/backends.md for what still computes in double).
     """
-    result = compile_file(path, _options(max_ops, max_memory), observable=observable)
-    return _program(_optimized(result, opt_level, passes), backend)
+    _check_backend(backend, precision)
+    result = compile_file(path, _options(max_ops, max_memory, precision), observable=observable)
+    return _program(_optimized(result, opt_level, passes), backend, precision)
 
 
 def compile(source: str, filename: str = "<string>", *, base_dir: str | Path | None = None,
             observable: str | None = None, language: str | None = None,
             max_ops: int | None = None, max_memory: int | None = None, opt_level: int = 0,
-            passes: str | None = None, backend: str = DEFAULT_BACKEND) -> Program:
+            passes: str | None = None, backend: str = DEFAULT_BACKEND,
+            precision: str = DEFAULT_PRECISION) -> Program:
     """Compile program text (qdl, or OpenQASM when it starts with `OPENQASM` or `language="qasm"`)."""
-    result = compile_source(source, filename, _options(max_ops, max_memory), base_dir,
+    _check_backend(backend, precision)
+    result = compile_source(source, filename, _options(max_ops, max_memory, precision), base_dir,
                             observable=observable, language=language)
-    return _program(_optimized(result, opt_level, passes), backend)
+    return _program(_optimized(result, opt_level, passes), backend, precision)
 
 
 def _optimized(result: CompileResult, opt_level: int, passes: str | None) -> CompileResult:
@@ -349,10 +373,10 @@ def _optimized(result: CompileResult, opt_level: int, passes: str | None) -> Com
     return result
 
 
-def _options(max_ops: int | None, max_memory: int | None) -> CompileOptions:
+def _options(max_ops: int | None, max_memory: int | None, precision: str = DEFAULT_PRECISION) -> CompileOptions:
     for name, value in (("max_ops", max_ops), ("max_memory", max_memory)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ArgumentError(f"{name} must be a positive integer, got {value!r}")
     defaults = CompileOptions()
     return CompileOptions(max_ops=defaults.max_ops if max_ops is None else max_ops,
-                          max_state_bytes=max_memory)
+                          max_state_bytes=max_memory, bytes_per_amplitude=8 if precision == "single" else 16)

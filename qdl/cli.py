@@ -31,10 +31,22 @@ class UsageError(click.UsageError):
     """A mistake on the command line (exit 2)."""
 
 
-def _options(max_ops: int | None, max_memory: str | None) -> CompileOptions:
+def _options(max_ops: int | None, max_memory: str | None, precision: str = "double") -> CompileOptions:
     defaults = CompileOptions()
     return CompileOptions(max_ops=max_ops or defaults.max_ops,
-                          max_state_bytes=_parse_bytes(max_memory) if max_memory else None)
+                          max_state_bytes=_parse_bytes(max_memory) if max_memory else None,
+                          bytes_per_amplitude=8 if precision == "single" else 16)
+
+
+def _check_precision(backend: str, precision: str) -> None:
+    if precision != "double" and backend != "llvm":
+        raise UsageError(f"--precision {precision} needs --backend llvm; the reference simulator computes in "
+                         "double only")
+
+
+precision_option = click.option(
+    "--precision", type=click.Choice(["double", "single"]), default="double", show_default=True,
+    help="Amplitudes of the llvm kernel's state: complex128, or complex64 (half the memory, results to ~1e-6).")
 
 
 def _parse_bytes(text: str) -> int:
@@ -251,12 +263,13 @@ def _export(result: CompileResult, file: str, circuit_name: str | None, emit: st
 @click.option("--state", "want_state", is_flag=True, help="Print the final state vector instead.")
 @click.option("--backend", type=click.Choice(["llvm", "reference"]), default="llvm", show_default=True,
               help="The simulator: JIT-compiled LLVM kernels, or the numpy reference.")
+@precision_option
 @click.option("--shots", type=click.IntRange(min=1), default=None, help="Shots for `sample` results.")
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for sampling.")
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How results are printed.")
 @with_limits
-def run(file: str, circuit_name, arg_texts, observable, want_state, backend, shots, seed, out_format,
+def run(file: str, circuit_name, arg_texts, observable, want_state, backend, precision, shots, seed, out_format,
         max_ops, max_memory, style) -> None:
     """Run a circuit of FILE (.qdl or OpenQASM) on a simulator and print its results."""
     from dataclasses import replace
@@ -265,14 +278,15 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, sho
     from qdl.cli_values import format_results
     from qdl.compiler.ir import Sample, State
 
-    result = _compile(file, _options(max_ops, max_memory), style, observable)
+    _check_precision(backend, precision)
+    result = _compile(file, _options(max_ops, max_memory, precision), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
     circuit = _pick_circuit(result, circuit_name, file)
     kwargs = _collect_args(arg_texts)
     if shots is None and any(isinstance(r, Sample) for r in circuit.results) and not want_state:
         raise UsageError(f"circuit `{circuit.name}` returns `sample`: pass --shots N")
-    function = CircuitFunction(circuit, backend)
+    function = CircuitFunction(circuit, backend, precision)
     if want_state:
         values = function.state(**kwargs)
         circuit = replace(circuit, results=(State(),), returns_tuple=False)
@@ -288,6 +302,7 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, sho
               help="Differentiate with respect to this float argument (default: the `param` ones). Repeatable.")
 @click.option("--backend", type=click.Choice(["llvm", "reference"]), default="llvm", show_default=True,
               help="The simulator: JIT-compiled LLVM kernels, or the numpy reference.")
+@precision_option
 @click.option("--method", type=click.Choice(["best", "parameter-shift", "adjoint", "finite-diff"]),
               default="best", show_default=True, help="How derivatives are computed (see docs/autodiff.md).")
 @click.option("--stats", is_flag=True, help="First print (to stderr) how many circuit evaluations it costs.")
@@ -297,15 +312,16 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, sho
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How results are printed.")
 @with_limits
-def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, method, stats, shots, seed, out_format,
-         max_ops, max_memory, style) -> None:
+def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, precision, method, stats, shots, seed,
+         out_format, max_ops, max_memory, style) -> None:
     """Print the values and derivatives of a circuit of FILE at the given arguments."""
     from qdl.arguments import bind
     from qdl.cli_values import format_jacobian, gradient_stats
     from qdl.compiler.autodiff import gradient_program
     from qdl.runtime.gradients import jacobian
 
-    result = _compile(file, _options(max_ops, max_memory), style, observable)
+    _check_precision(backend, precision)
+    result = _compile(file, _options(max_ops, max_memory, precision), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
     circuit = _pick_circuit(result, circuit_name, file)
@@ -317,7 +333,7 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, method, s
     if stats:
         click.echo(gradient_stats(program), err=True)
     bound, batch = bind(circuit, (), _collect_args(arg_texts))
-    jac = jacobian(program, bound, method, shots, seed, backend=backend)
+    jac = jacobian(program, bound, method, shots, seed, backend=backend, precision=precision)
     click.echo(format_jacobian(circuit, jac, program.wrt, out_format, batch is not None))
 
 

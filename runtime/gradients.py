@@ -21,6 +21,11 @@ rule of the program turns slot derivatives into argument derivatives:
   O(h²) truncation and O(ε/h) rounding errors, ~1e-10 absolute).
 * `best`: adjoint when it applies, else parameter shift.
 
+`precision="single"` (llvm only) runs parameter shift's batch and the
+compiled adjoint on complex64 states (their sums in double); finite
+differences always run on the reference in double (their step needs
+double's resolution).
+
 Arguments are batched like `reference.simulate`: shape (B,) + argument shape.
 """
 
@@ -83,12 +88,14 @@ def _adjoint_unsupported(program: GradientProgram) -> str | None:
 
 
 def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: str = "best",
-             shots: int | None = None, seed: int | None = None, backend: str = "reference") -> Jacobian:
+             shots: int | None = None, seed: int | None = None, backend: str = "reference",
+             precision: str = "double") -> Jacobian:
     """Values and Jacobians of `program.circuit`'s results at `args` (batched).
 
     With `shots`, values and derivatives are estimated from samples (parameter
     shift only; see `sampled_jacobian`).  `backend="llvm"` runs the adjoint
-    method in compiled code, and parameter shift as one batch through one kernel.
+    method in compiled code, and parameter shift as one batch through one kernel,
+    both on states of the given `precision`.
     """
     if shots is not None:
         from qdl.runtime.shots import sampled_jacobian  # shots build on this module's helpers
@@ -99,10 +106,12 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
     if method == "finite-diff":
         values, columns, count = _finite_diff(program, linear, args)
     elif method == "adjoint" and backend == "llvm":
-        values, columns, count = _llvm_adjoint(program, linear, args, batch)
+        values, columns, count = _llvm_adjoint(program, linear, args, batch, precision)
+    elif backend == "llvm":
+        values, slot_derivs, count = _llvm_shift(program, linear, args, batch, method, precision)
+        columns = _chain(program, slot_derivs, values, args, batch)
     else:
-        derive = _llvm_shift if backend == "llvm" else _slot_derivatives
-        values, slot_derivs, count = derive(program, linear, args, batch, method)
+        values, slot_derivs, count = _slot_derivatives(program, linear, args, batch, method)
         columns = _chain(program, slot_derivs, values, args, batch)
     linear_derivs = [_by_argument(program, c) for c in columns]
     out_values, out_derivs = _recombine(program.circuit.results, list(values), linear_derivs)
@@ -156,22 +165,23 @@ def _slot_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[s
 
 
 def _llvm_shift(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int,
-                method: str):
+                method: str, precision: str = "double"):
     """Parameter shift as one batch of shifted slot vectors through one LLVM kernel (`runtime.llvm.shift`)."""
     from qdl.runtime.llvm import Unsupported
     from qdl.runtime.llvm.shift import shift_derivatives
     try:
-        return shift_derivatives(program, linear, args, batch)
+        return shift_derivatives(program, linear, args, batch, precision=precision)
     except Unsupported:  # mid-circuit measurement, reset or conditions: one reference run per shift
         return _slot_derivatives(program, linear, args, batch, method)
 
 
-def _llvm_adjoint(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int):
+def _llvm_adjoint(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int,
+                  precision: str = "double"):
     """The adjoint kernel of the LLVM back end; circuits it cannot compile take the numpy sweep."""
     from qdl.runtime.llvm import Unsupported
     from qdl.runtime.llvm.adjoint import linear_jacobian
     try:
-        return linear_jacobian(program, linear, args, batch)
+        return linear_jacobian(program, linear, args, batch, precision)
     except Unsupported:
         values, slot_derivs, count = _slot_derivatives(program, linear, args, batch, "adjoint")
         return values, _chain(program, slot_derivs, values, args, batch), count

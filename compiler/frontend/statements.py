@@ -22,7 +22,7 @@ from qdl.compiler.frontend.gate_calls import GateCalls
 from qdl.compiler.frontend.values import Bits, Qubits, describe, is_constant
 from qdl.compiler.ir import BarrierOp, Condition, GateOp, MeasureOp, Op, Register, ResetOp
 
-STATE_BYTES_PER_AMPLITUDE = 16  # complex128
+STATE_BYTES_PER_AMPLITUDE = 16  # complex128 (the default); complex64 states take 8
 # Declarations an imported OpenQASM block may contain but a body may not.
 _NOT_HERE = {"ArgDecl": "an `input` declaration", "GateDef": "a gate definition",
              "Import": "an `include`", "CircuitDef": "a circuit definition"}
@@ -34,11 +34,13 @@ class CompileOptions:
 
     `max_ops` bounds the unrolled size of one circuit; `max_state_bytes` bounds
     the state vector a circuit may need (default: three quarters of the machine's memory: the
-    LLVM kernel keeps one state, and a 30-qubit state must fit on a 24 GiB machine).
+    LLVM kernel keeps one state, and a 30-qubit state must fit on a 24 GiB machine);
+    `bytes_per_amplitude` is 16 (complex128) or 8 (single precision, complex64).
     """
 
     max_ops: int = 5_000_000
     max_state_bytes: int | None = None
+    bytes_per_amplitude: int = STATE_BYTES_PER_AMPLITUDE
 
     def state_limit(self) -> int:
         if self.max_state_bytes is not None:
@@ -149,7 +151,7 @@ class BodyElaborator(GateCalls):
         self._not_in_gate(node, "qubits are declared in circuits; a gate receives them as operands")
         size = self._poison_on_error(node.name, QUBITS, lambda: self._register_size(node))
         total = self.state.num_qubits + size
-        needed = STATE_BYTES_PER_AMPLITUDE * (2 ** min(total, 200))
+        needed = self.options.bytes_per_amplitude * (2 ** min(total, 200))
         if needed > self.options.state_limit():
             self.sink.emit(fail("E0305", f"{total} qubits need {_bytes(needed)} for the state vector",
                                 node.span, f"brings the circuit to {total} qubits",

@@ -22,7 +22,9 @@ Kernels are cached like `runtime.llvm.kernel`'s: linked once per process by
 content key, object code on disk (`runtime.llvm.cache`).  Their module only
 declares the runtime library's application functions and the adjoint
 library's reductions (`adjoint_library`, compiled once per machine and linked
-once per process like the runtime library) and links against both.
+once per process like the runtime library) and links against both, in the
+precision of the states (complex128, or complex64 with `precision="single"`:
+φ and the λ's in single, every sum, value and gradient in double).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from qdl.compiler.backends.llvm import adjoint_codegen, adjoint_library, library
 from qdl.compiler.backends.llvm.adjoint import AdjointPlan, lower_adjoint
 from qdl.compiler.backends.llvm.adjoint_codegen import adjoint_symbol, emit_adjoint, scratch_parts
 from qdl.compiler.backends.llvm.adjoint_matrices import MatrixTables, matrix_tables
+from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.compiler.backends.llvm.fill import derivative_form, trig_form
 from qdl.compiler.backends.llvm.plan import Unsupported
 from qdl.compiler.ir import Argument, Circuit, ExpVal
@@ -131,7 +134,7 @@ class CompiledAdjoint:
 FAST_PATH_MAX_QUBITS = 16  # its buffers (states, one per observable + 1) stay allocated: small circuits only
 
 
-def fast_adjoint(program: GradientProgram) -> CompiledAdjoint | None:
+def fast_adjoint(program: GradientProgram, precision: str = "double") -> CompiledAdjoint | None:
     """The compiled adjoint for `value_and_grad_unbatched` when the general path would take it, else None.
 
     Only programs whose results are all expectation values (no variance to
@@ -145,29 +148,29 @@ def fast_adjoint(program: GradientProgram) -> CompiledAdjoint | None:
         return None
     try:
         linear = linear_circuit(program.circuit)
-        return None if adjoint_unsupported(linear) else compile_adjoint(program, linear)
+        return None if adjoint_unsupported(linear) else compile_adjoint(program, linear, precision)
     except (ValueError, NotImplementedError):  # AutodiffError is a ValueError, Unsupported a NotImplementedError
         return None
 
 
 MAX_CACHED = 256
-_BY_PROGRAM: dict[int, tuple[GradientProgram, CompiledAdjoint]] = {}  # id -> (program kept alive, compiled)
-_BY_VALUE: dict[tuple[Circuit, tuple[tuple[int, int], ...], tuple[str, ...]], CompiledAdjoint] = {}
+_BY_PROGRAM: dict[tuple[int, str], tuple[GradientProgram, CompiledAdjoint]] = {}  # (id, precision) -> ...
+_BY_VALUE: dict[tuple[Circuit, tuple[tuple[int, int], ...], tuple[str, ...], str], CompiledAdjoint] = {}
 _KERNELS: dict[str, Kernel] = {}
 
 
-def compile_adjoint(program: GradientProgram, linear: Circuit) -> CompiledAdjoint:
+def compile_adjoint(program: GradientProgram, linear: Circuit, precision: str = "double") -> CompiledAdjoint:
     """The compiled adjoint of `linear` (the program's circuit with linear results) for its slots."""
-    hit = _BY_PROGRAM.get(id(program))
+    hit = _BY_PROGRAM.get((id(program), precision))
     if hit is not None and hit[0] is program:
         return hit[1]
     keys = tuple((s.op, s.param) for s in program.slots)
-    value_key = (linear, keys, program.wrt)  # the chain rule depends on which arguments are differentiated
+    value_key = (linear, keys, program.wrt, precision)  # the chain rule depends on which arguments are differentiated
     compiled = _BY_VALUE.get(value_key)
     if compiled is None:
-        compiled = _build(program, linear, keys)
+        compiled = _build(program, linear, keys, precision)
         _remember(_BY_VALUE, value_key, compiled)
-    _remember(_BY_PROGRAM, id(program), (program, compiled))
+    _remember(_BY_PROGRAM, (id(program), precision), (program, compiled))
     return compiled
 
 
@@ -177,12 +180,13 @@ def _remember(table: dict, key: object, value: object) -> None:
     table[key] = value
 
 
-def _build(program: GradientProgram, linear: Circuit, keys: tuple[tuple[int, int], ...]) -> CompiledAdjoint:
+def _build(program: GradientProgram, linear: Circuit, keys: tuple[tuple[int, int], ...],
+           precision: str) -> CompiledAdjoint:
     if not all(isinstance(r, ExpVal) for r in linear.results):
         raise ValueError("the adjoint method differentiates expectation values only")
     observables = tuple(r.observable for r in linear.results)
-    plan = lower_adjoint(linear, observables, set(keys))
-    forward = compile_circuit(linear, relabel_swaps=False)  # the backward sweep starts from the true state
+    plan = lower_adjoint(linear, observables, set(keys), precision)
+    forward = compile_circuit(linear, relabel_swaps=False, precision=precision)  # the sweep starts from the true state
     slot_of = {expr: column for column, expr in enumerate(forward.plan.slots)}
     try:
         matrices = matrix_tables(plan, keys, slot_of)
@@ -193,14 +197,15 @@ def _build(program: GradientProgram, linear: Circuit, keys: tuple[tuple[int, int
 
 
 def linear_jacobian(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray],
-                    batch: int) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+                    batch: int, precision: str = "double") -> tuple[list[np.ndarray], list[np.ndarray], int]:
     """`CompiledAdjoint.linear_jacobian` of the cached compiled form."""
-    return compile_adjoint(program, linear).linear_jacobian(args, batch)
+    return compile_adjoint(program, linear, precision).linear_jacobian(args, batch)
 
 
 def _fingerprint(plan: AdjointPlan, matrices: MatrixTables, num_slots: int) -> str:
     """A digest of everything `emit_adjoint` reads, plus the generators' sources and the gate forms used."""
     digest = hashlib.sha256(_GENERATOR_DIGEST)
+    digest.update(plan.precision.encode())  # the same tables make a complex128 or a complex64 sweep
     sizes = [plan.num_qubits, plan.num_entries, plan.num_reduced, plan.num_observables, len(plan.rows), num_slots]
     digest.update(np.array(sizes, dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.table(), dtype=np.int64).tobytes())
@@ -221,7 +226,7 @@ def _kernel(plan: AdjointPlan, matrices: MatrixTables, num_slots: int) -> Kernel
     key = jit.cache_key(tag)
     if key in _KERNELS:
         return _KERNELS[key]
-    runtime, reductions = runtime_library(), linked_adjoint_library()
+    runtime, reductions = runtime_library(plan.precision), linked_adjoint_library(plan.precision)
     obj = _object_code(key, lambda: str(emit_adjoint(plan, matrices, num_slots, tag[:16])))
     address, tracker = jit.link(obj, adjoint_symbol(tag[:16]), key, needs=(runtime.name, reductions.name))
     kernel = Kernel(key, _PROTO(address), (tracker, reductions), runtime)  # both libraries live as long as it
@@ -232,12 +237,14 @@ def _kernel(plan: AdjointPlan, matrices: MatrixTables, num_slots: int) -> Kernel
 _LIBRARIES: dict[str, LinkedLibrary] = {}  # the adjoint library by cache key; one entry per process in practice
 
 
-def linked_adjoint_library() -> LinkedLibrary:
-    """The adjoint library (`adjoint_library`) in the JIT: compiled once per machine, linked once per process."""
-    key = jit.cache_key(f"{adjoint_library.ADJOINT_LIBRARY_NAME}/{adjoint_library.SOURCE_DIGEST}")
+def linked_adjoint_library(precision: str = "double") -> LinkedLibrary:
+    """The adjoint library (`adjoint_library`) of one precision in the JIT: compiled once per machine, linked once
+    per process."""
+    real = REALS[precision]
+    key = jit.cache_key(f"{adjoint_library.adjoint_library_name(real)}/{adjoint_library.SOURCE_DIGEST}")
     with jit.COMPILE_LOCK:  # two threads compiling their first adjoint must not link it twice
         if key not in _LIBRARIES:
-            obj = _object_code(key, lambda: str(adjoint_library.emit_adjoint_library()))
+            obj = _object_code(key, lambda: str(adjoint_library.emit_adjoint_library(real)))
             name, tracker = jit.link_library(obj, key)
             _LIBRARIES[key] = LinkedLibrary(key, name, tracker)
         return _LIBRARIES[key]

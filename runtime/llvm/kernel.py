@@ -24,6 +24,11 @@ builds the IR nor calls LLVM.  A kernel's module holds only its tables, walk,
 fill and reduction; the gate application functions it calls are the runtime
 library's (`runtime.llvm.library`: compiled once per machine, linked once per
 process), which every kernel links against.
+
+Precision: `compile_circuit(..., precision="single")` makes a kernel whose
+states are complex64 (`plan.precision`; the runtime library of that
+precision); slots, matrices and reduced results stay double, so only
+`state()` and the memory per amplitude (8 bytes instead of 16) differ.
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ from qdl.runtime.llvm.library import LinkedLibrary, runtime_library
 _GENERATOR_DIGEST = hashlib.sha256(b"".join(
     path.read_bytes() for path in sorted(Path(codegen.__file__).parent.glob("*.py")))).digest()
 _F64 = np.dtype(np.float64)
+PRECISIONS = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}  # the state's dtype
 FAST_PATH_MAX_QUBITS = 20  # its state buffer stays allocated: small circuits only, where calls are short
 _PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
                           ctypes.c_void_p, ctypes.c_void_p)  # ctypes releases the GIL during the call
@@ -134,12 +140,13 @@ class CompiledCircuit:
         for k, slot in enumerate(layout.slots):
             if slot.kind == STATE:
                 results[k] = states  # the caller's own array: a 30-qubit state is never copied
-            elif slot.kind == SAMPLE:
+            elif slot.kind == SAMPLE:  # drawn from complex128 (a single-precision state is widened first)
                 if indices is None:
                     indices = sample.sample_indices(states, shots or 0, sampling.seed_word(seed), threads)
                 results[k] = reference._bits_of(indices, self._places(self.circuit.results[k].qubits))
         if layout.host:  # a Var too long to square in the kernel, a Probs that must raise: no shots here
-            psi = states.reshape((batch,) + (2,) * self.plan.num_qubits)
+            wide = states.astype(np.complex128, copy=False)  # host results of a single-precision state: in double
+            psi = wide.reshape((batch,) + (2,) * self.plan.num_qubits)
             host = replace(self.circuit, results=tuple(self.circuit.results[k] for k in layout.host))
             for k, value in zip(layout.host, reference._results(host, [(np.ones(batch), psi)], shots, 0)):
                 results[k] = value
@@ -161,8 +168,9 @@ class CompiledCircuit:
     def execute_slots(self, slots: np.ndarray, threads: int = 1) -> tuple[np.ndarray, np.ndarray]:
         """`execute` from the slot values themselves, (B, len(plan.slots)) float64."""
         batch = slots.shape[0]
-        _check_memory(batch * 16 * 2**self.plan.num_qubits)
-        states = np.empty((batch, 2**self.plan.num_qubits), dtype=np.complex128)
+        dtype = PRECISIONS[self.plan.precision]
+        _check_memory(batch * dtype.itemsize * 2**self.plan.num_qubits)
+        states = np.empty((batch, 2**self.plan.num_qubits), dtype=dtype)
         return states, self.resume(slots, states, 0, len(self.plan.rows), START | REDUCE, threads)
 
     def resume(self, slots: np.ndarray, states: np.ndarray, first_row: int, end_row: int, flags: int,
@@ -175,9 +183,10 @@ class CompiledCircuit:
         """
         batch = slots.shape[0]
         slots = np.ascontiguousarray(slots, dtype=np.float64)
-        if states.shape != (batch, 2**self.plan.num_qubits) or states.dtype != np.complex128 \
+        dtype = PRECISIONS[self.plan.precision]
+        if states.shape != (batch, 2**self.plan.num_qubits) or states.dtype != dtype \
                 or not states.flags.c_contiguous:
-            raise ValueError("resume needs a C-contiguous complex128 state per slot vector")
+            raise ValueError(f"resume needs a C-contiguous {dtype} state per slot vector")
         out = np.empty((batch, max(self.plan.results.width, 1)), dtype=np.float64)
         parts = np.array_split(np.arange(batch), max(1, min(threads, batch)))
         call = (lambda c: self._call(slots, states, out, c[0], len(c), (first_row, end_row, flags)))
@@ -283,11 +292,11 @@ class _Buffers:
 
     @classmethod
     def of(cls, plan: KernelPlan, count: int, with_slots: bool = False, with_state: bool = False) -> "_Buffers":
-        none = np.empty(1)
-        return cls(np.empty((count, max(plan.num_entries, 1)), dtype=np.complex128),
-                   np.empty(2**plan.chunk_qubits if plan.blocked else 1, dtype=np.complex128),
+        none, amplitude = np.empty(1), PRECISIONS[plan.precision]
+        return cls(np.empty((count, max(plan.num_entries, 1)), dtype=np.complex128),  # matrices: always double
+                   np.empty(2**plan.chunk_qubits if plan.blocked else 1, dtype=amplitude),
                    np.empty((count, max(len(plan.slots), 1))) if with_slots else none,
-                   np.empty((count, 2**plan.num_qubits), dtype=np.complex128) if with_state else none,
+                   np.empty((count, 2**plan.num_qubits), dtype=amplitude) if with_state else none,
                    np.empty((count, max(plan.results.width, 1))) if with_state else none)
 
     def __post_init__(self) -> None:
@@ -311,12 +320,19 @@ def _check_memory(needed: int) -> None:
 
 
 MAX_CACHED_CIRCUITS = 256
-_CIRCUITS: dict[tuple[Circuit, int | None, bool, bool | None], CompiledCircuit] = {}
+_CIRCUITS: dict[tuple[Circuit, int | None, bool, bool | None, str], CompiledCircuit] = {}
 _KERNELS: dict[str, Kernel] = {}
 
 
+def check_precision(precision: object) -> str:
+    """`precision` if it names one ("double", "single"); else a ValueError that lists them."""
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}; choose one of {', '.join(map(repr, PRECISIONS))}")
+    return precision
+
+
 def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: bool = False,
-                    relabel_swaps: bool | None = None) -> CompiledCircuit:
+                    relabel_swaps: bool | None = None, precision: str = "double") -> CompiledCircuit:
     """The compiled form of `circuit`; raises `Unsupported` (a NotImplementedError) for dynamic circuits.
 
     `block` overrides the cache-blocking chunk size in qubits (tests, tuning);
@@ -324,9 +340,10 @@ def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: 
     `relabel_swaps` turns uncontrolled SWAPs into relabellings, leaving the
     final state permuted: by default only when every result is reduced in the
     kernel, so nobody sees that state (callers of `execute`/`states` that need
-    the state in qubit order pass False).
+    the state in qubit order pass False).  `precision` is "double"
+    (complex128 states) or "single" (complex64; see the module docstring).
     """
-    key = (circuit, block, distinct_slots, relabel_swaps)
+    key = (circuit, block, distinct_slots, relabel_swaps, check_precision(precision))
     hit = _CIRCUITS.get(key)
     if hit is not None:
         jit.STATS["memory_hits"] += 1
@@ -335,7 +352,7 @@ def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: 
         layout = ReductionLayout.of(circuit)  # samples walk the state in qubit order, as the reference's do
         relabel_swaps = not layout.host and all(slot.kind not in (STATE, SAMPLE) for slot in layout.slots)
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
-    plan = lower(circuit, ops, block, distinct_slots, relabel_swaps)
+    plan = lower(circuit, ops, block, distinct_slots, relabel_swaps, precision)
     compiled = CompiledCircuit(circuit, plan, _kernel(plan, _fingerprint(plan)), SlotReader.of(circuit, plan.slots))
     if len(_CIRCUITS) >= MAX_CACHED_CIRCUITS:
         del _CIRCUITS[next(iter(_CIRCUITS))]  # oldest first; its kernel stays linked in `_KERNELS`
@@ -346,6 +363,7 @@ def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: 
 def _fingerprint(plan: KernelPlan) -> str:
     """A digest of everything `emit` reads, plus the generator's own source: the IR is a function of it."""
     digest = hashlib.sha256(_GENERATOR_DIGEST)
+    digest.update(plan.precision.encode())  # the same tables make a complex128 or a complex64 kernel
     digest.update(np.array([plan.num_qubits, plan.num_entries, len(plan.rows)], dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.table(), dtype=np.int64).tobytes())
     digest.update(np.asarray(plan.aux, dtype=np.int64).tobytes())
@@ -387,7 +405,7 @@ def _kernel(plan: KernelPlan, tag: str) -> Kernel:
     key = jit.cache_key(tag)
     if key in _KERNELS:
         return _KERNELS[key]
-    runtime = runtime_library()
+    runtime = runtime_library(plan.precision)
     obj = cache.load(key)
     if obj is None:
         obj = jit.compile_object(str(emit(plan, tag[:16])))

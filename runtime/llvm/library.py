@@ -5,7 +5,9 @@ Kernels only declare the application functions and chunk copies
 one JIT library that every kernel links against by name.  The object code
 goes through the same disk cache as kernels under its own key (the library's
 source digest with the target and toolchain, `jit.cache_key`), so LLVM
-optimises it once per machine and qdl version, not once per circuit.
+optimises it once per machine and qdl version, not once per circuit.  Each
+precision ("double", "single": complex128 or complex64 states) is a library
+of its own, with its own key and symbols.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from qdl.compiler.backends.llvm import library
+from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.runtime.llvm import cache, jit
 
 
@@ -30,30 +33,31 @@ class LinkedLibrary:
         return self.tracker[library.SAMPLE_SYMBOL]  # type: ignore[index]
 
 
-_LINKED: dict[str, LinkedLibrary] = {}  # by cache key; one entry per process in practice
+_LINKED: dict[str, LinkedLibrary] = {}  # by cache key; one entry per precision and process in practice
 
 
-def cache_key() -> str:
-    """The disk-cache key of the library's object code for this machine and toolchain."""
-    return jit.cache_key(f"{library.LIBRARY_NAME}/{library.SOURCE_DIGEST}")
+def cache_key(precision: str = "double") -> str:
+    """The disk-cache key of the library's object code of one precision for this machine and toolchain."""
+    return jit.cache_key(f"{library.library_name(REALS[precision])}/{library.SOURCE_DIGEST}")
 
 
-def runtime_library() -> LinkedLibrary:
+def runtime_library(precision: str = "double") -> LinkedLibrary:
     """The linked runtime library: object code from disk when present, else from LLVM (then stored)."""
-    key = cache_key()
+    key = cache_key(precision)
     with jit.COMPILE_LOCK:  # two threads compiling their first kernels must not link it twice
         if key in _LINKED:
             return _LINKED[key]
-        name, tracker = jit.link_library(_object_code(key), key, exports=(library.SAMPLE_SYMBOL,))
+        exports = (library.SAMPLE_SYMBOL,) if precision == "double" else ()  # the sampler: double only
+        name, tracker = jit.link_library(_object_code(key, precision), key, exports=exports)
         linked = _LINKED[key] = LinkedLibrary(key, name, tracker)
         return linked
 
 
-def _object_code(key: str) -> bytes:
+def _object_code(key: str, precision: str) -> bytes:
     obj = cache.load(key)
     if obj is not None:
         jit.STATS["disk_hits"] += 1
         return obj
-    obj = jit.compile_object(str(library.emit_library()))
+    obj = jit.compile_object(str(library.emit_library(REALS[precision])))
     cache.store(key, obj)
     return obj

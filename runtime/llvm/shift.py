@@ -27,16 +27,17 @@ from qdl.compiler.backends.llvm.codegen import REDUCE, START
 from qdl.compiler.backends.llvm.results_layout import SAMPLE, STATE
 from qdl.compiler.backends.llvm.slot_rows import first_rows
 from qdl.compiler.ir import Circuit
-from qdl.runtime.llvm.kernel import CompiledCircuit, compile_circuit
+from qdl.runtime.llvm.kernel import PRECISIONS, CompiledCircuit, compile_circuit
 
 MAX_CALL_BYTES = 256 << 20  # states of one kernel call: the rest of the batch waits its turn
 CALL_COST = 1 << 15  # the host's cost of one kernel call, in amplitudes times rows applied (~30 µs)
 
 
 def shift_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int,
-                      threads: int = 1) -> tuple[tuple[np.ndarray, ...], list[dict[tuple[int, int], np.ndarray]], int]:
+                      threads: int = 1, precision: str = "double",
+                      ) -> tuple[tuple[np.ndarray, ...], list[dict[tuple[int, int], np.ndarray]], int]:
     """(values, [per linear result: {(op, param): ∂/∂angle}], evaluations), like the reference path."""
-    compiled = compile_circuit(linear, distinct_slots=True)
+    compiled = compile_circuit(linear, distinct_slots=True, precision=precision)
     column = {occurrence: k for k, occurrence in enumerate(compiled.plan.occurrences)}
     terms = [(slot, term) for slot in program.slots for term in slot.rule.terms]
     base = compiled.slots.read(args, batch)  # (B, S)
@@ -62,7 +63,7 @@ def shift_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[s
 
 def _evaluate(compiled: CompiledCircuit, slots: np.ndarray, threads: int) -> list[np.ndarray]:
     """The circuit's results for every slot vector, in calls of bounded state memory."""
-    per_call = max(1, MAX_CALL_BYTES // (16 << compiled.plan.num_qubits))
+    per_call = max(1, MAX_CALL_BYTES // (PRECISIONS[compiled.plan.precision].itemsize << compiled.plan.num_qubits))
     parts = []
     for start in range(0, slots.shape[0], per_call):
         states, out = compiled.execute_slots(slots[start:start + per_call], threads)
@@ -84,7 +85,7 @@ def _evaluate_from_prefixes(compiled: CompiledCircuit, rows: np.ndarray, starts:
     """The results of every slot vector rows[k, b], each evaluation k > 0 continuing the unshifted
     evaluation rows[0, b] from row `starts[k]` (rows[k] equals rows[0] on every slot read before it)."""
     count, batch, _ = rows.shape
-    per_call = max(1, MAX_CALL_BYTES // (16 << compiled.plan.num_qubits))
+    per_call = max(1, MAX_CALL_BYTES // (PRECISIONS[compiled.plan.precision].itemsize << compiled.plan.num_qubits))
     out = np.empty((count, batch, max(compiled.plan.results.width, 1)))
     for lo in range(0, batch, max(1, per_call // 2)):  # base states stay alive while their shifts run
         part = slice(lo, min(batch, lo + max(1, per_call // 2)))
@@ -100,7 +101,7 @@ def _prefix_shared(compiled: CompiledCircuit, rows: np.ndarray, starts: np.ndarr
     count, batch, _ = rows.shape
     end = len(compiled.plan.rows)
     out = np.empty((count, batch, max(compiled.plan.results.width, 1)))
-    states = np.empty((batch, 2**compiled.plan.num_qubits), dtype=np.complex128)
+    states = np.empty((batch, 2**compiled.plan.num_qubits), dtype=PRECISIONS[compiled.plan.precision])
     position, flags = 0, START
     for row in np.unique(starts[1:]):
         compiled.resume(rows[0], states, position, int(row), flags, threads)

@@ -143,3 +143,14 @@ def test_small_call_budget_still_gives_the_same_derivatives(monkeypatch: pytest.
     slow = CircuitFunction(c, "reference").jacobian(theta, method="parameter-shift")
     for f, s in zip(fast, slow):
         np.testing.assert_allclose(f, s, atol=1e-10)
+
+
+def test_single_precision_shares_prefixes_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(shift, "CALL_COST", 1)
+    c = random_circuit(41, (ExpVal(H), Probs((1, 2))), ops=20)
+    theta = np.random.default_rng(4).uniform(-2, 2, (2, 5))
+    fast = CircuitFunction(c, "llvm", precision="single")
+    got = fast.jacobian(theta, method="parameter-shift")
+    want = CircuitFunction(c, "reference").jacobian(theta, method="parameter-shift")
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, atol=2e-5)

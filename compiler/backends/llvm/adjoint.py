@@ -82,6 +82,7 @@ class AdjointPlan:
     wanted: dict[tuple[int, int], tuple[int, int]]
     chunk_qubits: int = 0
     segments: tuple[tuple[int, int, int], ...] = ()
+    precision: str = "double"  # of φ and the λ's: complex128 ("double") or complex64 ("single")
 
     def table(self) -> list[int]:
         return [int(v) for row in self.rows for v in row]
@@ -104,7 +105,7 @@ def pauli_strings(observables: tuple[Observable, ...]) -> tuple[PauliString, ...
 
 
 def lower_adjoint(circuit: Circuit, observables: tuple[Observable, ...],
-                  wanted: set[tuple[int, int]]) -> AdjointPlan:
+                  wanted: set[tuple[int, int]], precision: str = "double") -> AdjointPlan:
     """The adjoint plan of `circuit`'s gate ops; terminal measurements must already be harmless."""
     units = backward_units(circuit)
     hits = [_hits(number, unit, wanted) for number, unit in enumerate(units)]
@@ -124,15 +125,15 @@ def lower_adjoint(circuit: Circuit, observables: tuple[Observable, ...],
             if hits[number]:
                 builder.reduction(unit)
             builder.apply(unit)
-    chunk = chunk_qubits(circuit.num_qubits, len(observables))
+    chunk = chunk_qubits(circuit.num_qubits, len(observables), 16 if precision == "double" else 8)
     return AdjointPlan(circuit.num_qubits, tuple(builder.rows), tuple(builder.aux), builder.entries,
                        builder.reduced, pauli_strings(observables), len(observables), tuple(units), found,
-                       chunk, segments(builder.reach, chunk))
+                       chunk, segments(builder.reach, chunk), precision)
 
 
-def chunk_qubits(num_qubits: int, observables: int) -> int:
+def chunk_qubits(num_qubits: int, observables: int, amplitude_bytes: int = 16) -> int:
     """The largest c with (1 + observables) chunks of 2^c amplitudes within `CHUNK_BYTES`."""
-    fits = (CHUNK_BYTES // (16 * (1 + observables))).bit_length() - 1
+    fits = (CHUNK_BYTES // (amplitude_bytes * (1 + observables))).bit_length() - 1
     return max(0, min(num_qubits, fits))
 
 

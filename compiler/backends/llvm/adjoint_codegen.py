@@ -19,7 +19,10 @@ Kernel ABI (C, see `ADJOINT_ABI`)::
 place; `values` (batch, observables) doubles: <ψ|H_o|ψ>; `grads`
 (batch, observables, outputs) doubles: ∂<H_o>/∂angle for every wanted angle;
 `scratch` (`scratch_doubles`) reused by every element: the λ_o, the matrix
-scratch, the units' U† and the R matrices (zeroed by the kernel).
+scratch, the units' U† and the R matrices (zeroed by the kernel).  With
+`plan.precision == "single"` the states and the λ_o are complex64 (the λ
+region of the scratch takes half the doubles); values, gradients, matrices
+and every sum stay double.
 
 The rows run segment by segment (`AdjointPlan.segments`): a chunked segment
 applies all its rows to one chunk of φ and of every λ_o before the next chunk.
@@ -38,7 +41,9 @@ from qdl.compiler.backends.llvm.adjoint import (
 from qdl.compiler.backends.llvm import adjoint_library, library
 from qdl.compiler.backends.llvm.adjoint_fill import emit_gradients, emit_prepare
 from qdl.compiler.backends.llvm.adjoint_matrices import MatrixTables
-from qdl.compiler.backends.llvm.irbuild import F64, FAST, I64, ONE, PTR, ZERO, at, field, function, load_c, loop, table
+from qdl.compiler.backends.llvm.irbuild import (
+    F64, FAST, I64, ONE, PTR, REALS, ZERO, Real, at, field, function, load_wide, loop, table,
+)
 from qdl.compiler.backends.llvm.plan import OpKind
 
 ADJOINT_ABI = "void(const double *slots, int64_t batch, double *states, double *values, double *grads, double *scratch)"
@@ -46,7 +51,8 @@ ADJOINT_ABI = "void(const double *slots, int64_t batch, double *states, double *
 
 def scratch_parts(plan: AdjointPlan, tables: MatrixTables) -> tuple[int, int, int, int, int]:
     """Offsets in doubles of (λ's, matrix scratch, U† buffer, R's) in the scratch buffer, and its size."""
-    sizes = (2 * max(plan.num_observables, 1) * 2**plan.num_qubits, 2 * max(tables.size, 1),
+    lambdas = max(plan.num_observables, 1) * 2**plan.num_qubits * (2 if plan.precision == "double" else 1)
+    sizes = (lambdas, 2 * max(tables.size, 1),
              2 * max(plan.num_entries, 1), _red_stride(plan) * max(plan.num_observables, 1))
     starts = [sum(sizes[:k]) for k in range(4)]
     return starts[0], starts[1], starts[2], starts[3], sum(sizes)
@@ -74,10 +80,11 @@ def emit_adjoint(plan: AdjointPlan, matrices: MatrixTables, num_slots: int, tag:
         "strings": table(module, "qdl_adj_strings", [v for s in plan.strings for v in (s.observable, s.flip, s.sign)]),
         "coeffs": _doubles(module, "qdl_adj_coeffs", [v for s in plan.strings for v in (s.coeff.real, s.coeff.imag)]),
     }
-    functions: dict = dict(library.declare(module).apply)
+    real = REALS[plan.precision]
+    functions: dict = dict(library.declare(module, real).apply)
     functions["prepare"] = emit_prepare(module, matrices, f"qdl_adjoint_prepare_{tag}")
     functions["gradients"] = emit_gradients(module, matrices, f"qdl_adjoint_gradients_{tag}", _red_stride(plan))
-    functions.update(adjoint_library.declare(module))
+    functions.update(adjoint_library.declare(module, real))
     layout = (num_slots, matrices.outputs) + scratch_parts(plan, matrices)[:4]
     _kernel(module, adjoint_symbol(tag), plan, tables, functions, layout)
     return module
@@ -105,6 +112,7 @@ class _Frame:
     tables: dict[str, ir.GlobalVariable]
     functions: dict
     red_stride: ir.Value
+    real: Real  # of φ and the λ's
     phi: ir.Value | None = None  # set per batch element
     mats: ir.Value | None = None
     reduced: ir.Value | None = None
@@ -125,7 +133,8 @@ def _kernel(module: ir.Module, name: str, plan: AdjointPlan, tables: dict, funct
     dim = ir.Constant(I64, 2**plan.num_qubits)
     count = ir.Constant(I64, plan.num_observables)
     width, outputs, work, matrices, mats, reduced = (ir.Constant(I64, v) for v in layout)
-    frame = _Frame(dim, count, at(b, scratch, work), tables, functions, ir.Constant(I64, _red_stride(plan)),
+    real = REALS[plan.precision]
+    frame = _Frame(dim, count, at(b, scratch, work), tables, functions, ir.Constant(I64, _red_stride(plan)), real,
                    mats=at(b, scratch, mats), reduced=at(b, scratch, reduced))
     chunk = ir.Constant(I64, 2**plan.chunk_qubits)
     reduced_doubles = ir.Constant(I64, _red_stride(plan) * max(plan.num_observables, 1))
@@ -134,10 +143,11 @@ def _kernel(module: ir.Module, name: str, plan: AdjointPlan, tables: dict, funct
         row = at(b, slots, b.mul(e, width))
         b.call(functions["prepare"], [row, at(b, scratch, matrices), frame.mats])
         loop(b, ZERO, reduced_doubles, lambda i: b.store(ir.Constant(F64, 0.0), at(b, frame.reduced, i)))
-        frame.phi = at(b, states, b.mul(e, b.shl(dim, ONE)))
+        frame.phi = at(b, states, b.mul(e, b.shl(dim, ONE)), real.typ)
         frame.offset, frame.size = ZERO, dim
         _observe(b, frame, len(plan.strings))
-        loop(b, ZERO, count, lambda o: b.store(_real_dot(b, acc, frame.phi, _buffer(b, frame, b.add(o, ONE)), dim),
+        loop(b, ZERO, count, lambda o: b.store(_real_dot(b, acc, (frame.phi, _buffer(b, frame, b.add(o, ONE))),
+                                                         dim, real),
                                                   at(b, values, b.add(b.mul(e, count), o))))
         loop(b, ZERO, ir.Constant(I64, len(plan.segments)), lambda s: _segment(b, s, frame, chunk))
         b.call(functions["gradients"], [at(b, scratch, matrices), frame.reduced,
@@ -161,18 +171,20 @@ def _segment(b: ir.IRBuilder, s: ir.Value, frame: _Frame, chunk: ir.Value) -> No
 
 def _buffer(b: ir.IRBuilder, frame: _Frame, j: ir.Value) -> ir.Value:
     """Buffer j at the current chunk: 0 is φ, 1 + o is λ_o."""
-    lam = at(b, frame.work, b.mul(b.sub(j, ONE), b.shl(frame.dim, ONE)))
-    return at(b, b.select(b.icmp_unsigned("==", j, ZERO), frame.phi, lam), b.shl(frame.offset, ONE))
+    typ = frame.real.typ
+    lam = at(b, frame.work, b.mul(b.sub(j, ONE), b.shl(frame.dim, ONE)), typ)
+    return at(b, b.select(b.icmp_unsigned("==", j, ZERO), frame.phi, lam), b.shl(frame.offset, ONE), typ)
 
 
 def _phi(b: ir.IRBuilder, frame: _Frame) -> ir.Value:
-    return at(b, frame.phi, b.shl(frame.offset, ONE))
+    return at(b, frame.phi, b.shl(frame.offset, ONE), frame.real.typ)
 
 
 def _observe(b: ir.IRBuilder, frame: _Frame, strings: int) -> None:
     """λ_o = H_o φ for every observable: zero, then add each Pauli string."""
-    zero = ir.Constant(F64, 0.0)
-    loop(b, ZERO, b.mul(frame.count, b.shl(frame.dim, ONE)), lambda i: b.store(zero, at(b, frame.work, i)))
+    typ = frame.real.typ
+    zero = ir.Constant(typ, 0.0)
+    loop(b, ZERO, b.mul(frame.count, b.shl(frame.dim, ONE)), lambda i: b.store(zero, at(b, frame.work, i, typ)))
 
     def string(s: ir.Value) -> None:
         obs, flip, sign = (field(b, frame.tables["strings"], s, 3, f) for f in range(3))
@@ -182,12 +194,12 @@ def _observe(b: ir.IRBuilder, frame: _Frame, strings: int) -> None:
     loop(b, ZERO, ir.Constant(I64, strings), string)
 
 
-def _real_dot(b: ir.IRBuilder, acc: ir.Value, x: ir.Value, y: ir.Value, dim: ir.Value) -> ir.Value:
-    """Re Σ conj(x_i) y_i, summed in the double `acc` points to."""
+def _real_dot(b: ir.IRBuilder, acc: ir.Value, xy: tuple[ir.Value, ir.Value], dim: ir.Value, real: Real) -> ir.Value:
+    """Re Σ conj(x_i) y_i of two states of `real`s, summed in the double `acc` points to."""
     b.store(ir.Constant(F64, 0.0), acc)
 
     def step(i: ir.Value) -> None:
-        xi, yi = load_c(b, x, i), load_c(b, y, i)
+        xi, yi = load_wide(b, xy[0], i, real), load_wide(b, xy[1], i, real)
         term = b.fadd(b.fmul(xi[0], yi[0], flags=FAST), b.fmul(xi[1], yi[1], flags=FAST), flags=FAST)
         b.store(b.fadd(b.load(acc, typ=F64), term, flags=FAST), acc)
 

@@ -10,6 +10,11 @@ in registers), `qdl_reduce_apply1_{dense,diag}` the same fused with U† on λ
 `qdl_reduce` for k <= 4 targets through the aux table.
 `qdl_pauli_acc` adds c P φ to λ for a Pauli string P (a signed permutation).
 Reductions ADD to `out` (zeroed by the kernel per batch element), so a state walked in chunks sums up.
+
+Every builder takes the `Real` of the states (λ, φ): in single precision
+(complex64) amplitudes are widened to double as they are loaded and rounded
+back as they are stored, so sums and matrix products stay double and the
+vector code is the same 4 complex lanes (`irbuild.load_wide` and relatives).
 """
 
 from __future__ import annotations
@@ -18,8 +23,8 @@ from llvmlite import ir
 
 from qdl.compiler.backends.llvm.apply import _transform
 from qdl.compiler.backends.llvm.irbuild import (
-    FAST, I64, ONE, PTR, SWAP_RE_IM, V8, ZERO, at, cadd, cmul, cvec, function, load_c, loop, store_c,
-    subspace_base, vload, vmul, vstore,
+    DOUBLE, FAST, I64, ONE, PTR, SWAP_RE_IM, V8, ZERO, Real, at, cadd, cmul, cvec, function, load_c, load_wide,
+    loop, store_c, store_narrow, subspace_base, vload_wide, vmul, vstore_narrow,
 )
 
 Complex = tuple[ir.Value, ir.Value]
@@ -32,7 +37,7 @@ def _conj_mul_add(b: ir.IRBuilder, acc: Complex, x: Complex, y: Complex) -> Comp
     return cadd(b, acc, (re, im))
 
 
-def build_reduce1(module: ir.Module) -> ir.Function:
+def build_reduce1(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
     """(lam, phi, dim, t, out): the 2x2 R of an uncontrolled target t.
 
     t >= 2: explicitly vectorised on 4 amplitudes (<8 x double>) like `apply`'s
@@ -49,26 +54,29 @@ def build_reduce1(module: ir.Module) -> ir.Function:
     four = ir.Constant(I64, 4)
     with b.if_else(b.icmp_unsigned(">=", stride, four)) as (wide, narrow):
         with wide:
-            _reduce1_wide(b, lam, phi, dim, stride, sums)
+            _reduce1_wide(b, (lam, phi, real), dim, stride, sums)
             _reduce1_store(b, sums, out)
         with narrow:
-            _reduce1_scalar(b, lam, phi, dim, stride, out)
+            _reduce1_scalar(b, (lam, phi, real), dim, stride, out)
     b.ret_void()
     return fn
 
 
-def _reduce1_wide(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value, stride: ir.Value,
+def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, stride: ir.Value,
                   sums: ir.Value, coeffs: list | None = None, on_phi: bool = False,
                   mux: tuple[ir.Value, ir.Value] | None = None) -> None:
     """Accumulate the vector sums; with `coeffs` also store U† lam (and U† phi when `on_phi`).
 
+    `states` = (lam, phi, their real type).
     `mux` = (c, v): where bit c of the index is v, swap each pair first (an X
     un-computed on the way); c >= 2, so a 4-amplitude vector shares the bit.
     """
+    lam, phi, real = states
+
     def quad(i0: ir.Value) -> None:
         index = (i0, b.add(i0, stride))
-        ls = [vload(b, lam, i) for i in index]
-        ps = [vload(b, phi, i) for i in index]
+        ls = [vload_wide(b, lam, i, real) for i in index]
+        ps = [vload_wide(b, phi, i, real) for i in index]
         if mux is not None:
             swap = b.icmp_unsigned("==", b.and_(b.lshr(i0, mux[0]), ONE), mux[1])
             ls = [b.select(swap, ls[1], ls[0]), b.select(swap, ls[0], ls[1])]
@@ -83,7 +91,7 @@ def _reduce1_wide(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value, 
             return
         for state, pair in ((lam, ls), (phi, ps))[: 2 if on_phi else 1]:
             for i, v in zip(index, _transform(b, coeffs, pair[0], pair[1], True)):
-                vstore(b, state, i, v)
+                vstore_narrow(b, state, i, v, real)
 
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: quad(b.add(hi, lo)), ir.Constant(I64, 4)),
           b.shl(stride, ONE))
@@ -103,12 +111,14 @@ def _reduce1_store(b: ir.IRBuilder, sums: ir.Value, out: ir.Value) -> None:
         store_c(b, out, ir.Constant(I64, e), cadd(b, load_c(b, out, ir.Constant(I64, e)), (re, im)))
 
 
-def _reduce1_scalar(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value, stride: ir.Value,
+def _reduce1_scalar(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, stride: ir.Value,
                     out: ir.Value) -> None:
+    lam, phi, real = states
+
     def pair(i0: ir.Value) -> None:
         index = (i0, b.add(i0, stride))
-        ls = [load_c(b, lam, i) for i in index]
-        ps = [load_c(b, phi, i) for i in index]
+        ls = [load_wide(b, lam, i, real) for i in index]
+        ps = [load_wide(b, phi, i, real) for i in index]
         for a in range(2):
             for c in range(2):
                 cell = ir.Constant(I64, 2 * a + c)
@@ -126,7 +136,7 @@ def _reduce_apply_prologue(b: ir.IRBuilder, mat: ir.Value, t: ir.Value, diagonal
     return sums, coeffs, b.shl(ONE, t)
 
 
-def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, diagonal: bool) -> ir.Function:
+def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, diagonal: bool, real: Real = DOUBLE) -> ir.Function:
     """(lam, phi, dim, t, mat, out, last): `qdl_reduce1`, then U† on lam (and on phi when `last`), one pass.
 
     Narrow targets (t < 2) take a packed pass (`_reduce1_packed`: both amplitudes
@@ -140,9 +150,9 @@ def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, diagonal: bool)
         with wide:
             with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
                 with both:
-                    _reduce1_wide(b, lam, phi, dim, stride, sums, coeffs, True)
+                    _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, True)
                 with lam_only:
-                    _reduce1_wide(b, lam, phi, dim, stride, sums, coeffs, False)
+                    _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, False)
             _reduce1_store(b, sums, out)
         with narrow:
             entries = [load_c(b, mat, ir.Constant(I64, e)) for e in range(2 if diagonal else 4)]
@@ -150,39 +160,42 @@ def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, diagonal: bool)
                 with packed:
                     for bit in (0, 1):  # t is 0 or 1 here; one specialised loop each
                         with b.if_then(b.icmp_unsigned("==", t, ir.Constant(I64, bit))):
-                            _packed_pass(b, (lam, phi, dim, out, last), bit, sums, entries)
+                            _packed_pass(b, (lam, phi, dim, out, last, real), bit, sums, entries)
                 with scalar:
                     b.call(reduce1, [lam, phi, dim, t, out])
-                    _apply_scalar(b, lam, dim, stride, entries)
+                    _apply_scalar(b, (lam, real), dim, stride, entries)
                     with b.if_then(b.icmp_unsigned("!=", last, ZERO)):
-                        _apply_scalar(b, phi, dim, stride, entries)
+                        _apply_scalar(b, (phi, real), dim, stride, entries)
     b.ret_void()
     return fn
 
 
-def _apply_scalar(b: ir.IRBuilder, state: ir.Value, dim: ir.Value, stride: ir.Value, entries: list[Complex]) -> None:
-    """The 2x2 (or diagonal) `entries` on every pair (i, i + stride) of `state`, one amplitude at a time."""
+def _apply_scalar(b: ir.IRBuilder, buffer: tuple[ir.Value, Real], dim: ir.Value, stride: ir.Value,
+                  entries: list[Complex]) -> None:
+    """The 2x2 (or diagonal) `entries` on every pair (i, i + stride) of the state, one amplitude at a time."""
+    state, real = buffer
+
     def pair(i0: ir.Value) -> None:
         index = (i0, b.add(i0, stride))
-        out = _transform(b, entries, load_c(b, state, index[0]), load_c(b, state, index[1]), False)
+        out = _transform(b, entries, load_wide(b, state, index[0], real), load_wide(b, state, index[1], real), False)
         for i, value in zip(index, out):
-            store_c(b, state, i, value)
+            store_narrow(b, state, i, value, real)
 
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: pair(b.add(hi, lo))), b.shl(stride, ONE))
 
 
 def _packed_pass(b: ir.IRBuilder, args: tuple, t: int, sums: ir.Value, entries: list[Complex]) -> None:
     """`_reduce1_packed` on lam (and phi when `last`), then R into out."""
-    lam, phi, dim, out, last = args
+    lam, phi, dim, out, last, real = args
     with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
         with both:
-            _reduce1_packed(b, lam, phi, dim, t, sums, entries, True)
+            _reduce1_packed(b, (lam, phi, real), dim, t, sums, entries, True)
         with lam_only:
-            _reduce1_packed(b, lam, phi, dim, t, sums, entries, False)
+            _reduce1_packed(b, (lam, phi, real), dim, t, sums, entries, False)
     _packed_store(b, sums, out, t)
 
 
-def _reduce1_packed(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value, t: int, sums: ir.Value,
+def _reduce1_packed(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, t: int, sums: ir.Value,
                     entries: list[Complex], on_phi: bool) -> None:
     """R of target t < 2 and U† on lam (and phi), 4 amplitudes per <8 x double>: pairs sit inside a vector.
 
@@ -191,6 +204,7 @@ def _reduce1_packed(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value
     lane's bit t) and lane j of L·Q sums conj(λ_j) φ_partner (R_01 or R_10);
     the swapped products give the imaginary parts, as in `_reduce1_wide`.
     """
+    lam, phi, real = states
     bits = [(j >> t) & 1 for j in range(4)]
     partner = ir.Constant(ir.VectorType(ir.IntType(32), 8),
                           [x for j in range(4) for x in (2 * (j ^ (1 << t)), 2 * (j ^ (1 << t)) + 1)])
@@ -203,15 +217,15 @@ def _reduce1_packed(b: ir.IRBuilder, lam: ir.Value, phi: ir.Value, dim: ir.Value
         return mine if other is None else b.fadd(mine, vmul(b, other, exchanged), flags=FAST)
 
     def quad(i: ir.Value) -> None:
-        lv, pv = vload(b, lam, i), vload(b, phi, i)
+        lv, pv = vload_wide(b, lam, i, real), vload_wide(b, phi, i, real)
         qv = b.shuffle_vector(pv, pv, partner)
         for cell, right in enumerate((pv, b.shuffle_vector(pv, pv, SWAP_RE_IM), qv,
                                       b.shuffle_vector(qv, qv, SWAP_RE_IM))):
             slot = at(b, sums, ir.Constant(I64, cell), V8)
             b.store(b.fadd(b.load(slot, typ=V8), b.fmul(lv, right, flags=FAST), flags=FAST), slot)
-        vstore(b, lam, i, transformed(lv, b.shuffle_vector(lv, lv, partner)))
+        vstore_narrow(b, lam, i, transformed(lv, b.shuffle_vector(lv, lv, partner)), real)
         if on_phi:
-            vstore(b, phi, i, transformed(pv, qv))
+            vstore_narrow(b, phi, i, transformed(pv, qv), real)
 
     loop(b, ZERO, dim, quad, ir.Constant(I64, 4))
 
@@ -235,7 +249,7 @@ def _packed_store(b: ir.IRBuilder, sums: ir.Value, out: ir.Value, t: int) -> Non
         store_c(b, out, ir.Constant(I64, cell), total)
 
 
-def build_reduce_apply1_mux(module: ir.Module, diagonal: bool) -> ir.Function:
+def build_reduce_apply1_mux(module: ir.Module, diagonal: bool, real: Real = DOUBLE) -> ir.Function:
     """(lam, phi, dim, t, mat, out, last, c, value): a CNOT's X (where bit c is `value`), then `reduce_apply1`.
 
     The un-computed CNOT costs no pass of its own.  Needs t >= 2 and c >= 2
@@ -248,15 +262,15 @@ def build_reduce_apply1_mux(module: ir.Module, diagonal: bool) -> ir.Function:
     sums, coeffs, stride = _reduce_apply_prologue(b, mat, t, diagonal)
     with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
         with both:
-            _reduce1_wide(b, lam, phi, dim, stride, sums, coeffs, True, (c, value))
+            _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, True, (c, value))
         with lam_only:
-            _reduce1_wide(b, lam, phi, dim, stride, sums, coeffs, False, (c, value))
+            _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, False, (c, value))
     _reduce1_store(b, sums, out)
     b.ret_void()
     return fn
 
 
-def build_reduce(module: ir.Module) -> ir.Function:
+def build_reduce(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
     """(lam, phi, dim, sorted, m, offsets, k2, cval, out): the k2 x k2 R on the controlled subspace."""
     fn = function(module, "qdl_reduce", [PTR, PTR, I64, PTR, I64, PTR, I64, I64, PTR])
     lam, phi, dim, sorted_pos, m, offsets, k2, cval, out = fn.args
@@ -264,7 +278,7 @@ def build_reduce(module: ir.Module) -> ir.Function:
     slot = b.alloca(I64)
 
     def amp(base: ir.Value, state: ir.Value, j: ir.Value) -> Complex:
-        return load_c(b, state, b.or_(base, b.load(at(b, offsets, j, I64), typ=I64)))
+        return load_wide(b, state, b.or_(base, b.load(at(b, offsets, j, I64), typ=I64)), real)
 
     def entry(base: ir.Value, a: ir.Value, c: ir.Value) -> None:
         cell = b.add(b.mul(a, k2), c)
@@ -279,7 +293,7 @@ def build_reduce(module: ir.Module) -> ir.Function:
     return fn
 
 
-def build_pauli_acc(module: ir.Module) -> ir.Function:
+def build_pauli_acc(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
     """(lam, phi, dim, flip, sign, coeff): lam[i ^ flip] += coeff (-1)^popcount(i & sign) phi[i]."""
     fn = function(module, "qdl_pauli_acc", [PTR, PTR, I64, I64, I64, PTR])
     lam, phi, dim, flip, sign, coeff = fn.args
@@ -292,7 +306,7 @@ def build_pauli_acc(module: ir.Module) -> ir.Function:
         odd = b.trunc(b.call(ctpop, [b.and_(i, sign)]), ir.IntType(1))
         factor = (b.select(odd, minus[0], c[0]), b.select(odd, minus[1], c[1]))
         j = b.xor(i, flip)
-        store_c(b, lam, j, cadd(b, load_c(b, lam, j), cmul(b, factor, load_c(b, phi, i))))
+        store_narrow(b, lam, j, cadd(b, load_wide(b, lam, j, real), cmul(b, factor, load_wide(b, phi, i, real))), real)
 
     loop(b, ZERO, dim, element)
     b.ret_void()

@@ -25,8 +25,11 @@ distinct parameter expressions; the kernel first fills `mats`, a
 (batch, num_entries) complex128 work buffer (interleaved re/im), with every
 gate matrix (`fill.emit_fill`, from the one gate table); `states` is
 (batch, 2**n) complex128, written by the kernel, which starts every element
-from |0...0>; `scratch` holds 2**chunk_qubits complex128 (unused when the
-plan is not blocked); `out` is (batch, plan.results.width) float64, the
+from |0...0>; `scratch` holds 2**chunk_qubits amplitudes (unused when the
+plan is not blocked).  With `plan.precision == "single"` the states and
+scratch are complex64 (interleaved floats; the pointer types stay `double *`
+in the ABI text) while `mats` stays complex128: the fill computes in double
+and the application functions round each entry once as they load it; `out` is (batch, plan.results.width) float64, the
 reduced results (`reduce.emit_reduce`; unused when the width is 0).  Buffers
 are C-contiguous and must not alias.
 
@@ -50,7 +53,7 @@ from qdl.compiler.backends.llvm import library
 from qdl.compiler.backends.llvm.fill import emit_fill
 from qdl.compiler.backends.llvm.reduce import emit_reduce
 from qdl.compiler.backends.llvm.irbuild import (
-    F64, I64, ONE, PTR, ZERO, at, field, function, loop, subsets, table,
+    I64, ONE, PTR, REALS, ZERO, Real, at, field, function, loop, subsets, table,
 )
 from qdl.compiler.backends.llvm.plan import OP_FIELDS, STAGE_FIELDS, KernelPlan, OpKind
 
@@ -76,13 +79,15 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
     module = ir.Module(name=f"qdl_{tag}")
     tables = {"ops": table(module, "qdl_ops", plan.table()), "aux": table(module, "qdl_aux", list(plan.aux)),
               "stages": table(module, "qdl_stages", plan.stage_table())}
-    runtime = library.declare(module)
+    real = REALS[plan.precision]
+    runtime = library.declare(module, real)
     fill = emit_fill(module, plan, f"qdl_fill_{tag}")
     fill.linkage = "internal"
-    reduce = emit_reduce(module, plan.results, plan.num_qubits, f"qdl_reduce_{tag}") if plan.results.width else None
+    reduce = emit_reduce(module, plan.results, plan.num_qubits, f"qdl_reduce_{tag}", real) \
+        if plan.results.width else None
     if reduce is not None:
         reduce.linkage = "internal"
-    _kernel(module, kernel_symbol(tag), plan, tables, runtime, fill, reduce)
+    _kernel(module, kernel_symbol(tag), plan, tables, runtime, fill, reduce, real)
     return module
 
 
@@ -90,8 +95,8 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
 
 
 def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
-            runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None) -> None:
-    resume = _resume(module, name.replace("qdl_kernel_", "qdl_resume_"), plan, tables, runtime, fill, reduce)
+            runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None, real: Real) -> None:
+    resume = _resume(module, name.replace("qdl_kernel_", "qdl_resume_"), plan, tables, runtime, fill, reduce, real)
     fn = function(module, name, [PTR, I64, PTR, PTR, PTR, PTR], internal=False)
     b = ir.IRBuilder(fn.entry_basic_block)
     everything = [ZERO, ir.Constant(I64, len(plan.rows)), ir.Constant(I64, START | REDUCE)]
@@ -100,7 +105,7 @@ def _kernel(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir
 
 
 def _resume(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir.GlobalVariable],
-            runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None) -> ir.Function:
+            runtime: library.Functions, fill: ir.Function, reduce: ir.Function | None, real: Real) -> ir.Function:
     fn = function(module, name, [PTR, I64, PTR, PTR, PTR, PTR, I64, I64, I64], internal=False)
     fn.attributes.add("noinline")  # one copy of the walk, shared with the kernel
     slots, batch, mats, states, scratch, out, first_row, end_row, flags = fn.args
@@ -112,12 +117,12 @@ def _resume(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir
     start = b.icmp_unsigned("!=", b.and_(flags, ir.Constant(I64, START)), ZERO)
 
     def element(e: ir.Value) -> None:
-        st = at(b, states, b.mul(e, b.shl(dim, ONE)))
+        st = at(b, states, b.mul(e, b.shl(dim, ONE)), real.typ)
         mp = at(b, mats, b.mul(e, mat_stride))
         with b.if_then(start):
-            loop(b, ZERO, b.shl(dim, ONE), lambda i: b.store(ir.Constant(F64, 0.0), at(b, st, i)))
-            b.store(ir.Constant(F64, 1.0), st)
-        env = _Env(st, chunk_dim, mp, scratch, tables, runtime.apply, runtime.copy)
+            loop(b, ZERO, b.shl(dim, ONE), lambda i: b.store(ir.Constant(real.typ, 0.0), at(b, st, i, real.typ)))
+            b.store(ir.Constant(real.typ, 1.0), st)
+        env = _Env(st, chunk_dim, mp, scratch, tables, runtime.apply, runtime.copy, real)
         loop(b, ZERO, ir.Constant(I64, len(plan.stages)), lambda s: _stage(b, s, env, first_row, end_row))
 
     loop(b, ZERO, batch, element)
@@ -131,9 +136,9 @@ def _resume(module: ir.Module, name: str, plan: KernelPlan, tables: dict[str, ir
 class _Env:
     """What every stage of one batch element reads: its state, matrices, scratch, tables and functions."""
 
-    def __init__(self, st, chunk_dim, mp, scratch, tables, apply, copy) -> None:
+    def __init__(self, st, chunk_dim, mp, scratch, tables, apply, copy, real) -> None:
         self.st, self.chunk_dim, self.mp, self.scratch = st, chunk_dim, mp, scratch
-        self.tables, self.apply, self.copy = tables, apply, copy
+        self.tables, self.apply, self.copy, self.real = tables, apply, copy, real
 
 
 def _stage(b: ir.IRBuilder, s: ir.Value, env: _Env, first_row: ir.Value, end_row: ir.Value) -> None:
@@ -152,7 +157,7 @@ def _stage(b: ir.IRBuilder, s: ir.Value, env: _Env, first_row: ir.Value, end_row
 def _chunks(b: ir.IRBuilder, env: _Env, first: ir.Value, end: ir.Value, in_place: ir.Value,
             outer_mask: ir.Value, high_mask: ir.Value, run: ir.Value) -> None:
     def chunk(outer: ir.Value) -> None:
-        buf = b.select(in_place, at(b, env.st, b.shl(outer, ONE)), env.scratch)
+        buf = b.select(in_place, at(b, env.st, b.shl(outer, ONE), env.real.typ), env.scratch)
         with b.if_then(b.not_(in_place)):
             b.call(env.copy[True], [env.st, outer, high_mask, run, env.scratch])
         loop(b, first, end, lambda k: _dispatch(b, k, buf, outer, env))

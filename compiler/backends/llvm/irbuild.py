@@ -1,21 +1,44 @@
 """Small llvmlite builders shared by the LLVM back end's emitters: loops, complex arithmetic, vectors.
 
-Complex numbers are (re, im) pairs of doubles, stored interleaved; vectors
-are <8 x double> = 4 complex lanes.  Arithmetic carries `FAST` flags
-(`reassoc nsz contract`), never nnan/ninf, so NaN and Inf keep their meaning.
+Complex numbers are (re, im) pairs of reals, stored interleaved; a `Real`
+names the floating type of states (double, or single for complex64 states)
+and its vector: <8 x double> = 4 complex lanes, <16 x float> = 8 (the same
+512 bits).  Builders take the real type where states are touched and default
+to double.  Arithmetic carries `FAST` flags (`reassoc nsz contract`), never
+nnan/ninf, so NaN and Inf keep their meaning.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from llvmlite import ir
 
-F64, I64, PTR = ir.DoubleType(), ir.IntType(64), ir.PointerType()
+F64, F32, I64, PTR = ir.DoubleType(), ir.FloatType(), ir.IntType(64), ir.PointerType()
 FAST = ("reassoc", "nsz", "contract")  # no nnan/ninf: NaN and Inf keep their meaning
 ZERO = ir.Constant(I64, 0)
 ONE = ir.Constant(I64, 1)
 Complex = tuple[ir.Value, ir.Value]
+
+
+@dataclass(frozen=True)
+class Real:
+    """The floating type of a state's amplitudes (re and im) and its vector of `lanes` complex numbers."""
+
+    name: str  # the precision's user-facing name: "double" or "single"
+    typ: ir.Type
+    lanes: int
+    size: int  # bytes of one real
+
+    @property
+    def vector(self) -> ir.VectorType:
+        return ir.VectorType(self.typ, 2 * self.lanes)
+
+
+DOUBLE = Real("double", F64, 4, 8)
+SINGLE = Real("single", F32, 8, 4)  # twice the lanes: one vector stays 512 bits
+REALS = {real.name: real for real in (DOUBLE, SINGLE)}
 
 
 def table(module: ir.Module, name: str, values: list[int]) -> ir.GlobalVariable:
@@ -60,15 +83,36 @@ def at(b: ir.IRBuilder, base: ir.Value, index: ir.Value, typ: ir.Type = F64) -> 
     return b.gep(base, [index], source_etype=typ)
 
 
-def load_c(b: ir.IRBuilder, base: ir.Value, index: ir.Value) -> Complex:
+def load_c(b: ir.IRBuilder, base: ir.Value, index: ir.Value, typ: ir.Type = F64) -> Complex:
     two = b.shl(index, ONE)
-    return (b.load(at(b, base, two), typ=F64), b.load(at(b, base, b.or_(two, ONE)), typ=F64))
+    return (b.load(at(b, base, two, typ), typ=typ), b.load(at(b, base, b.or_(two, ONE), typ), typ=typ))
 
 
-def store_c(b: ir.IRBuilder, base: ir.Value, index: ir.Value, value: Complex) -> None:
+def store_c(b: ir.IRBuilder, base: ir.Value, index: ir.Value, value: Complex, typ: ir.Type = F64) -> None:
     two = b.shl(index, ONE)
-    b.store(value[0], at(b, base, two))
-    b.store(value[1], at(b, base, b.or_(two, ONE)))
+    b.store(value[0], at(b, base, two, typ))
+    b.store(value[1], at(b, base, b.or_(two, ONE), typ))
+
+
+def load_wide(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real) -> Complex:
+    """Amplitude i of a state of `real`s, widened to double (sums and products of reductions stay double)."""
+    re, im = load_c(b, st, i, real.typ)
+    return (re, im) if real == DOUBLE else (b.fpext(re, F64), b.fpext(im, F64))
+
+
+def store_narrow(b: ir.IRBuilder, st: ir.Value, i: ir.Value, value: Complex, real: Real) -> None:
+    """A double complex value stored as amplitude i of a state of `real`s (rounded in single precision)."""
+    if real != DOUBLE:
+        value = (b.fptrunc(value[0], real.typ), b.fptrunc(value[1], real.typ))
+    store_c(b, st, i, value, real.typ)
+
+
+def load_matrix_c(b: ir.IRBuilder, mat: ir.Value, index: ir.Value, real: Real) -> Complex:
+    """A gate-matrix entry (always complex128: the fill computes in double) rounded to `real` once loaded."""
+    re, im = load_c(b, mat, index)
+    if real.typ == F64:
+        return re, im
+    return b.fptrunc(re, real.typ), b.fptrunc(im, real.typ)
 
 
 def cmul(b: ir.IRBuilder, x: Complex, y: Complex) -> Complex:
@@ -139,13 +183,19 @@ def subsets(b: ir.IRBuilder, mask: ir.Value, body: Callable[[ir.Value], None]) -
     b.position_at_end(done)
 
 
-V8 = ir.VectorType(F64, 8)
+V8 = DOUBLE.vector
 SWAP_RE_IM = ir.Constant(ir.VectorType(ir.IntType(32), 8), [1, 0, 3, 2, 5, 4, 7, 6])
 
 
+def swap_re_im(vector: ir.VectorType) -> ir.Constant:
+    """The shuffle mask exchanging re and im in every lane of `vector`."""
+    return ir.Constant(ir.VectorType(ir.IntType(32), vector.count), [k ^ 1 for k in range(vector.count)])
+
+
 def cvec(b: ir.IRBuilder, lanes: list[Complex]) -> tuple[ir.Value, ir.Value]:
-    """Per-lane coefficients of 4 complex lanes: ([re, re, ...], [-im, im, ...])."""
-    re, im = ir.Constant(V8, ir.Undefined), ir.Constant(V8, ir.Undefined)
+    """Per-lane coefficients of complex lanes (4 doubles or 8 floats): ([re, re, ...], [-im, im, ...])."""
+    vector = ir.VectorType(lanes[0][0].type, 2 * len(lanes))
+    re, im = ir.Constant(vector, ir.Undefined), ir.Constant(vector, ir.Undefined)
     for j, (cr, ci) in enumerate(lanes):
         re = b.insert_element(b.insert_element(re, cr, ir.Constant(ir.IntType(32), 2 * j)), cr,
                               ir.Constant(ir.IntType(32), 2 * j + 1))
@@ -155,16 +205,30 @@ def cvec(b: ir.IRBuilder, lanes: list[Complex]) -> tuple[ir.Value, ir.Value]:
 
 
 def vmul(b: ir.IRBuilder, coeff: tuple[ir.Value, ir.Value], v: ir.Value) -> ir.Value:
-    swapped = b.shuffle_vector(v, v, SWAP_RE_IM)
+    swapped = b.shuffle_vector(v, v, swap_re_im(v.type))
     return b.fadd(b.fmul(coeff[0], v, flags=FAST), b.fmul(coeff[1], swapped, flags=FAST), flags=FAST)
 
 
-def vload(b: ir.IRBuilder, st: ir.Value, i: ir.Value) -> ir.Value:
-    return b.load(at(b, st, b.shl(i, ONE)), typ=V8, align=8)
+def vload(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real = DOUBLE) -> ir.Value:
+    """`real.lanes` amplitudes from index i (aligned only to one real: chunks start anywhere)."""
+    return b.load(at(b, st, b.shl(i, ONE), real.typ), typ=real.vector, align=real.size)
 
 
-def vstore(b: ir.IRBuilder, st: ir.Value, i: ir.Value, v: ir.Value) -> None:
-    b.store(v, at(b, st, b.shl(i, ONE)), align=8)
+def vstore(b: ir.IRBuilder, st: ir.Value, i: ir.Value, v: ir.Value, real: Real = DOUBLE) -> None:
+    b.store(v, at(b, st, b.shl(i, ONE), real.typ), align=real.size)
+
+
+def vload_wide(b: ir.IRBuilder, st: ir.Value, i: ir.Value, real: Real) -> ir.Value:
+    """Amplitudes i..i+3 of a state of `real`s as <8 x double>."""
+    v = b.load(at(b, st, b.shl(i, ONE), real.typ), typ=ir.VectorType(real.typ, 8), align=real.size)
+    return v if real == DOUBLE else b.fpext(v, V8)
+
+
+def vstore_narrow(b: ir.IRBuilder, st: ir.Value, i: ir.Value, v: ir.Value, real: Real) -> None:
+    """<8 x double> stored as amplitudes i..i+3 of a state of `real`s."""
+    if real != DOUBLE:
+        v = b.fptrunc(v, ir.VectorType(real.typ, 8))
+    b.store(v, at(b, st, b.shl(i, ONE), real.typ), align=real.size)
 
 
 def declare_like(module: ir.Module, definition: ir.Function) -> ir.Function:

@@ -178,6 +178,7 @@ class KernelPlan:
     results: ReductionLayout = ReductionLayout.of_results(())  # what the kernel reduces the states to
     occurrences: tuple[tuple[int, int], ...] = ()  # with distinct slots: (op index, parameter) of each slot
     final_places: tuple[int, ...] = ()  # qubit -> bit position of the final state (relabelled swaps)
+    precision: str = "double"  # the state's amplitudes: complex128 ("double") or complex64 ("single")
 
     def table(self) -> list[int]:
         return [v for r in self.rows for v in r.fields()]
@@ -224,11 +225,11 @@ def subspace_entries(qubits: tuple[int, ...], targets: tuple[int, ...]) -> list[
 
 
 def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None = None,
-          distinct_slots: bool = False, relabel_swaps: bool = False) -> KernelPlan:
+          distinct_slots: bool = False, relabel_swaps: bool = False, precision: str = "double") -> KernelPlan:
     """The plan of `ops` (default: the circuit's); raises `Unsupported` for dynamic ops.
 
-    `block` is the chunk size in qubits (default `BLOCK_QUBITS`); states of
-    at most that many qubits are not blocked.  With `distinct_slots` every
+    `block` is the chunk size in qubits (default `default_block(precision)`);
+    states of at most that many qubits are not blocked.  With `distinct_slots` every
     gate parameter gets a slot of its own, even where expressions repeat, and
     `plan.occurrences[slot]` says which (op index in `circuit.ops`, parameter)
     it is: a parameter-shift batch shifts one occurrence per slot vector.
@@ -246,11 +247,16 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
             raise Unsupported(f"the llvm back end does not simulate {type(op).__name__} "
                               "(or conditions) yet; use the reference simulator")
         builder.add(op, position.get(id(op), -1))
-    plan = builder.finish(BLOCK_QUBITS if block is None else block)
+    plan = builder.finish(default_block(precision) if block is None else block)
     places = tuple(builder.place)
     results = circuit.results if places == tuple(range(circuit.num_qubits)) else \
         tuple(_relabelled(r, places) for r in circuit.results)
-    return replace(plan, results=ReductionLayout.of_results(results), final_places=places)
+    return replace(plan, results=ReductionLayout.of_results(results), final_places=places, precision=precision)
+
+
+def default_block(precision: str) -> int:
+    """`BLOCK_QUBITS`, or one qubit more for complex64 amplitudes: the chunk keeps its size in bytes."""
+    return BLOCK_QUBITS if precision == "double" else min(BLOCK_QUBITS + 1, 30)
 
 
 def _relabelled(result: Result, places: tuple[int, ...]) -> Result:

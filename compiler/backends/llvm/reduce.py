@@ -5,8 +5,10 @@ Emitted ABI (C)::
     void <name>(const double *states, int64_t batch, double *out)
 
 `states` is (batch, 2**n) complex128 as interleaved re/im doubles (what the
-kernel writes); `out` is (batch, layout.width) float64, every entry written.
-Both C-contiguous, not aliased.  `ReductionLayout.unpack` turns `out` (and the
+kernel writes), or complex64 for a single-precision kernel: amplitudes are
+widened to double as they are loaded, so every sum accumulates in double;
+`out` is (batch, layout.width) float64, every entry written.  Both
+C-contiguous, not aliased.  `ReductionLayout.unpack` turns `out` (and the
 states, for `State`) into exactly the arrays `reference._results` returns.
 
 Reduced in compiled code: `ExpVal`, `Var` (while H†H stays a modest Pauli
@@ -36,7 +38,9 @@ from dataclasses import dataclass
 
 from llvmlite import ir
 
-from qdl.compiler.backends.llvm.irbuild import F64, FAST, I64, ONE, PTR, ZERO, at, function, load_c, loop, table
+from qdl.compiler.backends.llvm.irbuild import (
+    DOUBLE, F64, FAST, I64, ONE, PTR, ZERO, Real, at, function, load_wide, loop, table,
+)
 from qdl.compiler.backends.llvm.results_layout import ReductionLayout
 
 REDUCE_ABI = "void(const double *states, int64_t batch, double *out)"
@@ -81,7 +85,8 @@ def _groups(strings: tuple[tuple[int, int], ...]) -> tuple[list[int], list[int]]
     return groups, members
 
 
-def _emit_strings(module: ir.Module, name: str, strings: tuple[tuple[int, int], ...], chunk: int) -> ir.Function:
+def _emit_strings(module: ir.Module, name: str, strings: tuple[tuple[int, int], ...], chunk: int,
+                  real: Real) -> ir.Function:
     """(st, start, sums): sums[2k], sums[2k+1] += Re, Im of S(x_k, z_k) over amplitudes [start, start + chunk).
 
     A lone string of its x is one fused loop.  Several strings of one x share the products
@@ -93,7 +98,8 @@ def _emit_strings(module: ir.Module, name: str, strings: tuple[tuple[int, int], 
     fn = function(module, name, [PTR, I64, PTR])
     st, start, sums = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
-    code = _StringCode(b, st, start, sums, chunk, b.alloca(F64, size=_const(2 * chunk)), b.alloca(F64, size=_const(2)))
+    code = _StringCode(b, st, start, sums, chunk, b.alloca(F64, size=_const(2 * chunk)), b.alloca(F64, size=_const(2)),
+                       real)
 
     def group(g: ir.Value) -> None:
         x, first, count = (_field(b, groups, g, 3, c) for c in range(3))
@@ -126,6 +132,7 @@ class _StringCode:
     chunk: int
     scratch: ir.Value
     acc: ir.Value
+    real: Real  # of the state's amplitudes
 
     def pairs(self, x: ir.Value, visit) -> None:
         """visit(i, i ^ x) for every i of the chunk, in runs where both step by one when they are long enough."""
@@ -143,7 +150,7 @@ class _StringCode:
     def product(self, i: ir.Value, j: ir.Value) -> tuple[ir.Value, ir.Value]:
         """conj(a_j) a_i = (br ar + bi ai) + i (br ai - bi ar)."""
         b = self.b
-        (ar, ai), (br, bi) = load_c(b, self.st, i), load_c(b, self.st, j)
+        (ar, ai), (br, bi) = load_wide(b, self.st, i, self.real), load_wide(b, self.st, j, self.real)
         return (b.fadd(b.fmul(br, ar, flags=FAST), b.fmul(bi, ai, flags=FAST), flags=FAST),
                 b.fsub(b.fmul(br, ai, flags=FAST), b.fmul(bi, ar, flags=FAST), flags=FAST))
 
@@ -201,7 +208,7 @@ def _lookup(qubits: tuple[int, ...], num_bytes: int) -> list[int]:
 
 
 def _emit_probs(module: ir.Module, name: str, probs: tuple[tuple[int, tuple[int, ...]], ...], num_qubits: int,
-                chunk: int) -> ir.Function:
+                chunk: int, real: Real) -> ir.Function:
     """(st, start, out): every Probs histogram += |a_i|² over amplitudes [start, start + chunk)."""
     num_bytes = (num_qubits + 7) // 8
     rows: list[int] = []
@@ -218,7 +225,7 @@ def _emit_probs(module: ir.Module, name: str, probs: tuple[tuple[int, tuple[int,
         for byte in range(num_bytes):
             value = b.and_(b.lshr(i, _const(8 * byte)), _const(255))
             index = b.add(index, b.load(at(b, lut, b.add(base, b.add(value, _const(256 * byte))), I64), typ=I64))
-        re, im = load_c(b, st, i)
+        re, im = load_wide(b, st, i, real)  # widened: every sum in double
         _accumulate(b, at(b, out, index), b.fadd(b.fmul(re, re, flags=FAST), b.fmul(im, im, flags=FAST), flags=FAST))
 
     def histogram(k: ir.Value) -> None:
@@ -251,15 +258,15 @@ def _emit_combine(b: ir.IRBuilder, module: ir.Module, name: str, layout: Reducti
     loop(b, ZERO, _const(len(layout.variances)), variance)
 
 
-def _emit_element(module: ir.Module, layout: ReductionLayout, num_qubits: int, name: str) -> ir.Function:
+def _emit_element(module: ir.Module, layout: ReductionLayout, num_qubits: int, name: str, real: Real) -> ir.Function:
     """(st, out): one batch element: zero the row, stream the chunks through every reducer, combine."""
     dim = 2**num_qubits
     chunk = min(dim, 2**CHUNK_BITS)
     reducers = []
     if layout.strings:
-        reducers.append((_emit_strings(module, f"{name}.strings", layout.strings, chunk), layout.strings_offset))
+        reducers.append((_emit_strings(module, f"{name}.strings", layout.strings, chunk, real), layout.strings_offset))
     if layout.probs:
-        reducers.append((_emit_probs(module, f"{name}.probs", layout.probs, num_qubits, chunk), 0))
+        reducers.append((_emit_probs(module, f"{name}.probs", layout.probs, num_qubits, chunk, real), 0))
     fn = function(module, name, [PTR, PTR])
     st, out = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
@@ -275,16 +282,17 @@ def _emit_element(module: ir.Module, layout: ReductionLayout, num_qubits: int, n
     return fn
 
 
-def emit_reduce(module: ir.Module, layout: ReductionLayout, num_qubits: int, name: str) -> ir.Function:
-    """Add `name` (external, ABI above) computing the reduced results of `layout` on n-qubit states."""
-    element = _emit_element(module, layout, num_qubits, f"{name}.element")
+def emit_reduce(module: ir.Module, layout: ReductionLayout, num_qubits: int, name: str,
+                real: Real = DOUBLE) -> ir.Function:
+    """Add `name` (external, ABI above) computing the reduced results of `layout` on n-qubit states of `real`s."""
+    element = _emit_element(module, layout, num_qubits, f"{name}.element", real)
     fn = function(module, name, [PTR, I64, PTR], internal=False)
     states, batch, out = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
     state_stride, out_stride = _const(2 * 2**num_qubits), _const(layout.width)
 
     def one(e: ir.Value) -> None:
-        b.call(element, [at(b, states, b.mul(e, state_stride)), at(b, out, b.mul(e, out_stride))])
+        b.call(element, [at(b, states, b.mul(e, state_stride), real.typ), at(b, out, b.mul(e, out_stride))])
 
     loop(b, ZERO, batch, one)
     b.ret_void()
