@@ -247,7 +247,7 @@ def test_vqe_minimum_by_scan_and_refine(qdlc):
 
 @pytest.mark.parametrize("script", ["vqe_h2.py", "qaoa_maxcut.py"])
 def test_python_example_exits_0(script):
-    done = subprocess.run([sys.executable, str(EXAMPLES / script)], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run([sys.executable, str(EXAMPLES / script), "--quick", "--no-plot"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
