@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
@@ -45,6 +45,17 @@ class Budget:
 FULL, QUICK = Budget(), Budget(train=100, test=200, steps=60, target=0.80)
 
 
+@dataclass
+class ClassifierResult:
+    """The accuracies, the loss per step, the wall time and the trained layer."""
+
+    train_accuracy: float
+    test_accuracy: float
+    losses: list[float]
+    seconds: float
+    layer: torch.nn.Module = field(repr=False)
+
+
 def two_moons(n: int, rng: np.random.Generator, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
     """n points of the plane and their labels: class 0 on the upper moon, class 1 on the lower."""
     t = rng.uniform(0, np.pi, n)
@@ -60,7 +71,7 @@ def accuracy(layer: torch.nn.Module, x: torch.Tensor, labels: np.ndarray) -> flo
         return float(((layer(x) < 0).numpy() == labels).mean())
 
 
-def train(budget: Budget, seed: int = 0) -> dict:
+def train(budget: Budget, seed: int = 0) -> ClassifierResult:
     """Train on fresh data; the accuracies, the loss per step and the wall time."""
     start = time.perf_counter()
     rng = np.random.default_rng(seed)
@@ -78,21 +89,21 @@ def train(budget: Budget, seed: int = 0) -> dict:
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
-    return {"train_accuracy": accuracy(layer, x, y_train), "test_accuracy": accuracy(layer, inputs(x_test), y_test),
-            "losses": losses, "seconds": time.perf_counter() - start, "layer": layer}
+    return ClassifierResult(accuracy(layer, x, y_train), accuracy(layer, inputs(x_test), y_test), losses,
+                            time.perf_counter() - start, layer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args("reuploading_classifier", __doc__, argv)
     budget = QUICK if args.quick else FULL
     result = train(budget)
-    print(f"two moons: {budget.train} training and {budget.test} test points; {result['layer']}")
-    print(f"loss {result['losses'][0]:.4f} -> {result['losses'][-1]:.4f} after {budget.steps} Adam steps")
-    print(f"accuracy: train {result['train_accuracy']:.1%}, test {result['test_accuracy']:.1%} "
-          f"(target {budget.target:.0%}); wall time {result['seconds']:.2f} s")
-    save_curves(args.plot, {"training loss": result["losses"]}, title="Re-uploading classifier (two moons)",
+    print(f"two moons: {budget.train} training and {budget.test} test points; {result.layer}")
+    print(f"loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f} after {budget.steps} Adam steps")
+    print(f"accuracy: train {result.train_accuracy:.1%}, test {result.test_accuracy:.1%} "
+          f"(target {budget.target:.0%}); wall time {result.seconds:.2f} s")
+    save_curves(args.plot, {"training loss": result.losses}, title="Re-uploading classifier (two moons)",
                 xlabel="Adam step", ylabel="mean squared error")
-    return 0 if result["test_accuracy"] >= budget.target else 1
+    return 0 if result.test_accuracy >= budget.target else 1
 
 
 if __name__ == "__main__":
