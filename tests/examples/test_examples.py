@@ -324,3 +324,18 @@ def test_hybrid_model_trains_both_parts():
     assert set(result.grad_norms) == {"encoder (nn.Linear)", "quantum (qdl)", "head (nn.Linear)"}
     assert all(norm > 1e-4 for norm in result.grad_norms.values())
     assert isinstance(result.model.quantum.w, torch.nn.Parameter) and result.model.quantum.w.shape == (2, 4, 3)
+
+
+@pytest.mark.parametrize("qdl_file, circuit, shapes", [
+    ("reuploading_classifier.qdl", "classify", [(3, 2), (4, 2, 2), (4, 2, 3)]),
+    ("hybrid_model.qdl", "features", [(3, 4), (2, 4, 3)]),
+])
+def test_example_layers_pass_gradcheck(qdl_file, circuit, shapes):
+    """The gradients the torch examples train with, data included, against finite differences."""
+    torch = pytest.importorskip("torch")
+    import qdl.torch
+
+    function = qdl.load(EXAMPLES / qdl_file)[circuit]
+    rng = np.random.default_rng(3)
+    inputs = tuple(torch.tensor(rng.normal(size=s), requires_grad=True) for s in shapes)
+    assert torch.autograd.gradcheck(lambda *a: qdl.torch.apply(function, *a), inputs)
