@@ -103,9 +103,14 @@ def train_depth(program: qdl.Program, p: int, warm: DepthResult | None, budget: 
     return best[1], best[2], history
 
 
-def solve(nodes: int, seed: int, budget: Budget, rng: np.random.Generator) -> tuple[int, list[DepthResult]]:
-    """The maximum cut of one random 3-regular graph and QAOA's result at each depth."""
-    edges = sorted(tuple(sorted(e)) for e in nx.random_regular_graph(3, nodes, seed=seed).edges())
+def regular_graph(nodes: int, seed: int) -> list[tuple[int, int]]:
+    """The edges (a, b), a < b, of networkx's random 3-regular graph for this seed."""
+    return sorted(tuple(sorted(e)) for e in nx.random_regular_graph(3, nodes, seed=seed).edges())
+
+
+def solve(nodes: int, edges: list[tuple[int, int]], budget: Budget,
+          rng: np.random.Generator) -> tuple[int, list[DepthResult]]:
+    """The maximum cut of the graph and QAOA's result at each depth."""
     sizes = cut_sizes(nodes, edges)
     best_cut, results = int(sizes.max()), []
     for p in budget.depths:
@@ -123,8 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     rng, curves, ok = np.random.default_rng(7), {}, True
     for nodes, seed in budget.graphs:
         start = time.perf_counter()
-        best_cut, results = solve(nodes, seed, budget, rng)
-        print(f"3-regular graph, {nodes} nodes (networkx seed {seed}), {3 * nodes // 2} edges: "
+        edges = regular_graph(nodes, seed)
+        best_cut, results = solve(nodes, edges, budget, rng)
+        print(f"3-regular graph, {nodes} nodes (networkx seed {seed}), {len(edges)} edges: "
               f"maximum cut {best_cut} (brute force)")
         for r in results:
             print(f"  p = {r.p}: expected cut {r.expected_cut:.4f}  ratio {r.ratio:.4f}  "
