@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import subprocess
@@ -133,13 +134,13 @@ N_QAOA = 5
 EDGES = [(0, 1), (1, 2), (2, 3), (3, 4), (4, 0), (0, 2)]
 
 
-def qaoa_numpy(gamma, beta) -> tuple[float, np.ndarray]:
+def qaoa_numpy(gamma, beta, n: int = N_QAOA, edges=EDGES) -> tuple[float, np.ndarray]:
     """<CUT> and the probabilities, with the cost layer exp(-i g sum Z_a Z_b)."""
-    dim = 2**N_QAOA
-    z = np.array([[1 - 2 * ((k >> q) & 1) for q in range(N_QAOA)] for k in range(dim)])
-    zz = sum(z[:, a] * z[:, b] for a, b in EDGES)                       # diagonal of sum Z_a Z_b
-    cut = sum((1 - z[:, a] * z[:, b]) / 2 for a, b in EDGES)           # diagonal of CUT
-    mixer = lambda b: reduce(np.kron, [rx(2 * b)] * N_QAOA)             # exp(-i b sum X_i)
+    dim = 2**n
+    z = np.array([[1 - 2 * ((k >> q) & 1) for q in range(n)] for k in range(dim)])
+    zz = sum(z[:, a] * z[:, b] for a, b in edges)                       # diagonal of sum Z_a Z_b
+    cut = sum((1 - z[:, a] * z[:, b]) / 2 for a, b in edges)           # diagonal of CUT
+    mixer = lambda b: reduce(np.kron, [rx(2 * b)] * n)                  # exp(-i b sum X_i)
     psi = np.full(dim, dim**-0.5, dtype=complex)
     for g, b in zip(gamma, beta):
         psi = mixer(b) @ (np.exp(-1j * g * zz) * psi)
@@ -245,9 +246,101 @@ def test_vqe_minimum_by_scan_and_refine(qdlc):
 # ---------------------------------------------------------------- Python scripts
 
 
-@pytest.mark.parametrize("script", ["vqe_h2.py", "qaoa_maxcut.py"])
-def test_python_example_exits_0(script):
-    done = subprocess.run([sys.executable, str(EXAMPLES / script)], cwd=REPO, capture_output=True,
-                          text=True, timeout=120)
+# Each training example runs as a user runs it, with the small budget (`--quick`), and
+# saves its loss curves where it is told (never into the repository).
+
+TRAINING_SCRIPTS = ["vqe_h2.py", "qaoa_maxcut.py", "reuploading_classifier.py", "hybrid_model.py"]
+
+
+@pytest.mark.parametrize("script", TRAINING_SCRIPTS)
+def test_python_example_exits_0(script, tmp_path):
+    if script in ("reuploading_classifier.py", "hybrid_model.py"):
+        pytest.importorskip("torch")
+    plot = tmp_path / "curves.png"
+    done = subprocess.run([sys.executable, str(EXAMPLES / script), "--quick", "--plot", str(plot)], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert "plot skipped: matplotlib is not installed" in done.stdout
+    else:
+        assert plot.read_bytes().startswith(b"\x89PNG") and f"saved to {plot}" in done.stdout
+
+
+def example(name: str):
+    """An example script as a module (examples/ on sys.path for its `_common` helper)."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    return importlib.import_module(name)
+
+
+def test_vqe_script_trains_to_the_ground_state():
+    vqe = example("vqe_h2")
+    result = vqe.train()
+    assert abs(result.energy - GROUND_STATE) < 1e-6      # the issue asks for 1e-4 Ha
+    assert result.history[0] == pytest.approx(HARTREE_FOCK, abs=1e-8)
+    assert result.calls == len(result.history) == result.steps + 1 < 100
+
+
+def test_qaoa_template_substitution(monkeypatch):
+    qaoa = example("qaoa_maxcut")
+    # the file's own graph and depth give back the file's text exactly
+    assert qaoa.source_for(N_QAOA, EDGES, 2) == (EXAMPLES / "qaoa_maxcut.qdl").read_text()
+    square = [(0, 1), (1, 2), (2, 3), (0, 3)]
+    program = qdl.compile(qaoa.source_for(4, square, 1), base_dir=EXAMPLES)
+    assert program.expected_cut([0.0], [0.0]) == pytest.approx(2.0, abs=1e-12)   # |+>^4: half the edges
+    assert qaoa.cut_sizes(4, square).max() == 4 and qaoa.cut_sizes(5, EDGES).max() == 5
+    monkeypatch.setattr(qaoa, "TEMPLATE", EXAMPLES / "vqe_h2.qdl")   # a file without the constants
+    with pytest.raises(ValueError, match="should declare `const N` on one line, found 0"):
+        qaoa.source_for(4, square, 1)
+
+
+def test_qaoa_ratios_on_a_3_regular_graph():
+    qaoa = example("qaoa_maxcut")
+    edges = qaoa.regular_graph(8, 0)
+    assert len(edges) == 12 and all(d == 3 for d in np.bincount(np.ravel(edges)))
+    best_cut, results = qaoa.solve(8, edges, qaoa.QUICK, np.random.default_rng(7))
+    assert best_cut == 10
+    ratios = [r.ratio for r in results]
+    assert [r.p for r in results] == [1, 2, 3]
+    assert ratios[0] > 0.75 and ratios[2] > 0.9        # measured: 0.8007, 0.8781, 0.9356
+    assert ratios == sorted(ratios)                     # warm starts: depth never loses
+    assert all(0 < r.p_max_cut <= 1 for r in results)
+    # the reported value is the circuit's, by an independent numpy model of the generated graph
+    last = results[-1]
+    assert last.expected_cut == pytest.approx(qaoa_numpy(last.gamma, last.beta, 8, edges)[0], abs=1e-9)
+
+
+def test_reuploading_classifier_reaches_90_percent():
+    pytest.importorskip("torch")
+    classifier = example("reuploading_classifier")
+    result = classifier.train(classifier.FULL)          # the full budget: well under a second
+    assert result.test_accuracy >= 0.9
+    assert result.losses[-1] < 0.5 * result.losses[0]
+
+
+def test_hybrid_model_trains_both_parts():
+    torch = pytest.importorskip("torch")
+    hybrid = example("hybrid_model")
+    result = hybrid.train(hybrid.QUICK)
+    assert result.losses[-1] < 0.8 * result.losses[0]
+    assert set(result.grad_norms) == {"encoder (nn.Linear)", "quantum (qdl)", "head (nn.Linear)"}
+    assert all(norm > 1e-4 for norm in result.grad_norms.values())
+    assert isinstance(result.model.quantum.w, torch.nn.Parameter) and result.model.quantum.w.shape == (2, 4, 3)
+
+
+@pytest.mark.parametrize("qdl_file, circuit, shapes", [
+    ("reuploading_classifier.qdl", "classify", [(3, 2), (4, 2, 2), (4, 2, 3)]),
+    ("hybrid_model.qdl", "features", [(3, 4), (2, 4, 3)]),
+])
+def test_example_layers_pass_gradcheck(qdl_file, circuit, shapes):
+    """The gradients the torch examples train with, data included, against finite differences."""
+    torch = pytest.importorskip("torch")
+    import qdl.torch
+
+    function = qdl.load(EXAMPLES / qdl_file)[circuit]
+    rng = np.random.default_rng(3)
+    inputs = tuple(torch.tensor(rng.normal(size=s), requires_grad=True) for s in shapes)
+    assert torch.autograd.gradcheck(lambda *a: qdl.torch.apply(function, *a), inputs)
