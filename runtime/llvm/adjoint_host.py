@@ -21,7 +21,8 @@ import numpy as np
 from qdl.compiler.autodiff import GradientProgram
 from qdl.compiler.expr import Const, Expr
 from qdl.compiler.ir import Argument
-from qdl.runtime.llvm.kernel import CompiledCircuit, _Buffers, _gather_plan
+from qdl.runtime.llvm.buffers import WorkBuffers, gather_plan
+from qdl.runtime.llvm.kernel import CompiledCircuit
 
 _F64 = np.dtype(np.float64)
 
@@ -80,10 +81,10 @@ class UnbatchedBuffers:
 
     `gathers` and `shapes` describe how plain arguments (float64 arrays of
     exactly their declared shapes) fill the slot row, as the forward
-    kernel's own fast path does (`kernel._gather_plan`).
+    kernel's own fast path does (`buffers.gather_plan`).
     """
 
-    forward: _Buffers
+    forward: WorkBuffers
     values: np.ndarray  # (1, observables)
     grads: np.ndarray  # (1, observables, slots)
     scratch: np.ndarray
@@ -94,9 +95,9 @@ class UnbatchedBuffers:
     @classmethod
     def of(cls, forward: CompiledCircuit, arguments: tuple[Argument, ...], observables: int, outputs: int,
            scratch_doubles: int) -> "UnbatchedBuffers":
-        return cls(_Buffers.of(forward.plan, 1, with_slots=True, with_state=True), np.empty((1, observables)),
+        return cls(WorkBuffers.of(forward.plan, 1, with_slots=True, with_state=True), np.empty((1, observables)),
                    np.empty((1, observables, outputs)), np.empty(scratch_doubles),
-                   _gather_plan(arguments, forward.slots), tuple(tuple(a.shape) for a in arguments))
+                   gather_plan(arguments, forward.slots), tuple(tuple(a.shape) for a in arguments))
 
     def __post_init__(self) -> None:
         self.addresses = (self.forward.slots_at, self.forward.state_at, self.values.ctypes.data,

@@ -47,18 +47,17 @@ import numpy as np
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
 from qdl.compiler.backends.llvm import codegen, library
 from qdl.compiler.backends.llvm.codegen import REDUCE, START, resume_symbol
-from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.backends.llvm.results_layout import SAMPLE, STATE, VALUE, ReductionLayout
 from qdl.compiler.ir import Argument, Circuit
 from qdl.runtime import reference, sampling
 from qdl.runtime.llvm import cache, jit, sample
+from qdl.runtime.llvm.buffers import PRECISIONS, SlotReader, WorkBuffers, check_memory, gather_plan
 from qdl.runtime.llvm.library import LinkedLibrary, runtime_library
 
 # The LLVM IR is a function of the plan and of the generator's source: every module of the package.
 _GENERATOR_DIGEST = hashlib.sha256(b"".join(
     path.read_bytes() for path in sorted(Path(codegen.__file__).parent.glob("*.py")))).digest()
 _F64 = np.dtype(np.float64)
-PRECISIONS = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}  # the state's dtype
 FAST_PATH_MAX_QUBITS = 20  # its state buffer stays allocated: small circuits only, where calls are short
 _PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
                           ctypes.c_void_p, ctypes.c_void_p)  # ctypes releases the GIL during the call
@@ -77,40 +76,6 @@ class Kernel:
     resume: ctypes._CFuncPtr | None = field(default=None, repr=False)  # rows [first, end) of given states
 
 
-@dataclass(frozen=True)
-class SlotReader:
-    """Evaluates the plan's slots into (B, slots): plain argument elements by one gather per argument."""
-
-    gathers: tuple[tuple[str, np.ndarray, np.ndarray], ...]  # (argument, slot columns, flat element index)
-    others: tuple[tuple[int, Expr], ...]
-    count: int
-
-    @classmethod
-    def of(cls, circuit: Circuit, slots: tuple[Expr, ...]) -> "SlotReader":
-        by_name: dict[str, list[tuple[int, int]]] = {}
-        others = []
-        for j, expr in enumerate(slots):
-            argument = circuit.argument(expr.name) if isinstance(expr, Arg) else None
-            if argument is None or len(expr.index) != len(argument.shape):
-                others.append((j, expr))
-                continue
-            flat = int(np.ravel_multi_index(expr.index, argument.shape)) if argument.shape else 0
-            by_name.setdefault(expr.name, []).append((j, flat))
-        gathers = tuple((name, np.array([j for j, _ in pairs], dtype=np.intp),
-                         np.array([f for _, f in pairs], dtype=np.intp)) for name, pairs in by_name.items())
-        return cls(gathers, tuple(others), len(slots))
-
-    def read(self, args: Mapping[str, np.ndarray], batch: int) -> np.ndarray:
-        out = np.empty((batch, self.count), dtype=np.float64)
-        if not batch:  # nothing to read (and an empty array has no row width to reshape by)
-            return out
-        for name, columns, flat in self.gathers:
-            out[:, columns] = np.asarray(args[name], dtype=np.float64).reshape(batch, -1)[:, flat]
-        for j, expr in self.others:
-            out[:, j] = np.broadcast_to(np.asarray(expr.evaluate(args), dtype=np.float64), (batch,))
-        return out
-
-
 @dataclass
 class CompiledCircuit:
     """A circuit with its plan and kernel: `run(args)` follows `reference.simulate`'s contract."""
@@ -119,7 +84,7 @@ class CompiledCircuit:
     plan: KernelPlan
     kernel: Kernel
     slots: SlotReader
-    _single: "_Buffers | None" = field(default=None, repr=False)  # reused by unbatched calls
+    _single: "WorkBuffers | None" = field(default=None, repr=False)  # reused by unbatched calls
     _single_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run(self, args: Mapping[str, np.ndarray], *, shots: int | None = None, seed: int | None = None,
@@ -169,7 +134,7 @@ class CompiledCircuit:
         """`execute` from the slot values themselves, (B, len(plan.slots)) float64."""
         batch = slots.shape[0]
         dtype = PRECISIONS[self.plan.precision]
-        _check_memory(batch * dtype.itemsize * 2**self.plan.num_qubits)
+        check_memory(batch * dtype.itemsize * 2**self.plan.num_qubits)
         states = np.empty((batch, 2**self.plan.num_qubits), dtype=dtype)
         return states, self.resume(slots, states, 0, len(self.plan.rows), START | REDUCE, threads)
 
@@ -201,7 +166,7 @@ class CompiledCircuit:
     def _call(self, slots: np.ndarray, states: np.ndarray, out: np.ndarray, start: int, count: int,
               rows: tuple[int, int, int]) -> None:
         """Batch elements [start, start + count) with work buffers of their own (one set per thread)."""
-        work = _Buffers.of(self.plan, count)
+        work = WorkBuffers.of(self.plan, count)
         self.kernel.resume(slots[start:].ctypes.data, count, work.mats_at, states[start:].ctypes.data,
                            work.scratch_at, out[start:].ctypes.data, *rows)
 
@@ -240,7 +205,7 @@ class CompiledCircuit:
         finite = all(math.isfinite(r) if isinstance(r, float) else bool(np.isfinite(r).all()) for r in results)
         return results if finite else None
 
-    def _single_results(self, work: "_Buffers", shots: int | None, seed: int | None) -> tuple[Any, ...]:
+    def _single_results(self, work: "WorkBuffers", shots: int | None, seed: int | None) -> tuple[Any, ...]:
         """The unbatched results from the fast path's buffers: reduced values, then shots of its state."""
         out, indices, results = work.out[0], None, []
         for k, slot in enumerate(self.plan.results.slots):
@@ -253,70 +218,20 @@ class CompiledCircuit:
             results.append(reference._bits_of(indices, self._places(self.circuit.results[k].qubits))[0])
         return tuple(results)
 
-    def _prepare_single(self, arguments: tuple[Argument, ...]) -> "_Buffers | None":
+    def _prepare_single(self, arguments: tuple[Argument, ...]) -> "WorkBuffers | None":
         """Buffers for unbatched calls, when every result is compiled (reduced or sampled); else None (general path)."""
         layout = self.plan.results
         samples = any(s.kind == SAMPLE for s in layout.slots)
         if layout.host or not (layout.width or samples) or any(s.kind == STATE for s in layout.slots) \
                 or self.slots.others or self.plan.num_qubits > FAST_PATH_MAX_QUBITS:
             return None
-        work = _Buffers.of(self.plan, 1, with_slots=True, with_state=True)
+        work = WorkBuffers.of(self.plan, 1, with_slots=True, with_state=True)
         work.samples = samples
-        work.gathers = _gather_plan(arguments, self.slots)
+        work.gathers = gather_plan(arguments, self.slots)
         work.shapes = tuple(tuple(a.shape) for a in arguments)
         work.scalars = tuple(s.offset for s in layout.slots) if all(s.kind == VALUE for s in layout.slots) else None
         self._single = work
         return work
-
-
-def _gather_plan(arguments: tuple[Argument, ...], reader: SlotReader) -> list[tuple[int, Any, np.ndarray]]:
-    """Per argument: its position in the call, its slot columns (a slice when contiguous), flat indices."""
-    position = {a.name: k for k, a in enumerate(arguments)}
-    plan = []
-    for name, columns, flat in reader.gathers:
-        contiguous = np.array_equal(columns, np.arange(columns[0], columns[0] + len(columns)))
-        plan.append((position[name], slice(int(columns[0]), int(columns[0]) + len(columns)) if contiguous
-                     else columns, flat))
-    return plan
-
-
-@dataclass
-class _Buffers:
-    """Work buffers for `count` batch elements with their addresses taken once (ctypes calls stay cheap)."""
-
-    mats: np.ndarray
-    scratch: np.ndarray
-    slots: np.ndarray
-    state: np.ndarray
-    out: np.ndarray
-
-    @classmethod
-    def of(cls, plan: KernelPlan, count: int, with_slots: bool = False, with_state: bool = False) -> "_Buffers":
-        none, amplitude = np.empty(1), PRECISIONS[plan.precision]
-        return cls(np.empty((count, max(plan.num_entries, 1)), dtype=np.complex128),  # matrices: always double
-                   np.empty(2**plan.chunk_qubits if plan.blocked else 1, dtype=amplitude),
-                   np.empty((count, max(len(plan.slots), 1))) if with_slots else none,
-                   np.empty((count, 2**plan.num_qubits), dtype=amplitude) if with_state else none,
-                   np.empty((count, max(plan.results.width, 1))) if with_state else none)
-
-    def __post_init__(self) -> None:
-        self.mats_at, self.scratch_at = self.mats.ctypes.data, self.scratch.ctypes.data
-        self.slots_at, self.state_at, self.out_at = self.slots.ctypes.data, self.state.ctypes.data, self.out.ctypes.data
-
-
-def _check_memory(needed: int) -> None:
-    """Fail before allocating a state batch larger than the memory the OS reports available."""
-    if needed < 1 << 28:
-        return
-    try:
-        with open("/proc/meminfo") as info:
-            fields = dict(line.split(":", 1) for line in info)
-        available = int(fields["MemAvailable"].split()[0]) * 1024
-    except (OSError, KeyError, ValueError):
-        return
-    if needed > available:
-        raise MemoryError(f"the state vectors need {needed / 2**30:.1f} GiB but only "
-                          f"{available / 2**30:.1f} GiB are available; use fewer qubits or a smaller batch")
 
 
 MAX_CACHED_CIRCUITS = 256

@@ -175,7 +175,7 @@ def test_an_unknown_precision_is_a_value_error() -> None:
 
 def test_the_memory_check_is_asked_for_the_right_size(monkeypatch: pytest.MonkeyPatch) -> None:
     asked: list[int] = []
-    monkeypatch.setattr(kernel, "_check_memory", asked.append)
+    monkeypatch.setattr(kernel, "check_memory", asked.append)
     c = circuit(10, [GateOp("h", (0,))])
     compile_circuit(c, precision="single").execute({}, 3)
     compile_circuit(c).execute({}, 3)
