@@ -136,8 +136,9 @@ CODES: dict[str, tuple[str, str]] = {
               "`method=\"finite-diff\"`, or write the gate with rotations that have shift rules."),
     "E0402": ("gate has no generator for the metric tensor",
               "The metric tensor (quantum natural gradient) needs every trained gate to be a "
-              "one-parameter rotation exp(-iθG) whose generator G the gate table gives. Gates with "
-              "several angles (`u2`, `u3`, `rot`) have none: write them as `rz`, `ry`, `rz`."),
+              "rotation exp(-iθG) whose generator G follows from the gate table (gates with several "
+              "angles are split into such rotations first). Write the gate with rotations that have "
+              "generators (rx, ry, rz, phase, crx, rzz, ...)."),
     "W0201": ("unused argument",
               "A circuit argument is never used; callers must still pass it."),
     "W0202": ("unused qubit",

@@ -13,26 +13,31 @@ G_i the generator of gate i (dU/dθ = -iGU, from the gate table, see
 *block*: the prefix circuit returning <G_i> and <G_i G_j> as `expval`
 results, which any back end runs in one simulation.
 
-Layers: walking the ops in order, a trainable gate joins the open layer
-while its qubits (controls included) are disjoint from the layer's; any op
-touching a layer qubit closes the layer first; other fixed ops commute with
-the layer (disjoint qubits) and move into its prefix.  The reordering keeps
-the circuit's meaning.  Gates on a shared qubit always land in different
-layers, even when they commute (two `rz` in a row): a conservative split.
+Layers (as early as the circuit allows, on its dependency graph): the layer
+of a trained gate is the largest number of trained gates on a chain of ops
+through shared qubits (controls included) before it.  Gates of one layer act
+on disjoint qubits; the prefix of layer ℓ holds every op of a smaller depth
+and the fixed ops of depth ℓ, in circuit order: a set closed under
+predecessors that contains every predecessor of the layer's gates, so the
+prefix state is the circuit's state just before the layer.  Two gates on one
+qubit always land in different layers, even when they commute (two `rz` in a
+row): a conservative split.
 
 Angles are expressions of the arguments: the chain rule gives the metric
 in argument space, Σ_blocks Jᵀ g J with J = ∂angle/∂argument (`Partial`s, as
 in the gradient program).  Light-cone pruning does not apply: the metric is
 a property of the state, not of the results.  Supported: every one-parameter
-gate of the table, under any `ctrl @` / `negctrl @`; refused (E0402): `u2`,
-`u3`, `rot` with a trained angle, and circuits with mid-circuit measurement,
-reset or conditions (the state is then mixed).
+gate of the table, under any `ctrl @` / `negctrl @`; gates with several
+angles (`u2`, `u3`, `rot`) are replaced by their table decompositions into
+`rz`, `ry` (and `gphase`), whose parts fall into successive layers.  Refused:
+a trained gate without a generator (E0402) and circuits with mid-circuit
+measurement, reset or conditions (the state is then mixed).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from qdl.compiler.autodiff.errors import AutodiffError, rendered_error
 from qdl.compiler.autodiff.generators import op_generator
@@ -40,6 +45,7 @@ from qdl.compiler.autodiff.program import Partial, _indices, _partials, differen
 from qdl.compiler.diagnostics import SourceMap, Span
 from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.frontend.values import PauliSum, to_observable
+from qdl.compiler.gates import GATES
 from qdl.compiler.ir import BarrierOp, Circuit, ExpVal, GateOp, Observable, Op
 
 APPROXIMATIONS = ("block-diag", "diag")
@@ -112,11 +118,24 @@ Layer = tuple[tuple[Op, ...], tuple[tuple[int, GateOp], ...]]
 
 
 def layers(circuit: Circuit, names: frozenset[str]) -> list[Layer]:
-    """(prefix ops, [(op index, trained gate)]) per layer, in circuit order."""
+    """(prefix ops, [(op index, trained gate)]) per layer, layers in order (module docstring)."""
+    pieces = list(_pieces(circuit, names))
+    trained = [any(_partials(angle, names) for angle in op.params) for _, op in pieces]
+    depth, frontier = [], {}
+    for (_, op), is_trained in zip(pieces, trained):
+        level = max((frontier.get(q, 0) for q in op.all_qubits), default=0)
+        depth.append(level)
+        frontier.update((q, level + is_trained) for q in op.all_qubits)
     out: list[Layer] = []
-    prefix: list[Op] = []
-    layer: list[tuple[int, GateOp]] = []
-    busy: set[int] = set()
+    for level in sorted({d for d, t in zip(depth, trained) if t}):
+        prefix = tuple(op for (_, op), d, t in zip(pieces, depth, trained) if d < level or (d == level and not t))
+        layer = tuple(piece for piece, d, t in zip(pieces, depth, trained) if d == level and t)
+        out.append((prefix, layer))
+    return out
+
+
+def _pieces(circuit: Circuit, names: frozenset[str]) -> Iterator[tuple[int, GateOp]]:
+    """(op index, gate) in order: trained multi-angle gates as their table decompositions; no barriers, no global phases."""
     for index, op in enumerate(circuit.ops):
         if isinstance(op, BarrierOp):
             continue
@@ -124,19 +143,19 @@ def layers(circuit: Circuit, names: frozenset[str]) -> list[Layer]:
             kind = "a condition" if isinstance(op, GateOp) else type(op).__name__.removesuffix("Op").lower()
             raise AutodiffError(f"circuit `{circuit.name}`: the metric tensor needs a pure state, but op {index} "
                                 f"is {kind}; mid-circuit measurement, reset and conditions are not supported")
-        qubits = set(op.all_qubits)
-        if qubits & busy:  # the op does not commute past the open layer: close it
-            out.append((tuple(prefix), tuple(layer)))
-            prefix += [gate for _, gate in layer]
-            layer, busy = [], set()
-        if any(_partials(angle, names) for angle in op.params):
-            layer.append((index, op))
-            busy |= qubits
-        else:
-            prefix.append(op)
-    if layer:
-        out.append((tuple(prefix), tuple(layer)))
-    return out
+        for piece in _expanded(op, names):
+            if piece.gate != "gphase" or piece.controls:  # a global phase changes no expectation value
+                yield index, piece
+
+
+def _expanded(op: GateOp, names: frozenset[str]) -> list[GateOp]:
+    """`u3`, `u2`, `rot` with a trained angle -> their one-angle parts (exact with the phase, so under controls too)."""
+    decomposition = GATES[op.gate].decomposition
+    if len(op.params) < 2 or decomposition is None or not any(_partials(a, names) for a in op.params):
+        return [op]
+    parts = [replace(op, gate=gate, qubits=tuple(op.qubits[k] for k in local), params=tuple(params))
+             for gate, local, params in decomposition(op.params)]
+    return [piece for part in parts for piece in _expanded(part, names)]
 
 
 def _block(circuit: Circuit, prefix: tuple[Op, ...], layer: tuple[tuple[int, GateOp], ...],
@@ -158,9 +177,9 @@ def _generator(index: int, op: GateOp, sources: SourceMap | None) -> PauliSum:
         raise rendered_error(
             NO_GENERATOR, f"gate `{op.gate}` has no generator for the metric tensor", op.span, sources,
             label="this gate has a trained angle",
-            notes=(f"op {index}: the metric tensor needs one-parameter gates exp(-iθG); "
-                   f"`{op.gate}` has {len(op.params)} angles",),
-            help="write it as one-parameter rotations (for example `rot(a, b, c)` as `rz(a); ry(b); rz(c)`)")
+            notes=(f"op {index}: the metric tensor needs gates exp(-iθG) whose generator G the gate table "
+                   f"gives; `{op.gate}` has none",),
+            help="write it with rotations that have generators (rx, ry, rz, phase, crx, rzz, ...)")
     return generator
 
 

@@ -80,12 +80,15 @@ def format_metric_program(program: MetricProgram) -> str:
     """
     total = sum(len(b.slots) + len(b.pairs) for b in program.blocks)
     lines = [f"metric program `{program.circuit.name}` wrt ({', '.join(program.wrt)}) {program.approx}",
-             f"  evaluations: {program.evaluations} circuits, {total} expectation values"]
+             f"  evaluations: {program.evaluations} circuit{'s' if program.evaluations != 1 else ''}, "
+             f"{total} expectation values"]
     for number, block in enumerate(program.blocks):
         ops = len(block.prefix.ops)
         lines.append(f"block b{number}: after {ops} op{'s' if ops != 1 else ''}")
         for k, slot in enumerate(block.slots):
-            lines.append(f"  s{k}: op {slot.op} `{slot.gate}` angle = {format_expr(slot.angle)}; "
+            source = program.circuit.ops[slot.op]
+            part = f" (part of `{source.gate}`)" if getattr(source, "gate", slot.gate) != slot.gate else ""
+            lines.append(f"  s{k}: op {slot.op} `{slot.gate}`{part} angle = {format_expr(slot.angle)}; "
                          f"G = {format_observable(slot.generator)}")
             lines += [f"    d angle/d {format_expr(p.arg)} = {format_expr(p.derivative)}" for p in slot.partials]
         means = [f"<G{k}>" for k in range(len(block.slots))]

@@ -98,3 +98,12 @@ def test_errors(energy):
         QNG(0.1, metric=3)
     with pytest.raises(qdl.errors.QdlError, match="unknown metric approximation"):
         energy.metric_tensor(*START, approx="full")
+
+
+def test_qdlc_compile_emit_metric(qdlc, tmp_path):
+    path = tmp_path / "vqe.qdl"
+    path.write_text(VQE)
+    outcome = qdlc("compile", str(path), "--emit", "metric")
+    assert outcome.code == 0
+    assert outcome.out.startswith("metric program `energy` wrt (a, b) block-diag\n  evaluations: 2 circuits, 10 ")
+    assert "block b1: after 3 ops\n  s0: op 3 `ry` angle = b[0]; G = 0.5 * Y0\n" in outcome.out

@@ -97,15 +97,26 @@ def test_controls_multiply_the_generator_by_projectors():
     assert {k: complex(v) for k, v in got.items() if abs(v) > 1e-15} == pytest.approx(want)
 
 
-def test_a_trained_rot_is_a_located_error(tmp_path):
+def test_a_gate_without_a_generator_is_a_located_error(monkeypatch, tmp_path):
     path = tmp_path / "g.qdl"
-    path.write_text("circuit g(param t: float) -> float {\n    qubit q;\n    rot(t, 0.1, 0.2) q;\n"
+    path.write_text("circuit g(param t: float) -> float {\n    qubit q;\n    rx(t) q;\n"
                     "    return expval(Z[0]);\n}\n")
+    function = qdl.load(path).g
+    monkeypatch.setattr("qdl.compiler.autodiff.metric.op_generator", lambda op: None)
     with pytest.raises(AutodiffError) as info:
-        metric_program(qdl.load(path).g.circuit)
+        metric_program(function.circuit)
     text = str(info.value)
-    assert "E0402" in text and "`rot`" in text and "g.qdl:3:5" in text
-    assert "rz" in info.value.diagnostic.help
+    assert "E0402" in text and "`rx`" in text and "g.qdl:3:5" in text
+    assert info.value.diagnostic.span is not None
+
+
+def test_multi_angle_gates_are_split_into_their_rotations_one_layer_each():
+    f = qdl.compile("circuit g(param t: float[3], param u: float[3]) -> float {\n qubit q[2];\n"
+                    " rot(t[0], t[1], t[2]) q[0];\n u3(u[0], u[1], u[2]) q[1];\n return expval(Z[0]);\n}\n").g
+    program = metric_program(f.circuit)
+    assert [[(s.gate, str(s.angle)) for s in b.slots] for b in program.blocks] == [
+        [("rz", "t[0]"), ("rz", "u[2]")], [("ry", "t[1]"), ("ry", "u[0]")], [("rz", "t[2]"), ("rz", "u[1]")]]
+    assert "s0: op 0 `rz` (part of `rot`) angle = t[0]" in format_metric_program(program)
 
 
 def test_a_fixed_rot_is_fine_and_mid_circuit_measurement_is_refused():
@@ -124,12 +135,12 @@ def test_unknown_approximation_is_an_error():
 
 
 def test_the_reordered_prefixes_prepare_the_same_state():
-    """Prefix of the last block + its layer = the circuit up to that layer's last gate, reordered only."""
+    """Prefix of the last block + its layer = the whole circuit, reordered only."""
     source = ("circuit g(param t: float[3]) -> float {\n qubit q[3];\n rx(t[0]) q[0];\n h q[1];\n"
               " cx q[1], q[2];\n ry(t[1]) q[0];\n rz(t[2]) q[1];\n return expval(Z[0]);\n}\n")
     g = qdl.compile(source).g.circuit
     block = metric_program(g).blocks[-1]
-    assert [op.gate for op in block.prefix.ops] == ["h", "cx", "rx"]
+    assert [op.gate for op in block.prefix.ops] == ["rx", "h", "cx", "rz"]  # layers: (rx, rz), (ry)
     args = {"t": np.array([[0.3, 0.5, 0.9]])}
     layer = tuple(g.ops[s.op] for s in block.slots)
     from dataclasses import replace

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import qdl
 
-TRAINED = {1: ["rx", "ry", "rz", "phase", "ctrl @ rx", "negctrl @ ry"],
+TRAINED = {1: ["rx", "ry", "rz", "phase", "ctrl @ rx", "negctrl @ ry", "rot", "u3", "ctrl @ u3"],
            2: ["crx", "cry", "crz", "cphase", "rxx", "ryy", "rzz", "single_excitation"]}
 FIXED = {1: ["h", "s", "sx", "t"], 2: ["cx", "cz", "swap"]}
 
@@ -38,8 +38,9 @@ def layered_circuits(draw):
             gate = draw(st.sampled_from(TRAINED[width]))
             if gate.startswith(("ctrl", "negctrl")):
                 operands = ", ".join(f"q[{q}]" for q in draw(st.permutations(range(3)))[:2])
-            lines.append(f"    {gate}(t[{count}]) {operands};")
-            count += 1
+            angles = 3 if gate.endswith(("rot", "u3")) else 1
+            lines.append(f"    {gate}({', '.join(f't[{count + k}]' for k in range(angles))}) {operands};")
+            count += angles
         else:
             lines.append(f"    {draw(st.sampled_from(FIXED[width]))} {operands};")
     count = max(count, 1)
