@@ -43,35 +43,44 @@ def layered_circuits(draw):
             count += angles
         else:
             lines.append(f"    {draw(st.sampled_from(FIXED[width]))} {operands};")
-    count = max(count, 1)
-    body = "\n".join(lines) or "    h q[0];"
+    if not count:
+        lines.append("    ry(t[0]) q[0];")
+        count = 1
+    body = "\n".join(lines)
     source = f"circuit c(param t: float[{count}]) -> float {{\n    qubit q[3];\n{body}\n    return expval(Z[0]);\n}}\n"
     angles = draw(st.lists(st.floats(-np.pi, np.pi), min_size=count, max_size=count))
     return source, np.array(angles)
 
 
-def _same_layer(program, size: int) -> np.ndarray:
-    """mask[a, b]: t[a] and t[b] are angles of gates in one layer."""
-    mask = np.zeros((size, size), bool)
-    for block in program.blocks:
-        members = [s.partials[0].arg.index[0] for s in block.slots]
-        mask[np.ix_(members, members)] = True
-    return mask
+def _slots_of(program, size: int) -> list[set[tuple[int, int]]]:
+    """Per element t[a]: the (block, slot) pairs whose angle depends on it (ctrl @ u3 has a phase on (φ+λ)/2)."""
+    out: list[set[tuple[int, int]]] = [set() for _ in range(size)]
+    for b, block in enumerate(program.blocks):
+        for k, slot in enumerate(block.slots):
+            for partial in slot.partials:
+                out[partial.arg.index[0]].add((b, k))
+    return out
 
 
 @settings(max_examples=40, deadline=None)
 @given(layered_circuits())
 def test_within_layer_entries_are_the_fubini_study_metric_and_the_rest_is_zero(case):
+    """Entry (a, b) is exact when every angle of t[a] and t[b] is in one layer, 0 when they share none."""
     source, t = case
     f = qdl.compile(source, backend="reference").c
-    metric = f.metric_tensor(t)
-    exact = fubini_study(f.state, t)
-    same = _same_layer(f.metric_program(), t.size)
-    np.testing.assert_allclose(metric[same], exact[same], atol=1e-7)
-    assert np.all(metric[~same] == 0)
+    metric, exact = f.metric_tensor(t), fubini_study(f.state, t)
+    slots = _slots_of(f.metric_program(), t.size)
+    blocks = [{b for b, _ in s} for s in slots]
+    pairs = [(a, b) for a in range(t.size) for b in range(t.size)]
+    one_layer = [(a, b) for a, b in pairs if len(blocks[a] | blocks[b]) == 1]
+    apart = [(a, b) for a, b in pairs if not blocks[a] & blocks[b]]
+    assert one_layer  # every trained element has an angle
+    np.testing.assert_allclose([metric[p] for p in one_layer], [exact[p] for p in one_layer], atol=1e-7)
+    assert all(metric[p] == 0 for p in apart)
     diag = f.metric_tensor(t, approx="diag")
-    np.testing.assert_allclose(np.diag(diag), np.diag(exact), atol=1e-7)
-    assert np.all(diag[~np.eye(t.size, dtype=bool)] == 0)
+    single = [a for a in range(t.size) if len(slots[a]) == 1]
+    np.testing.assert_allclose(diag[single, single], np.diag(exact)[single], atol=1e-7)
+    assert all(diag[a, b] == 0 for a, b in pairs if not slots[a] & slots[b])
 
 
 def test_single_qubit_closed_form():
@@ -144,3 +153,16 @@ def test_wrt_picks_data_arguments_too():
     assert metric.shape == (1, 1) and metric[0, 0] > 0.25
     with pytest.raises(qdl.errors.QdlError, match="no argument `y`"):
         g.metric_tensor(0.3, [0.2, 0.5], 0.8, wrt="y")
+
+
+def test_phases_and_a_controlled_rot_on_both_back_ends():
+    """Generators with identity terms ((Z - I)/2) and projectors; one angle per layer: the exact diagonal."""
+    source = ("circuit f(param t: float[3]) -> float {\n qubit q[2];\n h q[0];\n h q[1];\n phase(t[0]) q[0];\n"
+              " ry(0.3) q[1];\n cphase(t[1]) q[0], q[1];\n ctrl @ rot(t[2], 0.2, 0.5) q[1], q[0];\n"
+              " return expval(Z[0]);\n}\n")
+    llvm, ref = qdl.compile(source).f, qdl.compile(source, backend="reference").f
+    t = np.array([0.3, 0.9, -0.4])
+    metric = ref.metric_tensor(t)
+    np.testing.assert_allclose(llvm.metric_tensor(t), metric, atol=1e-12)
+    np.testing.assert_allclose(np.diag(metric), np.diag(fubini_study(ref.state, t)), atol=1e-7)
+    assert metric[0, 0] == pytest.approx(0.25) and np.count_nonzero(metric - np.diag(np.diag(metric))) == 0
