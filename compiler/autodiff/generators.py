@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 from functools import lru_cache
+from typing import Callable
 
 import numpy as np
 
@@ -60,7 +61,7 @@ def gate_generator(name: str) -> tuple[tuple[tuple[tuple[int, str], ...], comple
     return tuple(terms)
 
 
-def _generator_matrix(matrix, spectrum: tuple[float, ...]) -> np.ndarray | None:
+def _generator_matrix(matrix: Callable[..., np.ndarray], spectrum: tuple[float, ...]) -> np.ndarray | None:
     """G = Σ λ P_λ from K samples of U; None when U(θ) is not exp(-iθG) (checked at one angle)."""
     eigen = np.array(sorted({round(x, 12) for x in spectrum}))
     span = eigen[-1] - eigen[0]

@@ -41,7 +41,7 @@ from typing import Iterator, Sequence
 
 from qdl.compiler.autodiff.errors import AutodiffError, rendered_error
 from qdl.compiler.autodiff.generators import op_generator
-from qdl.compiler.autodiff.program import Partial, _indices, _partials, differentiable_arguments
+from qdl.compiler.autodiff.program import Partial, angle_partials, argument_elements, differentiable_arguments
 from qdl.compiler.diagnostics import SourceMap, Span
 from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.frontend.values import PauliSum, to_observable
@@ -90,12 +90,7 @@ class MetricProgram:
     @property
     def elements(self) -> tuple[Arg, ...]:
         """Every trained argument element, in argument order then row-major (the metric's axes)."""
-        out: list[Arg] = []
-        for name in self.wrt:
-            argument = self.circuit.argument(name)
-            assert argument is not None
-            out += [Arg(name, index) for index in _indices(argument.shape)]
-        return tuple(out)
+        return argument_elements(self.circuit, self.wrt)
 
 
 def metric_program(circuit: Circuit, wrt: Sequence[str] | None = None, approx: str = "block-diag",
@@ -120,7 +115,7 @@ Layer = tuple[tuple[Op, ...], tuple[tuple[int, GateOp], ...]]
 def layers(circuit: Circuit, names: frozenset[str]) -> list[Layer]:
     """(prefix ops, [(op index, trained gate)]) per layer, layers in order (module docstring)."""
     pieces = list(_pieces(circuit, names))
-    trained = [any(_partials(angle, names) for angle in op.params) for _, op in pieces]
+    trained = [any(angle_partials(angle, names) for angle in op.params) for _, op in pieces]
     depth, frontier = [], {}
     for (_, op), is_trained in zip(pieces, trained):
         level = max((frontier.get(q, 0) for q in op.all_qubits), default=0)
@@ -135,7 +130,10 @@ def layers(circuit: Circuit, names: frozenset[str]) -> list[Layer]:
 
 
 def _pieces(circuit: Circuit, names: frozenset[str]) -> Iterator[tuple[int, GateOp]]:
-    """(op index, gate) in order: trained multi-angle gates as their table decompositions; no barriers, no global phases."""
+    """(op index, gate) in order: trained multi-angle gates as their table decompositions.
+
+    Barriers and uncontrolled global phases, which change no expectation value, are left out.
+    """
     for index, op in enumerate(circuit.ops):
         if isinstance(op, BarrierOp):
             continue
@@ -144,14 +142,14 @@ def _pieces(circuit: Circuit, names: frozenset[str]) -> Iterator[tuple[int, Gate
             raise AutodiffError(f"circuit `{circuit.name}`: the metric tensor needs a pure state, but op {index} "
                                 f"is {kind}; mid-circuit measurement, reset and conditions are not supported")
         for piece in _expanded(op, names):
-            if piece.gate != "gphase" or piece.controls:  # a global phase changes no expectation value
+            if piece.gate != "gphase" or piece.controls:
                 yield index, piece
 
 
 def _expanded(op: GateOp, names: frozenset[str]) -> list[GateOp]:
     """`u3`, `u2`, `rot` with a trained angle -> their one-angle parts (exact with the phase, so under controls too)."""
     decomposition = GATES[op.gate].decomposition
-    if len(op.params) < 2 or decomposition is None or not any(_partials(a, names) for a in op.params):
+    if len(op.params) < 2 or decomposition is None or not any(angle_partials(a, names) for a in op.params):
         return [op]
     parts = [replace(op, gate=gate, qubits=tuple(op.qubits[k] for k in local), params=tuple(params))
              for gate, local, params in decomposition(op.params)]
@@ -161,7 +159,8 @@ def _expanded(op: GateOp, names: frozenset[str]) -> list[GateOp]:
 def _block(circuit: Circuit, prefix: tuple[Op, ...], layer: tuple[tuple[int, GateOp], ...],
            names: tuple[str, ...], approx: str, sources: SourceMap | None) -> MetricBlock:
     generators = [_generator(index, op, sources) for index, op in layer]
-    slots = tuple(MetricSlot(index, op.gate, op.params[0], _observable(g), _partials(op.params[0], frozenset(names)),
+    trained = frozenset(names)
+    slots = tuple(MetricSlot(index, op.gate, op.params[0], _observable(g), angle_partials(op.params[0], trained),
                              op.span) for (index, op), g in zip(layer, generators))
     count = len(slots)
     pairs = tuple((i, j) for i in range(count) for j in range(i, count) if approx == "block-diag" or i == j)
