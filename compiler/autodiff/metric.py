@@ -116,7 +116,8 @@ def layers(circuit: Circuit, names: frozenset[str]) -> list[Layer]:
     """(prefix ops, [(op index, trained gate)]) per layer, layers in order (module docstring)."""
     pieces = list(_pieces(circuit, names))
     trained = [any(angle_partials(angle, names) for angle in op.params) for _, op in pieces]
-    depth, frontier = [], {}
+    depth: list[int] = []
+    frontier: dict[int, int] = {}
     for (_, op), is_trained in zip(pieces, trained):
         level = max((frontier.get(q, 0) for q in op.all_qubits), default=0)
         depth.append(level)

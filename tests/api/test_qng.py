@@ -120,3 +120,10 @@ def test_qdlc_compile_emit_metric(qdlc, tmp_path):
     assert outcome.code == 0
     assert outcome.out.startswith("metric program `energy` wrt (a, b) block-diag\n  evaluations: 2 circuits, 10 ")
     assert "block b1: after 3 ops\n  s0: op 3 `ry` angle = b[0]; G = 0.5 * Y0\n" in outcome.out
+
+
+def test_a_circuit_without_param_arguments_names_wrt():
+    f = qdl.compile("circuit f(x: float) -> float {\n qubit q;\n rx(x) q;\n return expval(Z[0]);\n}\n").f
+    with pytest.raises(ArgumentError, match="no `param` arguments; pass wrt="):
+        f.metric_tensor(0.3)
+    assert f.metric_tensor(0.3, wrt="x") == pytest.approx(0.25)
