@@ -134,6 +134,11 @@ CODES: dict[str, tuple[str, str]] = {
               "A gate whose angle depends on a differentiated argument has no generator spectrum in "
               "the gate table, so no parameter-shift rule exists for it. Differentiate with "
               "`method=\"finite-diff\"`, or write the gate with rotations that have shift rules."),
+    "E0402": ("gate has no generator for the metric tensor",
+              "The metric tensor (quantum natural gradient) needs every trained gate to be a "
+              "rotation exp(-iθG) whose generator G follows from the gate table (gates with several "
+              "angles are split into such rotations first). Write the gate with rotations that have "
+              "generators (rx, ry, rz, phase, crx, rzz, ...)."),
     "W0201": ("unused argument",
               "A circuit argument is never used; callers must still pass it."),
     "W0202": ("unused qubit",

@@ -152,6 +152,32 @@ class CircuitFunction:
             return pick(blocks[(names[0], names[0])])
         return tuple(tuple(pick(blocks[(a, b)]) for b in names) for a in names)
 
+    def metric_tensor(self, *args: Any, wrt: str | Sequence[str] | None = None, approx: str = "block-diag",
+                      **kwargs: Any) -> np.ndarray:
+        """The Fubini–Study metric of the circuit's state (quantum natural gradient), block-diagonal by layers.
+
+        Shape (P, P) (batch + (P, P) when batched), P = number of elements of
+        the `wrt` arguments (default: the `param` ones), flattened in order and
+        row-major.  `approx`: "block-diag" (every pair of gates in a layer)
+        or "diag" (variances only).  See docs/autodiff.md.
+        """
+        from qdl.runtime.metric import metric_tensor
+        program = self.metric_program(wrt, approx)
+        if not program.wrt:
+            raise ArgumentError(f"circuit `{self.name}` has no `param` arguments; pass wrt=[names of float arguments]")
+        bound, batch = bind(self.circuit, args, kwargs)
+        metric = metric_tensor(program, bound, backend=self.backend)
+        return metric if batch is not None else metric[0]
+
+    def metric_program(self, wrt: str | Sequence[str] | None = None, approx: str = "block-diag"):
+        """The metric pass's `MetricProgram` for `wrt` (cached)."""
+        from qdl.compiler.autodiff.metric import metric_program
+        key = (wrt if wrt is None or isinstance(wrt, str) else tuple(wrt), approx)
+        cache = self.__dict__.setdefault("_metric_programs", {})
+        if key not in cache:
+            cache[key] = metric_program(self.circuit, _names(wrt), approx)
+        return cache[key]
+
     def gradient_program(self, wrt: str | Sequence[str] | None = None):
         """The AD pass's `GradientProgram` for `wrt` (cached)."""
         from qdl.compiler.autodiff import gradient_program

@@ -159,10 +159,10 @@ def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--emit", type=click.Choice(["ast", "ir", "qasm3", "qasm2", "grad", "llvm", "asm"]), default="ir",
-              show_default=True,
+@click.option("--emit", type=click.Choice(["ast", "ir", "qasm3", "qasm2", "grad", "metric", "llvm", "asm"]),
+              default="ir", show_default=True,
               help="What to print: the syntax tree, the Circuit IR, OpenQASM 3 / 2, the gradient program, "
-                   "or the LLVM kernel as optimised LLVM IR / host assembly.")
+                   "the metric-tensor program, or the LLVM kernel as optimised LLVM IR / host assembly.")
 @click.option("--circuit", "circuit_name", default=None, metavar="NAME",
               help="With --emit qasm3/qasm2/llvm/asm: which circuit (needed when the file has several).")
 @click.option("--observable", default=None, metavar="PAULIS",
@@ -194,8 +194,8 @@ def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: s
     elif emit == "ir":
         from qdl.compiler.ir_text import format_module
         _write_output(format_module(result.module), output)
-    elif emit == "grad":
-        _write_output(_gradient_programs(result, circuit_name, file), output)
+    elif emit in ("grad", "metric"):
+        _write_output(_gradient_programs(result, circuit_name, file, emit), output)
     elif emit in ("llvm", "asm"):
         _write_output(_kernel_listing(result, file, circuit_name, emit), output)
     else:
@@ -337,9 +337,11 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, precision
     click.echo(format_jacobian(circuit, jac, program.wrt, out_format, batch is not None))
 
 
-def _gradient_programs(result: CompileResult, circuit_name: str | None, file: str) -> str:
-    from qdl.compiler.autodiff import format_gradient_program, gradient_program
+def _gradient_programs(result: CompileResult, circuit_name: str | None, file: str, emit: str = "grad") -> str:
+    from qdl.compiler.autodiff import format_gradient_program, format_metric_program, gradient_program, metric_program
     circuits = [_pick_circuit(result, circuit_name, file)] if circuit_name else result.module.circuits
+    if emit == "metric":
+        return "\n".join(format_metric_program(metric_program(c, None, sources=result.sink.sources)) for c in circuits)
     return "\n".join(format_gradient_program(gradient_program(c, None, result.sink.sources)) for c in circuits)
 
 

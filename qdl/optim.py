@@ -10,6 +10,8 @@
 array, a number, or a dict / tuple / list of them (nested), which is what
 `value_and_grad` returns for one or several `param` arguments.  Parameters
 are never modified in place.  `minimize` runs the loop with a stopping rule.
+`QNG` preconditions the gradient with the circuit's metric tensor (quantum
+natural gradient), which it computes itself at the current parameters.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 
 from qdl.errors import ArgumentError
 
-__all__ = ["GradientDescent", "Momentum", "Adam", "OptimizeResult", "minimize"]
+__all__ = ["GradientDescent", "Momentum", "Adam", "QNG", "OptimizeResult", "minimize"]
 
 
 class Optimizer:
@@ -109,6 +111,61 @@ class Adam(Optimizer):
         m_hat = m / (1 - self.beta1**self.steps)
         v_hat = v / (1 - self.beta2**self.steps)
         return p - self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+class QNG(Optimizer):
+    """Quantum natural gradient (Stokes et al. 2020): θ ← θ - lr·(g + lam·I)⁻¹ ∇f.
+
+    g is the metric tensor at the current θ, over every parameter element
+    flattened in order (several `param` arguments form one vector, one solve).
+    `metric` gives it: a circuit (its `metric_tensor(*params)` for a tuple of
+    parameters, `metric_tensor(params)` otherwise, with `approx`), or any
+    callable `params -> (P, P) array`; `step(params, grads, metric=array)`
+    passes one explicitly instead.  `lam` > 0 keeps the solve well posed
+    where g is singular (a gate that does not move the state).
+    """
+
+    def __init__(self, lr: float = 0.1, metric: Any = None, lam: float = 1e-3, approx: str = "block-diag") -> None:
+        super().__init__(lr)
+        if not (isinstance(lam, (int, float)) and np.isfinite(lam) and lam >= 0):
+            raise ArgumentError(f"lam must be a non-negative number, got {lam!r}")
+        if metric is not None and not callable(metric) and not hasattr(metric, "metric_tensor"):
+            raise ArgumentError(f"metric must be a circuit or a callable params -> array, got {metric!r}")
+        self.metric, self.lam, self.approx = metric, float(lam), approx
+
+    def step(self, params: Any, grads: Any, metric: Any = None) -> Any:
+        """New parameters after one natural-gradient update (same structure as `params`)."""
+        leaves, rebuild = _flatten(params)
+        grad_leaves, _ = _flatten(grads)
+        if len(grad_leaves) != len(leaves) or any(np.shape(g) != np.shape(p) for p, g in zip(leaves, grad_leaves)):
+            raise ArgumentError("the gradients do not have the structure and shapes of the parameters: "
+                                f"{_describe(params)} vs {_describe(grads)}")
+        theta = np.concatenate([np.ravel(np.asarray(p, dtype=np.float64)) for p in leaves])
+        gradient = np.concatenate([np.ravel(np.asarray(g, dtype=np.float64)) for g in grad_leaves])
+        g = np.asarray(self._metric_at(params) if metric is None else metric, dtype=np.float64)
+        if g.shape != (theta.size, theta.size):
+            raise ArgumentError(f"the metric has shape {g.shape}, but the parameters have {theta.size} elements; "
+                                f"expected ({theta.size}, {theta.size})")
+        self.steps += 1
+        direction = np.linalg.lstsq(g + self.lam * np.eye(theta.size), gradient, rcond=None)[0]
+        return rebuild(_split(theta - self.lr * direction, leaves))
+
+    def _metric_at(self, params: Any) -> Any:
+        if self.metric is None:
+            raise ArgumentError("QNG needs the metric tensor: QNG(lr, metric=circuit) or step(params, grads, metric=g)")
+        if hasattr(self.metric, "metric_tensor"):
+            args = params if isinstance(params, tuple) else (params,)
+            return self.metric.metric_tensor(*args, approx=self.approx)
+        return self.metric(params)
+
+
+def _split(vector: np.ndarray, like: list[Any]) -> list[np.ndarray]:
+    out, at = [], 0
+    for leaf in like:
+        size = int(np.size(leaf))
+        out.append(vector[at:at + size].reshape(np.shape(leaf)))
+        at += size
+    return out
 
 
 @dataclass

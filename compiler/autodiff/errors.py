@@ -1,4 +1,4 @@
-"""The one error of the AD pass: a slot whose gate has no differentiation rule."""
+"""Errors of the AD passes: a slot whose gate has no differentiation rule (E0401), or no generator (E0402)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,13 @@ def no_rule_error(gate: str, span: Span | None, sources: SourceMap | None = None
         notes=(f"the gate table gives no generator spectrum for `{gate}`",),
         help="differentiate with method=\"finite-diff\", or write the gate with rotations "
              "that have shift rules (rx, ry, rz, phase, ...)")
+    return AutodiffError(_rendered(diagnostic, span, sources), diagnostic)
+
+
+def rendered_error(code: str, message: str, span: Span | None, sources: SourceMap | None, *, label: str,
+                   notes: tuple[str, ...], help: str) -> AutodiffError:
+    """An `AutodiffError` carrying the diagnostic, rendered at its source line when the source is known."""
+    diagnostic = error(code, message, span, label, notes=notes, help=help)
     return AutodiffError(_rendered(diagnostic, span, sources), diagnostic)
 
 

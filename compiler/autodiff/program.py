@@ -84,16 +84,17 @@ class GradientProgram:
     @property
     def elements(self) -> tuple[Arg, ...]:
         """Every differentiated argument element, in argument order then row-major."""
-        out: list[Arg] = []
-        for name in self.wrt:
-            argument = self.circuit.argument(name)
-            assert argument is not None
-            out += [Arg(name, index) for index in _indices(argument.shape)]
-        return tuple(out)
+        return argument_elements(self.circuit, self.wrt)
 
 
-def _indices(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
-    return list(itertools.product(*(range(n) for n in shape)))
+def argument_elements(circuit: Circuit, names: Sequence[str]) -> tuple[Arg, ...]:
+    """The elements of arguments `names`, in that order then row-major: the columns of derivatives."""
+    out: list[Arg] = []
+    for name in names:
+        argument = circuit.argument(name)
+        assert argument is not None
+        out += [Arg(name, index) for index in itertools.product(*(range(n) for n in argument.shape))]
+    return tuple(out)
 
 
 def differentiable_arguments(circuit: Circuit, wrt: Sequence[str] | None) -> tuple[str, ...]:
@@ -130,7 +131,7 @@ def gradient_program(circuit: Circuit, wrt: Sequence[str] | None = None,
         if not isinstance(op, GateOp):
             continue
         for param, angle in enumerate(op.params):
-            partials = _partials(angle, frozenset(names))
+            partials = angle_partials(angle, frozenset(names))
             if not partials:
                 continue
             if index not in live:
@@ -146,7 +147,8 @@ def gradient_program(circuit: Circuit, wrt: Sequence[str] | None = None,
     return GradientProgram(circuit, names, tuple(slots), tuple(pruned))
 
 
-def _partials(angle: Expr, names: frozenset[str]) -> tuple[Partial, ...]:
+def angle_partials(angle: Expr, names: frozenset[str]) -> tuple[Partial, ...]:
+    """∂angle/∂a for every element a of the arguments `names` it depends on (non-zero, sorted)."""
     args = sorted((a for a in angle.free_args() if a.name in names), key=lambda a: (a.name, a.index))
     partials = (Partial(arg, angle.diff(arg)) for arg in args)
     return tuple(p for p in partials if p.derivative != ZERO)

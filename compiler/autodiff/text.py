@@ -22,8 +22,10 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
+from qdl.compiler.autodiff.metric import MetricProgram
 from qdl.compiler.autodiff.program import GradientProgram, Slot
 from qdl.compiler.expr import format_expr
+from qdl.compiler.ir_text import format_observable
 
 
 def format_gradient_program(program: GradientProgram) -> str:
@@ -64,3 +66,31 @@ def format_angle(value: float, pi: bool = True) -> str:
     top = fraction.numerator
     text = ("pi" if top == 1 else f"{top}*pi") if pi else str(top)
     return text if fraction.denominator == 1 else f"{text}/{fraction.denominator}"
+
+
+def format_metric_program(program: MetricProgram) -> str:
+    """The metric program as text: per block its prefix length, slots, generators and expectations.
+
+        metric program `f` wrt (t) block-diag
+          evaluations: 2 circuits, 5 expectation values
+        block b0: after 1 op
+          s0: op 1 `rx` angle = t[0]; G = 0.5 * X[0]
+            d angle/d t[0] = 1
+          expectations: <G0>, <G0 G0>
+    """
+    total = sum(len(b.slots) + len(b.pairs) for b in program.blocks)
+    lines = [f"metric program `{program.circuit.name}` wrt ({', '.join(program.wrt)}) {program.approx}",
+             f"  evaluations: {program.evaluations} circuit{'s' if program.evaluations != 1 else ''}, "
+             f"{total} expectation values"]
+    for number, block in enumerate(program.blocks):
+        ops = len(block.prefix.ops)
+        lines.append(f"block b{number}: after {ops} op{'s' if ops != 1 else ''}")
+        for k, slot in enumerate(block.slots):
+            source = program.circuit.ops[slot.op]
+            part = f" (part of `{source.gate}`)" if getattr(source, "gate", slot.gate) != slot.gate else ""
+            lines.append(f"  s{k}: op {slot.op} `{slot.gate}`{part} angle = {format_expr(slot.angle)}; "
+                         f"G = {format_observable(slot.generator)}")
+            lines += [f"    d angle/d {format_expr(p.arg)} = {format_expr(p.derivative)}" for p in slot.partials]
+        means = [f"<G{k}>" for k in range(len(block.slots))]
+        lines.append("  expectations: " + ", ".join(means + [f"<G{i} G{j}>" for i, j in block.pairs]))
+    return "\n".join(lines) + "\n"
