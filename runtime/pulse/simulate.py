@@ -13,11 +13,15 @@ Propagator (§5.2): the samples are a zero-order hold, so when every playing
 frame sits on its qubit's frequency and coupled qubits are degenerate, H is
 constant within a sample and `U = Π_k exp(-i H_k dt)` is exact.  Otherwise
 (cross-resonance tones, detuned frames, exchange between detuned qubits) each
-sample is split into `substeps` pieces evaluated at their mid-points, by
-default enough that |Δω|·h ≤ 0.01.  The mid-point rule is second order in h;
-the note's looser |Δω|·h ≲ 0.05 (§5.1) left a population error of 6e-4 on a
-long detuned Rabi test, so the default is stricter.  Each step is exponentiated with
-`numpy.linalg.eigh` in batches and the steps are multiplied pairwise.
+sample is split into `substeps` pieces, by default enough that |Δω|·h ≤ 0.05
+(§5.1), and each piece is the fourth-order commutator-free Magnus step
+`exp(-ih(a H1 + b H2))·exp(-ih(b H1 + a H2))`, a = 1/4 - √3/6, b = 1/4 + √3/6,
+with H1, H2 at the two Gauss-Legendre nodes of the piece.  (A plain mid-point
+step is only second order: it left 6e-4 in a detuned Rabi population at
+|Δω|·h = 0.03, and 1e-5 in U on a cross-resonance pulse at |Δω|·h = 0.01,
+where CF4 agrees with `solve_ivp` to 1e-8.)
+Each exponential comes from `numpy.linalg.eigh` in batches, and the steps are
+multiplied pairwise.
 """
 
 from __future__ import annotations
@@ -37,7 +41,10 @@ from qdl.runtime.pulse.schedule import (
     Play, PulseSchedule, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase,
 )
 
-SUBSTEP_PHASE = 0.01  # largest |Δω|·h per sub-step (rad) when substeps are chosen automatically
+SUBSTEP_PHASE = 0.05  # largest |Δω|·h per sub-step (rad) when substeps are chosen automatically
+# Commutator-free 4th-order Magnus (Blanes & Moan 2006): Gauss-Legendre nodes and weights.
+CF4_NODES = (0.5 - math.sqrt(3) / 6, 0.5 + math.sqrt(3) / 6)
+CF4_WEIGHTS = (0.25 - math.sqrt(3) / 6, 0.25 + math.sqrt(3) / 6)
 CHUNK = 4096  # sub-steps exponentiated per batch (bounds memory on long 2-qubit schedules)
 
 
@@ -109,8 +116,9 @@ def simulate(schedule: PulseSchedule, model: PulseModel, *,
     overrides = dict(drive_operators or {})
     tracks = [_frame_track(schedule, f.name, model, total, values, overrides.get(f.name))
               for f in schedule.frames]
-    steps = substeps or _auto_substeps(tracks, model)
-    unitary = _propagate(tracks, model, total, steps)
+    rate = _fastest_rate(tracks, model)
+    steps = substeps or max(1, math.ceil(rate * model.dt_ns / SUBSTEP_PHASE))
+    unitary = _propagate(tracks, model, total, steps, time_dependent=rate > 0)
     phases = tuple(_tracked_phase(schedule, tracks, q) for q in range(model.num_qubits))
     return PulseResult(unitary, model, phases, steps)
 
@@ -153,10 +161,11 @@ def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: i
     return FrameTrack(frame.qubit, drive * np.exp(1j * phase), detuning, psi, final_phase, raising)
 
 
-def _auto_substeps(tracks: list[FrameTrack], model: PulseModel) -> int:
+def _fastest_rate(tracks: list[FrameTrack], model: PulseModel) -> float:
+    """Largest |Δω| (rad/ns) of a playing detuned frame or an exchange between detuned qubits."""
     rates = [float(np.max(np.abs(t.detuning[t.drive != 0]), initial=0.0)) for t in tracks]
     rates += [abs(model.omega(c.qubits[0]) - model.omega(c.qubits[1])) for c in model.couplings]
-    return max(1, math.ceil(max(rates, default=0.0) * model.dt_ns / SUBSTEP_PHASE))
+    return max(rates, default=0.0)
 
 
 def _coefficients(tracks: list[FrameTrack], model: PulseModel, k: np.ndarray, tau: np.ndarray,
@@ -176,19 +185,32 @@ def _coefficients(tracks: list[FrameTrack], model: PulseModel, k: np.ndarray, ta
     return terms
 
 
-def _propagate(tracks: list[FrameTrack], model: PulseModel, total: int, substeps: int) -> np.ndarray:
+def _hamiltonians(tracks: list[FrameTrack], model: PulseModel, static: np.ndarray,
+                  k: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """H at times k·dt + tau for a batch of steps (rad/ns)."""
+    ham = np.broadcast_to(static, (len(k), *static.shape)).copy()
+    for coef, op in _coefficients(tracks, model, k, tau):
+        term = coef[:, None, None] * op
+        ham += term + np.conj(np.swapaxes(term, 1, 2))
+    return ham
+
+
+def _propagate(tracks: list[FrameTrack], model: PulseModel, total: int, substeps: int,
+               time_dependent: bool) -> np.ndarray:
+    """Π exp(-i H h) over sub-steps; CF4 (two exponentials at Gauss nodes) when H varies in a sample."""
     h = model.dt_ns / substeps
     static = model.static_hamiltonian()
     unitary = np.eye(model.dim, dtype=complex)
     steps = np.arange(total * substeps)
     for start in range(0, len(steps), CHUNK):
-        n = steps[start:start + CHUNK]
-        k, s = np.divmod(n, substeps)
-        ham = np.broadcast_to(static, (len(n), *static.shape)).copy()
-        for coef, op in _coefficients(tracks, model, k, (s + 0.5) * h):
-            term = coef[:, None, None] * op
-            ham += term + np.conj(np.swapaxes(term, 1, 2))
-        unitary = _chain(_step_unitaries(ham, h)) @ unitary
+        k, s = np.divmod(steps[start:start + CHUNK], substeps)
+        if not time_dependent:
+            unitary = _chain(_step_unitaries(_hamiltonians(tracks, model, static, k, (s + 0.5) * h), h)) @ unitary
+            continue
+        h1, h2 = (_hamiltonians(tracks, model, static, k, (s + c) * h) for c in CF4_NODES)
+        first, second = CF4_WEIGHTS[1] * h1 + CF4_WEIGHTS[0] * h2, CF4_WEIGHTS[0] * h1 + CF4_WEIGHTS[1] * h2
+        pairs = np.stack((_step_unitaries(first, h), _step_unitaries(second, h)), axis=1)
+        unitary = _chain(pairs.reshape(-1, *static.shape)) @ unitary
     return unitary
 
 

@@ -140,9 +140,9 @@ def test_detuned_frame_gives_the_generalised_rabi_formula():
     rabi, delta, t = 2 * np.pi * 0.05, 2 * np.pi * detuning_ghz, duration * model.dt_ns
     general = np.hypot(rabi, delta)
     expected = (rabi / general) ** 2 * np.sin(general * t / 2) ** 2
-    errors = [abs(abs(simulate(sched, model, substeps=m).unitary[1, 0]) ** 2 - expected) for m in (16, 64)]
-    assert errors[1] < 2e-7
-    assert 12 < errors[0] / errors[1] < 20  # mid-point sub-steps: second order in h
+    errors = [abs(abs(simulate(sched, model, substeps=m).unitary[1, 0]) ** 2 - expected) for m in (None, 2)]
+    assert errors[0] < 1e-7
+    assert 12 < errors[0] / errors[1] < 20  # commutator-free Magnus sub-steps: fourth order in h
 
 
 def test_set_frequency_is_phase_continuous_and_back_on_resonance_is_static():
