@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Union
 
-from qdl.compiler.pulse.waveforms import Waveform
+from qdl.compiler.pulse.waveforms import Value, Waveform
 
 
 @dataclass(frozen=True)
@@ -42,20 +42,20 @@ class Play:
 
 @dataclass(frozen=True)
 class ShiftPhase:
-    """Add `phase` (rad) to the frame's phase from `t0` on."""
+    """Add `phase` (rad; may be an expression of circuit arguments) to the frame's phase from `t0` on."""
 
     t0: int
     frame: str
-    phase: float
+    phase: Value
 
 
 @dataclass(frozen=True)
 class SetPhase:
-    """Set the frame's phase to `phase` (rad) from `t0` on."""
+    """Set the frame's phase to `phase` (rad; may be symbolic) from `t0` on."""
 
     t0: int
     frame: str
-    phase: float
+    phase: Value
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class SequenceBuilder:
         self.clock[frame] += waveform.duration
         return self
 
-    def shift_phase(self, frame: str, phase: float) -> "SequenceBuilder":
+    def shift_phase(self, frame: str, phase: Value) -> "SequenceBuilder":
         self.instructions.append(ShiftPhase(self.clock[frame], frame, phase))
         return self
 

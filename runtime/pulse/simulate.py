@@ -146,7 +146,7 @@ def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: i
             if busy[span].any():
                 raise ValueError(f"overlapping plays on frame `{name}` at t0 = {inst.t0}")
             busy[span] = True
-            drive[span] = inst.waveform.samples(values) if inst.waveform.is_symbolic else inst.waveform.samples()
+            drive[span] = inst.waveform.samples(values)
         elif isinstance(inst, (ShiftPhase, SetPhase)):
             value = evaluate_value(inst.phase, values, "phase")
             final_phase = final_phase + value if isinstance(inst, ShiftPhase) else value
