@@ -66,7 +66,9 @@ class PulseResult:
 
     `unitary` is the full `levels**n` propagator (little-endian, each qubit in
     its own rotating frame); `frame_phases[q]` is Φ_q, the final phase of the
-    first frame tracking qubit q (0 if none).
+    first frame tracking qubit q (0 if none): its initial phase with every
+    `shift_phase`/`set_phase` applied.  The carrier phase a detuned frame
+    gains is not part of it (it is in the Hamiltonian).
     """
 
     unitary: np.ndarray
@@ -94,8 +96,8 @@ class PulseResult:
         """Average gate fidelity against `target` (little-endian 2**n matrix), leakage counted.
 
         `frame_correction` undoes the tracked virtual-Z offsets first;
-        `optimize_z` instead maximises over a final Rz on every qubit (the
-        gate "up to local virtual Z").
+        `optimize_z` then maximises over a further final Rz on every qubit
+        (the gate "up to local virtual Z", which makes the correction moot).
         """
         v = self.corrected() if frame_correction else self.subspace
         if optimize_z:
