@@ -10,8 +10,8 @@ Fences and what happens to them:
 * ```` ```qdl-error CODE ```` / ```` ```qdl-warning CODE ````: compiles and
   reports CODE (an error, resp. a warning and no error).  `--max-ops N` in
   the info string sets the operation budget.
-* ```` ```python ```` in docs/cli.md, docs/autodiff.md, docs/backends.md, docs/training.md and
-  README.md: runs, cwd =
+* ```` ```python ```` in docs/cli.md, docs/autodiff.md, docs/backends.md, docs/training.md,
+  docs/pulse.md and README.md: runs, cwd =
   repository root.
 * ```` ```sh ```` with a command starting with `qdlc` (README.md, docs/autodiff.md,
   docs/backends.md, docs/cli.md and docs/language.md; the other docs show commands on files they
@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = sorted((REPO / "docs").glob("*.md")) + [REPO / "README.md"]
 STRICT_DOCS = {REPO / "docs" / "language.md", REPO / "docs" / "cli.md"}
 PYTHON_DOCS = {REPO / "docs" / "cli.md", REPO / "docs" / "autodiff.md", REPO / "docs" / "backends.md",
-               REPO / "docs" / "training.md", REPO / "README.md"}
+               REPO / "docs" / "training.md", REPO / "docs" / "pulse.md", REPO / "README.md"}
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 FILE_MARK = re.compile(r"^// file: (\S+)")
 
