@@ -117,22 +117,6 @@ def _gpi(phi: object) -> np.ndarray:
     return _build(2, {(0, 1): turn.conj(), (1, 0): turn})
 
 
-def _gpi2(phi: object) -> np.ndarray:
-    """IonQ GPI2(φ) = [[1, -i e^{-iφ}], [-i e^{iφ}, 1]]/√2: a π/2 rotation about cos φ X + sin φ Y."""
-    turn = np.exp(1j * np.asarray(phi, dtype=np.float64))
-    return _build(2, {(0, 0): _R2, (0, 1): -1j * _R2 * turn.conj(), (1, 0): -1j * _R2 * turn, (1, 1): _R2})
-
-
-def _ms(phi0: object, phi1: object) -> np.ndarray:
-    """IonQ fully entangling MS(φ0, φ1) = exp(-iπ/4 P(φ0)⊗P(φ1)), P(φ) = cos φ X + sin φ Y."""
-    plus = np.exp(1j * (np.asarray(phi0, dtype=np.float64) + np.asarray(phi1, dtype=np.float64)))
-    minus = np.exp(1j * (np.asarray(phi0, dtype=np.float64) - np.asarray(phi1, dtype=np.float64)))
-    entries: dict[tuple[int, int], object] = {(i, i): _R2 for i in range(4)}
-    entries.update({(0, 3): -1j * _R2 * plus.conj(), (1, 2): -1j * _R2 * minus.conj(),
-                    (2, 1): -1j * _R2 * minus, (3, 0): -1j * _R2 * plus})
-    return _build(4, entries)
-
-
 def _constant(matrix: np.ndarray) -> Callable[[], np.ndarray]:
     return lambda: matrix
 
