@@ -28,7 +28,9 @@ def check_values(data: dict[str, Any]) -> list[Problem]:
     if problems:
         return problems
     problems += _check_natives(data)
-    problems += _check_topology(data["topology"], n)
+    topology = _check_topology(data["topology"], n)
+    if topology:  # one root cause: pairs are not checked against a broken coupling map
+        return problems + topology
     problems += _check_qubits(data.get("qubits", []), n)
     for i, coupling in enumerate(data.get("couplings", [])):
         problems += _check_pair(coupling["qubits"], n, ("couplings", i, "qubits"), data["topology"])
