@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,6 @@ from qdl.compiler.device.schema import (
 from qdl.compiler.diagnostics import Diagnostic, SourceMap, Span, error, render_all
 from qdl.errors import QdlError
 
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "stdlib" / "devices"
 BAD_TOML, BAD_SCHEMA, UNKNOWN_DEVICE, CANNOT_READ = "E0601", "E0602", "E0610", "E0001"
 
 
@@ -38,7 +38,8 @@ class DeviceError(QdlError, ValueError):
 
 def builtin_devices() -> dict[str, Path]:
     """Built-in device name -> file (`stdlib/devices/<name>.toml`)."""
-    return {p.stem: p for p in sorted(BUILTIN_DIR.glob("*.toml"))}
+    where = Path(str(resources.files("qdl.stdlib"))) / "devices"  # package data, also when installed
+    return {p.stem: p for p in sorted(where.glob("*.toml"))}
 
 
 def load_device(spec: str | Path) -> Device:
