@@ -132,27 +132,26 @@ def _check_calibration_tables(cals: dict[str, Any]) -> list[Problem]:
                 problems.append(Problem("E0605", path, f"calibration of `{gate}` must be a table", "not a table"))
                 continue
             kind = calibration_kind(gate, entry, isinstance(cal, list))
-            if kind not in CALIBRATIONS:
-                problems.append(Problem("E0606", path + (kind[1],), f"unknown calibration {kind[1]} "
-                                        f"`{entry.get(kind[1])}` for `{gate}`", "not supported",
-                                        help="shapes: `drag`, `gaussian_square`; implementations: `virtual`, "
-                                             "`native`"))
+            if not kind:
+                key = "implementation" if "implementation" in entry else "shape"
+                problems.append(Problem("E0606", path + (key,), f"unknown calibration {key} "
+                                        f"`{entry.get(key)}` for `{gate}`", "not supported here",
+                                        help="shapes: `drag` (one-qubit gates), `gaussian_square` (`measure`, "
+                                             "`[[calibrations.<2q gate>]]`); implementations: `virtual`, `native`"))
                 continue
             problems += check_table(entry, CALIBRATIONS[kind], path, f"the calibration of `{gate}`")
     return problems
 
 
 def calibration_kind(gate: str, entry: dict[str, Any], per_pair: bool) -> str:
-    """The `CALIBRATIONS` key of one calibration table (a `(None, key)` pair names a bad key)."""
+    """The `CALIBRATIONS` key of one calibration table, or "" when its shape or implementation is unknown."""
     if "implementation" in entry:
-        return entry["implementation"] if entry["implementation"] in ("virtual", "native") else (None, "implementation")  # type: ignore[return-value]
+        return entry["implementation"] if entry["implementation"] in ("virtual", "native") else ""
     if gate == "measure":
-        return "measure"
-    if per_pair and entry.get("shape") == "gaussian_square":
-        return "cross_resonance"
-    if entry.get("shape") == "drag" and not per_pair:
-        return "drag"
-    return (None, "shape")  # type: ignore[return-value]
+        return "measure" if entry.get("shape") == "gaussian_square" else ""
+    if per_pair:
+        return "cross_resonance" if entry.get("shape") == "gaussian_square" else ""
+    return "drag" if entry.get("shape") == "drag" else ""
 
 
 # --- building the model ----------------------------------------------------------------
@@ -163,14 +162,14 @@ def build(data: dict[str, Any], file: str) -> Device:
     n, topology = data["num_qubits"], data["topology"]
     all_to_all = topology["kind"] == checks.ALL_TO_ALL
     edges = tuple((a, b) for a in range(n) for b in range(a + 1, n)) if all_to_all else \
-        tuple(tuple(e) for e in topology["edges"])
-    directions = tuple(tuple(d) for d in topology.get("ecr_directions", topology.get("directions", [])))
+        tuple((a, b) for a, b in topology["edges"])
+    directions = tuple((a, b) for a, b in topology.get("ecr_directions", topology.get("directions", [])))
     return Device(
         name=data["name"], schema=data["schema"], dt=float(data["dt"]), num_qubits=n,
         native_gates=tuple(data["native_gates"]), timing=Timing(**data["timing"]),
-        topology=Topology(topology["kind"], edges, directions, all_to_all),  # type: ignore[arg-type]
+        topology=Topology(topology["kind"], edges, directions, all_to_all),
         qubits=tuple(Qubit(**q) for q in data.get("qubits", [])),
-        couplings=tuple(Coupling(tuple(c["qubits"]), c["j_mhz"]) for c in data.get("couplings", [])),  # type: ignore[arg-type]
+        couplings=tuple(Coupling((c["qubits"][0], c["qubits"][1]), c["j_mhz"]) for c in data.get("couplings", [])),
         calibrations={g: _calibration(g, c, n) for g, c in data["calibrations"].items()},
         description=data.get("description", ""), phase_convention=data.get("phase_convention", ""),
         model=dict(data.get("model", {})), path=file)

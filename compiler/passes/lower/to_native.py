@@ -204,13 +204,12 @@ def _merge_rz(ops: list[Op]) -> list[Op]:
     angles: dict[int, tuple[Expr, GateOp]] = {}
     phase: Expr = Const(0.0)
     for op in ops:
-        plain = isinstance(op, GateOp) and op.condition is None
-        if plain and op.gate == "gphase":  # type: ignore[union-attr]
-            phase = add(phase, op.params[0])  # type: ignore[union-attr]
-        elif plain and op.gate == "rz":  # type: ignore[union-attr]
-            q = op.qubits[0]  # type: ignore[union-attr]
-            angle, first = angles.get(q, (Const(0.0), op))
-            angles[q] = (add(angle, op.params[0]), first)  # type: ignore[union-attr]
+        gate = op.gate if isinstance(op, GateOp) and op.condition is None else None
+        if isinstance(op, GateOp) and gate == "gphase":
+            phase = add(phase, op.params[0])
+        elif isinstance(op, GateOp) and gate == "rz":
+            angle, first = angles.get(op.qubits[0], (Const(0.0), op))
+            angles[op.qubits[0]] = (add(angle, op.params[0]), first)
         else:
             for q in op_qubits(op):
                 phase = add(phase, _emit_rz(angles.pop(q, None), out))

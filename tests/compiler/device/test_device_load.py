@@ -136,3 +136,25 @@ def test_locate_finds_keys_in_arrays_of_tables_and_multiline_values() -> None:
     assert text[places[("t", "u", "y")].key_start] == "y"
     assert ("0, 1",) not in places and ("b",) in places
     assert text[places[("t", "u", "y")].value_start:places[("t", "u", "y")].value_end] == '"#[z]"'
+
+
+def test_docs_describe_every_schema_key() -> None:
+    from pathlib import Path
+
+    from qdl.compiler.device.schema import CALIBRATIONS, COUPLING, MODEL, QUBIT, TIMING, TOP, TOPOLOGY
+    text = (Path(__file__).resolve().parents[3] / "docs" / "hardware.md").read_text(encoding="utf-8")
+    tables = [TOP, TIMING, TOPOLOGY, MODEL, QUBIT, COUPLING, *CALIBRATIONS.values()]
+    missing = {key for table in tables for key in table if f"`{key}`" not in text and f"[{key}]" not in text}
+    assert not missing
+
+
+def test_cli_reports_a_broken_device_without_a_traceback(qdlc, tmp_path) -> None:
+    device = tmp_path / "bad.toml"
+    device.write_text(T5.replace("granularity = 16 ", "granularity = 0 "), encoding="utf-8")
+    program = tmp_path / "one.qdl"
+    program.write_text("circuit one() -> float {\n  qubit q[1];\n  h q[0];\n  return expval(Z[0]);\n}\n")
+    outcome = qdlc("compile", str(program), "--passes", f"to-native{{device={device}}}")
+    assert outcome.code != 0 and "E0606" in outcome.err and f"{device}:15:" in outcome.err
+    assert "Traceback" not in outcome.err and "internal compiler error" not in outcome.err
+    good = qdlc("compile", str(program), "--passes", "to-native{device=ion11}")
+    assert good.code == 0 and "gpi2" in good.out
