@@ -2,7 +2,8 @@
 
 `qdlc explain CODE` prints the explanation; tests check that every code the
 compiler can emit is listed here.  Codes by phase: E00xx files, E01xx syntax (and OpenQASM import),
-E02xx names and types, E03xx quantum semantics, W02xx warnings.
+E02xx names and types, E03xx quantum semantics, E04xx autodiff,
+E06xx device files and hardware targets, W02xx warnings.
 """
 
 from __future__ import annotations
@@ -139,6 +140,28 @@ CODES: dict[str, tuple[str, str]] = {
               "rotation exp(-iθG) whose generator G follows from the gate table (gates with several "
               "angles are split into such rotations first). Write the gate with rotations that have "
               "generators (rx, ry, rz, phase, crx, rzz, ...)."),
+    "E0601": ("device file is not valid TOML",
+              "The device file breaks TOML 1.0 syntax at the marked place: device files are `key = value` lines, `[table]` headers and `[[array-of-tables]]` headers (docs/hardware.md)."),
+    "E0602": ("unknown device schema",
+              "The `schema` key names a version of the device format this qdl does not read. Write `schema = \"qdl.device/0.1\"` and follow docs/hardware.md."),
+    "E0603": ("unknown key in a device file",
+              "The key is not part of the device schema, often a misspelling; the help line suggests the closest known key. docs/hardware.md lists every key."),
+    "E0604": ("missing key in a device file",
+              "A required key of the device schema is absent from the marked table. docs/hardware.md lists the required keys of every table."),
+    "E0605": ("wrong type in a device file",
+              "The value has the wrong type for its key, e.g. a string where a number or an integer number of samples is expected."),
+    "E0606": ("device value out of range",
+              "A device value is outside its range: a pulse amplitude over 1, a non-positive dt, sigma or timing value, a per-qubit array of the wrong length, a width longer than its pulse, or qubit entries out of order."),
+    "E0607": ("pulse duration off the timing grid",
+              "Every pulse duration must be a multiple of `[timing] granularity` samples and at least `min_length` samples; the help line gives the nearest allowed durations. Virtual gates take no time."),
+    "E0608": ("bad coupling map",
+              "The coupling map names a qubit the device does not have, couples a qubit to itself, lists a pair that is not an edge, or leaves some qubits unreachable from the others."),
+    "E0609": ("native gate unknown or without calibration",
+              "Every native gate must be a gate of qdl's table (or `measure`, `delay`, `barrier`, `reset`) and, except `delay` and `barrier`, have a `[calibrations.<gate>]` entry; every calibrated two-qubit direction needs its calibration."),
+    "E0610": ("unknown device",
+              "The name is not a built-in device (`stdlib/devices/*.toml`) and not a path to a device file. The help line lists the built-in devices."),
+    "E0611": ("device native set not supported",
+              "`to-native` targets devices with `rz` plus `sx` (or `gpi2`) for one-qubit gates and `ecr`, `ms` or `cx` as entangler; the device lists something else."),
     "W0201": ("unused argument",
               "A circuit argument is never used; callers must still pass it."),
     "W0202": ("unused qubit",

@@ -31,15 +31,15 @@ Conventions (PennyLane / OpenQASM 3, cited per gate below):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
 
 from qdl.compiler.expr import ExprLike, as_expr, mul, neg
 from qdl.compiler.gates.matrices import (
-    _H, _I, _ISWAP, _RX, _RY, _RZ, _S, _SWAP, _SX, _T, _X, _Y, _Z, _constant, _controlled, _exp_pauli,
-    _frozen, _givens, _gphase, _phase, _rot, _u2, _u3, controlled_matrix,
+    _ECR, _H, _I, _ISWAP, _RX, _RY, _RZ, _S, _SWAP, _SX, _T, _X, _Y, _Z, _constant, _controlled, _exp_pauli,
+    _frozen, _givens, _gphase, _gpi, _phase, _rot, _u2, _u3, controlled_matrix,
 )
 from qdl.compiler.gates.rules import (
     _DECOMPOSITIONS, PI, Decomposition, GateCall, Inverse, Params, _inverse_named, _inverse_negated,
@@ -85,6 +85,8 @@ _CONTROLLED_HALF = (-0.5, 0.0, 0.0, 0.5)  # a controlled or subspace half-angle 
 _PAULI_PAIR = (-0.5, -0.5, 0.5, 0.5)  # exp(-iθ P⊗P/2)
 _CONTROLLED_PHASE = (-1.0, 0.0, 0.0, 0.0)
 _DOUBLE_EXCITATION = (-0.5,) + (0.0,) * 14 + (0.5,)
+_GPI2 = _frozen(_RX(PI / 2))
+_MS = _frozen(_exp_pauli(np.kron(_X, _X))(PI / 2))
 
 
 def _fixed(name: str, num_qubits: int, matrix: np.ndarray, inverse: str, doc: str, *,
@@ -170,6 +172,18 @@ _GATE_LIST: tuple[GateSpec, ...] = (
               "PennyLane SingleExcitation: rotation by θ/2 in span{|01>, |10>}"),
     _rotation("double_excitation", 4, _givens(16, 0b0011, 0b1100), (_DOUBLE_EXCITATION,),
               "PennyLane DoubleExcitation: rotation by θ/2 in span{|0011>, |1100>}"),
+    # native gates of hardware targets (docs/hardware.md)
+    _fixed("ecr", 2, _ECR, "ecr", "echoed cross-resonance RZX(-π/4) (X⊗I) RZX(π/4), control first"),
+    # GPI(φ) = RZ(2φ) X: one exponential in φ, generator Z
+    replace(_rotation("gpi", 1, _gpi, ((-1.0, 1.0),), "IonQ GPI(φ): π rotation about cos φ X + sin φ Y",
+                      inverse=_inverse_named("gpi")), self_inverse=True, hermitian=True),
+    # IonQ's gpi2(φ) and ms(φ0, φ1) are RZ(φ) A RZ(-φ): φ enters twice, so no one-exponential
+    # spectrum describes it (shift rules and the LLVM trig fit need one); the table holds them at
+    # zero phase and the phases are virtual `rz` around them (docs/hardware.md).
+    _fixed("gpi2", 1, _GPI2, "gpi2dg", "IonQ GPI2(0) = RX(π/2): π/2 rotation about X (phases as virtual rz)"),
+    _fixed("gpi2dg", 1, _frozen(_GPI2.conj().T), "gpi2", "inverse of GPI2(0): RX(-π/2) = GPI2(π)"),
+    _fixed("ms", 2, _MS, "msdg", "IonQ Mølmer–Sørensen MS(0, 0) = RXX(π/2) (phases as virtual rz)"),
+    _fixed("msdg", 2, _frozen(_MS.conj().T), "ms", "inverse of MS(0, 0): RXX(-π/2)"),
 )
 
 GATES: dict[str, GateSpec] = {spec.name: spec for spec in _GATE_LIST}

@@ -111,6 +111,12 @@ def _controlled(base: Callable[..., np.ndarray], controls: int = 1) -> Callable[
     return lambda *params: controlled_matrix(base(*params), (True,) * controls)
 
 
+def _gpi(phi: object) -> np.ndarray:
+    """IonQ GPI(φ) = [[0, e^{-iφ}], [e^{iφ}, 0]]: a π rotation about cos φ X + sin φ Y."""
+    turn = np.exp(1j * np.asarray(phi, dtype=np.float64))
+    return _build(2, {(0, 1): turn.conj(), (1, 0): turn})
+
+
 def _constant(matrix: np.ndarray) -> Callable[[], np.ndarray]:
     return lambda: matrix
 
@@ -127,3 +133,5 @@ _SX = _frozen([[(1 + 1j) / 2, (1 - 1j) / 2], [(1 - 1j) / 2, (1 + 1j) / 2]])
 _SWAP = _frozen([[1, 0, 0, 0], [0, 0, 1, 0], [0, 1, 0, 0], [0, 0, 0, 1]])
 _ISWAP = _frozen([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]])
 _RX, _RY, _RZ = _exp_pauli(_X), _exp_pauli(_Y), _exp_pauli(_Z)
+# ECR = RZX(-π/4) · (X⊗I) · RZX(π/4) = (X⊗I - Y⊗X)/√2, control first (Qiskit's ECR, in textbook order)
+_ECR = _frozen(np.array([[0, 0, 1, 1j], [0, 0, 1j, 1], [1, -1j, 0, 0], [-1j, 1, 0, 0]]) * _R2)

@@ -131,6 +131,15 @@ _DECOMPOSITIONS: dict[str, Decomposition] = {
                                      ("rzz", (0, 1), p), ("rx", (0,), (as_expr(-PI / 2),)),
                                      ("rx", (1,), (as_expr(-PI / 2),)))),
     "ccx": _decomposition(_ccx_parts),
+    # ECR = RZX(-π/2) · (X⊗I); RZX = (I⊗H) RZZ (I⊗H)
+    "ecr": _decomposition(lambda p: _calls(("x", (0,)), ("h", (1,)), ("cx", (0, 1)))
+                          + (("rz", (1,), (as_expr(-PI / 2),)),) + _calls(("cx", (0, 1)), ("h", (1,)))),
+    # GPI(φ) = RZ(φ) X RZ(-φ);  GPI2(0) = RX(π/2);  MS(0, 0) = RXX(π/2)
+    "gpi": _decomposition(lambda p: (("rz", (0,), (neg(p[0]),)), ("x", (0,), ()), ("rz", (0,), p))),
+    "gpi2": _decomposition(lambda p: (("rx", (0,), (as_expr(PI / 2),)),)),
+    "gpi2dg": _decomposition(lambda p: (("rx", (0,), (as_expr(-PI / 2),)),)),
+    "ms": _decomposition(lambda p: (("rxx", (0, 1), (as_expr(PI / 2),)),)),
+    "msdg": _decomposition(lambda p: (("rxx", (0, 1), (as_expr(-PI / 2),)),)),
     "cswap": _decomposition(lambda p: _calls(("cx", (2, 1)), ("ccx", (0, 1, 2)), ("cx", (2, 1)))),
     # cx(1,0) maps {|01>, |10>} to {|11>, |10>}; there qubit 1 rotates by RY(-θ) under control 0
     "single_excitation": _decomposition(lambda p: (("cx", (1, 0), ()), ("cry", (0, 1), (neg(p[0]),)),

@@ -22,7 +22,7 @@ from qdl.compiler.passes.optimize import (  # noqa: E402,F401  (registration sid
     cancel_inverse_pairs, consolidate_2q, elide_swaps, fold_angles, light_cone, merge_rotations, release_qubits,
     remove_diagonal_before_measure, resynthesize_1q,
 )
-from qdl.compiler.passes.lower import multi_qubit, to_cx  # noqa: E402,F401
+from qdl.compiler.passes.lower import multi_qubit, to_cx, to_native  # noqa: E402,F401
 
 
 __all__ = ["PRESETS", "REGISTRY", "CircuitPass", "ModulePass", "PassContext", "PassManager", "PassRecord",

@@ -45,7 +45,8 @@ REPO = Path(__file__).resolve().parents[2]
 DOCS = sorted((REPO / "docs").glob("*.md")) + [REPO / "README.md"]
 STRICT_DOCS = {REPO / "docs" / "language.md", REPO / "docs" / "cli.md"}
 PYTHON_DOCS = {REPO / "docs" / "cli.md", REPO / "docs" / "autodiff.md", REPO / "docs" / "backends.md",
-               REPO / "docs" / "training.md", REPO / "docs" / "pulse.md", REPO / "README.md"}
+               REPO / "docs" / "training.md", REPO / "docs" / "pulse.md", REPO / "docs" / "hardware.md",
+               REPO / "README.md"}
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 FILE_MARK = re.compile(r"^// file: (\S+)")
 
