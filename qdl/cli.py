@@ -424,7 +424,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_USAGE if isinstance(exc, click.UsageError) or exc.exit_code == 2 else exc.exit_code)
     except QdlError as exc:
         from qdl.errors import ArgumentError
-        click.echo(f"error: {exc}", err=True)
+        text = str(exc)  # a rendered diagnostic (a device file's, say) already says `error[CODE]`
+        click.echo(text if text.startswith("error[") else f"error: {text}", err=True)
         sys.exit(EXIT_USAGE if isinstance(exc, ArgumentError) else EXIT_PROGRAM_ERROR)
     except SystemExit:
         raise

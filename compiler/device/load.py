@@ -99,6 +99,8 @@ def _diagnostic(problem: Problem, places: dict, file: str) -> Diagnostic:
         start, end = ((place.key_start, place.key_end) if problem.on_key or not exact
                       else (place.value_start, max(place.value_end, place.value_start + 1)))
         span = Span(file, start, end)
+    else:  # a key missing from the top level: point at the file's start, so that the file is named
+        span = Span(file, 0, 1)
     return error(problem.code, problem.message, span, problem.label, help=problem.help)
 
 

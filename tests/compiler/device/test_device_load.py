@@ -158,3 +158,13 @@ def test_cli_reports_a_broken_device_without_a_traceback(qdlc, tmp_path) -> None
     assert "Traceback" not in outcome.err and "internal compiler error" not in outcome.err
     good = qdlc("compile", str(program), "--passes", "to-native{device=ion11}")
     assert good.code == 0 and "gpi2" in good.out
+
+
+def test_a_key_missing_from_the_top_level_names_the_file(qdlc, tmp_path) -> None:
+    device = tmp_path / "short.toml"
+    device.write_text('schema = "qdl.device/0.1"\nname = "short"\n', encoding="utf-8")
+    program = tmp_path / "one.qdl"
+    program.write_text("circuit one() -> float {\n  qubit q[1];\n  h q[0];\n  return expval(Z[0]);\n}\n")
+    outcome = qdlc("compile", str(program), "--passes", f"to-native{{device={device}}}")
+    assert outcome.code != 0 and f"--> {device}:1:1" in outcome.err and "has no `dt`" in outcome.err
+    assert "error: error[" not in outcome.err  # a rendered diagnostic is printed as it is
