@@ -1,8 +1,9 @@
 """Gate generators as Pauli sums, read from the gate table's matrices.
 
-A one-parameter gate is U(θ) = exp(-iθG) with a Hermitian generator G whose
-spectrum the table lists (`GateSpec.generator_eigenvalues`, convention
-dU/dθ = -iGU).  From that spectrum and K samples of the matrix, G follows
+A one-parameter gate is U(θ) = exp(-iθG)·U(0) with a Hermitian generator G
+whose spectrum the table lists (`GateSpec.generator_eigenvalues`).  What the
+metric needs is the generator acting before the gate, G' = U(0)†·G·U(0)
+(dU/dθ = -iUG'; G' = G for the gates with U(0) = I, all but `gpi`).  From that spectrum and K samples of the matrix, G follows
 exactly: U(s) = Σ_λ P_λ e^{-iλs} over the K distinct eigenvalues λ, so K
 angles determine the spectral projectors P_λ and G = Σ_λ λ P_λ.  G is then
 written as a Pauli sum on the op's qubits (first listed qubit = most
@@ -30,7 +31,7 @@ _TOLERANCE = 1e-12
 
 
 def op_generator(op: GateOp) -> PauliSum | None:
-    """G with dU/dθ = -iGU for the op's one angle, on its qubits and controls; None if there is none."""
+    """G with dU/dθ = -iUG for the op's one angle, on its qubits and controls; None if there is none."""
     local = gate_generator(op.gate)
     if local is None:
         return None
@@ -69,9 +70,13 @@ def _generator_matrix(matrix: Callable[..., np.ndarray], spectrum: tuple[float, 
     vandermonde = np.exp(-1j * np.outer(shifts, eigen))  # U(s_m) = Σ_k V[m, k] P_k
     samples = np.stack([np.asarray(matrix(s)) for s in shifts])
     projectors = np.einsum("km,mij->kij", np.linalg.inv(vandermonde), samples)
-    generator = np.einsum("k,kij->ij", eigen, projectors)
     probe = np.einsum("k,kij->ij", np.exp(-0.7j * eigen), projectors)
-    return generator if np.allclose(probe, matrix(0.7), atol=1e-10) else None
+    if not np.allclose(probe, matrix(0.7), atol=1e-10):
+        return None
+    # U(θ) = exp(-iθG)·U(0), so `projectors` are P_λ·U(0); the generator acting before the gate (the
+    # state the metric's prefix ends in) is U(0)†·G·U(0) = U(0)†·Σ λ P_λ U(0) (G itself when U(0) = I: gpi)
+    generator = np.asarray(matrix(0.0)).conj().T @ np.einsum("k,kij->ij", eigen, projectors)
+    return generator if np.allclose(generator, generator.conj().T, atol=1e-10) else None
 
 
 def _kron(letters: tuple[str, ...]) -> np.ndarray:

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import qdl
 
-TRAINED = {1: ["rx", "ry", "rz", "phase", "ctrl @ rx", "negctrl @ ry", "rot", "u3", "ctrl @ u3"],
+TRAINED = {1: ["rx", "ry", "rz", "phase", "ctrl @ rx", "negctrl @ ry", "rot", "u3", "ctrl @ u3", "gpi"],
            2: ["crx", "cry", "crz", "cphase", "rxx", "ryy", "rzz", "single_excitation"]}
 FIXED = {1: ["h", "s", "sx", "t"], 2: ["cx", "cz", "swap"]}
 
@@ -166,3 +166,13 @@ def test_phases_and_a_controlled_rot_on_both_back_ends():
     np.testing.assert_allclose(llvm.metric_tensor(t), metric, atol=1e-12)
     np.testing.assert_allclose(np.diag(metric), np.diag(fubini_study(ref.state, t)), atol=1e-7)
     assert metric[0, 0] == pytest.approx(0.25) and np.count_nonzero(metric - np.diag(np.diag(metric))) == 0
+
+
+def test_a_gate_that_is_not_the_identity_at_zero_uses_its_generator_before_the_gate():
+    """gpi(b) = RZ(2b)·X: after ry(a), g_bb = 1 - cos²(a) (the variance of Z on ry(a)|0>), not that of X."""
+    f = qdl.compile("circuit f(param a: float, param b: float) -> float {\n qubit q;\n ry(a) q;\n gpi(b) q;\n"
+                    " return expval(X[0]);\n}\n").f
+    for a in (0.3, 1.1):
+        exact = fubini_study(lambda t: f.state(t[0], t[1]), np.array([a, 0.4]))
+        np.testing.assert_allclose(f.metric_tensor(a, 0.4), exact, atol=1e-8)
+        assert f.metric_tensor(a, 0.4)[1, 1] == pytest.approx(np.sin(a) ** 2, abs=1e-12)

@@ -74,12 +74,13 @@ def _matrix(terms, num_qubits):
 
 
 @pytest.mark.parametrize("name", [n for n, s in GATES.items() if s.num_params == 1])
-def test_every_one_parameter_generator_satisfies_dU_dtheta_equals_minus_i_G_U(name):
+def test_every_one_parameter_generator_satisfies_dU_dtheta_equals_minus_i_U_G(name):
+    """The generator acts before the gate (on the metric's prefix state): dU/dθ = -iUG."""
     spec = GATES[name]
     generator = _matrix(gate_generator(name), spec.num_qubits)
     theta, h = 0.37, 1e-6
     derivative = (spec.matrix(theta + h) - spec.matrix(theta - h)) / (2 * h)
-    np.testing.assert_allclose(derivative, -1j * generator @ spec.matrix(theta), atol=1e-8)
+    np.testing.assert_allclose(derivative, -1j * spec.matrix(theta) @ generator, atol=1e-8)
     np.testing.assert_allclose(generator, generator.conj().T, atol=1e-14)
 
 
