@@ -24,6 +24,7 @@ from qdl.compiler.ir import Argument
 from qdl.runtime.llvm.kernel import CompiledCircuit, _Buffers, _gather_plan
 
 _F64 = np.dtype(np.float64)
+_SCALARS = (float, np.float64)  # exact types: not bool, int or float32, which the general path converts
 
 
 @dataclass(frozen=True)
@@ -103,16 +104,26 @@ class UnbatchedBuffers:
                           self.grads.ctypes.data, self.scratch.ctypes.data)
 
     def gather(self, values: tuple[Any, ...]) -> bool:
-        """Fill the slot row from plain arguments; False (nothing usable) for anything else."""
+        """Fill the slot row from plain arguments; False (nothing usable) for anything else.
+
+        Plain: float64 arrays of exactly the declared shapes, or a Python or
+        numpy float for a scalar argument (what an optimizer loop passes).
+        """
         if len(values) != len(self.shapes):
             return False
         for shape, value in zip(self.shapes, values):
-            if type(value) is not np.ndarray or value.dtype != _F64 or value.shape != shape:
+            if type(value) is np.ndarray:
+                if value.dtype != _F64 or value.shape != shape:
+                    return False
+            elif shape or type(value) not in _SCALARS:
                 return False
         row = self.forward.slots[0]
         for position, columns, flat in self.gathers:
-            if type(columns) is slice:
-                values[position].take(flat, out=row[columns])
+            value = values[position]
+            if type(value) is not np.ndarray:
+                row[columns] = value  # a scalar argument: every column reads its one element
+            elif type(columns) is slice:
+                value.take(flat, out=row[columns])
             else:
-                row[columns] = values[position].ravel()[flat]
+                row[columns] = value.ravel()[flat]
         return True
