@@ -37,7 +37,6 @@ import warnings  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
 from typing import Callable  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pennylane as qml  # noqa: E402
 import torch  # noqa: E402
 

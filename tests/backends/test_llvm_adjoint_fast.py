@@ -228,7 +228,8 @@ def test_several_and_scalar_param_arguments() -> None:
 def scalar_circuit() -> Circuit:
     t = Arg("t", ())
     ops = (GateOp("ry", (0,), (t,)), GateOp("cx", (0, 1)), GateOp("rx", (1,), (t,)))
-    return Circuit("scalar", (Argument("t", "float", (), True),), 2, ops, (ExpVal(observable((1.0, "Z1"), (0.4, "X0"))),))
+    result = ExpVal(observable((1.0, "Z1"), (0.4, "X0")))
+    return Circuit("scalar", (Argument("t", "float", (), True),), 2, ops, (result,))
 
 
 @pytest.mark.parametrize("theta", (0.7, np.float64(0.7)), ids=("float", "numpy float64"))
