@@ -20,7 +20,7 @@ import numpy as np
 
 from qdl.compiler.autodiff import GradientProgram
 from qdl.compiler.expr import Const, Expr
-from qdl.compiler.ir import Argument
+from qdl.compiler.ir import FLOAT, Argument
 from qdl.runtime.llvm.kernel import CompiledCircuit, _Buffers, _gather_plan
 
 _F64 = np.dtype(np.float64)
@@ -90,6 +90,7 @@ class UnbatchedBuffers:
     scratch: np.ndarray
     gathers: list[tuple[int, Any, np.ndarray]]
     shapes: tuple[tuple[int, ...], ...]
+    scalar_floats: tuple[bool, ...] = ()  # per argument: a `float` scalar, which may come as a Python float
     addresses: tuple[int, ...] = field(default=(), init=False)
 
     @classmethod
@@ -97,7 +98,8 @@ class UnbatchedBuffers:
            scratch_doubles: int) -> "UnbatchedBuffers":
         return cls(_Buffers.of(forward.plan, 1, with_slots=True, with_state=True), np.empty((1, observables)),
                    np.empty((1, observables, outputs)), np.empty(scratch_doubles),
-                   _gather_plan(arguments, forward.slots), tuple(tuple(a.shape) for a in arguments))
+                   _gather_plan(arguments, forward.slots), tuple(tuple(a.shape) for a in arguments),
+                   tuple(not a.shape and a.dtype == FLOAT for a in arguments))
 
     def __post_init__(self) -> None:
         self.addresses = (self.forward.slots_at, self.forward.state_at, self.values.ctypes.data,
@@ -107,15 +109,15 @@ class UnbatchedBuffers:
         """Fill the slot row from plain arguments; False (nothing usable) for anything else.
 
         Plain: float64 arrays of exactly the declared shapes, or a Python or
-        numpy float for a scalar argument (what an optimizer loop passes).
+        numpy float for a scalar `float` argument (what an optimizer loop passes).
         """
         if len(values) != len(self.shapes):
             return False
-        for shape, value in zip(self.shapes, values):
+        for shape, scalar_float, value in zip(self.shapes, self.scalar_floats, values):
             if type(value) is np.ndarray:
                 if value.dtype != _F64 or value.shape != shape:
                     return False
-            elif shape or type(value) not in _SCALARS:
+            elif not scalar_float or type(value) not in _SCALARS:
                 return False
         row = self.forward.slots[0]
         for position, columns, flat in self.gathers:

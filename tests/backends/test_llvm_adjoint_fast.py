@@ -251,6 +251,21 @@ def test_other_scalars_take_the_general_path(monkeypatch: pytest.MonkeyPatch, th
     assert_same(got, CircuitFunction(scalar_circuit(), "reference").value_and_grad(theta, method="adjoint"), 1e-9)
 
 
+def test_a_float_for_an_int_argument_takes_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only `float` scalars take Python floats on the fast path; an `int` argument's checks stay the general path's."""
+    c = scalar_circuit()
+    c = Circuit(c.name, c.arguments + (Argument("k", "int", (), False),), c.num_qubits, c.ops, c.results)
+    taken = calls(monkeypatch)
+    fast, slow = CircuitFunction(c, "llvm"), CircuitFunction(c, "reference")
+    try:
+        want = slow.value_and_grad(0.7, 1.5, method="adjoint")
+    except QdlError as exc:
+        assert error_of(fast.value_and_grad, 0.7, 1.5) == (type(exc), str(exc))
+    else:
+        assert_same(fast.value_and_grad(0.7, 1.5), want)
+    assert taken == ["general"]
+
+
 def test_a_non_finite_float_raises_the_general_paths_error(monkeypatch: pytest.MonkeyPatch) -> None:
     taken = calls(monkeypatch)
     got = error_of(CircuitFunction(scalar_circuit(), "llvm").value_and_grad, float("nan"))
