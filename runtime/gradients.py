@@ -74,17 +74,22 @@ def choose_method(program: GradientProgram, method: str) -> str:
     return method
 
 
-_WHY: dict[int, tuple[GradientProgram, str | None]] = {}  # id -> (program kept alive, reason)
+_LINEAR: dict[int, tuple[GradientProgram, Circuit, str | None]] = {}  # id -> (program kept alive, linear, reason)
+
+
+def _linear(program: GradientProgram) -> tuple[Circuit, str | None]:
+    """The program's linear circuit and `adjoint_unsupported` of it, once per program: both walk every op."""
+    hit = _LINEAR.get(id(program))
+    if hit is None or hit[0] is not program:
+        if len(_LINEAR) >= 256:
+            del _LINEAR[next(iter(_LINEAR))]
+        linear = linear_circuit(program.circuit)
+        hit = _LINEAR[id(program)] = (program, linear, adjoint_unsupported(linear))
+    return hit[1], hit[2]
 
 
 def _adjoint_unsupported(program: GradientProgram) -> str | None:
-    """`adjoint_unsupported` of the program's linear circuit, once per program: it walks every op."""
-    hit = _WHY.get(id(program))
-    if hit is None or hit[0] is not program:
-        if len(_WHY) >= 256:
-            del _WHY[next(iter(_WHY))]
-        hit = _WHY[id(program)] = (program, adjoint_unsupported(linear_circuit(program.circuit)))
-    return hit[1]
+    return _linear(program)[1]
 
 
 def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: str = "best",
@@ -101,7 +106,7 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
         from qdl.runtime.shots import sampled_jacobian  # shots build on this module's helpers
         return sampled_jacobian(program, args, method, shots, seed)
     method = choose_method(program, method)
-    linear = linear_circuit(program.circuit)
+    linear = _linear(program)[0]
     batch = reference._batch_size(linear, args)
     if method == "finite-diff":
         values, columns, count = _finite_diff(program, linear, args)

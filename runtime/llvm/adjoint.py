@@ -34,6 +34,7 @@ import hashlib
 import math
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -52,6 +53,7 @@ from qdl.compiler.ir import Argument, Circuit, ExpVal
 from qdl.runtime.adjoint import adjoint_unsupported
 from qdl.runtime.llvm import cache, jit
 from qdl.runtime.llvm.adjoint_host import Chain, UnbatchedBuffers
+from qdl.runtime.llvm.buffers import WorkBuffers, check_memory
 from qdl.runtime.llvm.kernel import CompiledCircuit, Kernel, compile_circuit
 from qdl.runtime.llvm.library import LinkedLibrary, runtime_library
 
@@ -74,20 +76,35 @@ class CompiledAdjoint:
     _single: UnbatchedBuffers | None = field(default=None, repr=False)
     _single_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @property
+    @cached_property
     def scratch_doubles(self) -> int:
         return scratch_parts(self.plan, self.matrices)[4]
 
     def slot_derivatives(self, args: Mapping[str, np.ndarray], batch: int) -> tuple[np.ndarray, np.ndarray]:
         """(values (B, O), ∂<H_o>/∂slot (B, O, W)) with W the program's slots in order."""
         slots = self.forward.slots.read(args, batch)
-        states, _ = self.forward.execute_slots(slots)
+        states = self._states(slots)
         values = np.empty((batch, self.plan.num_observables))
         grads = np.empty((batch, self.plan.num_observables, self.matrices.outputs))
         scratch = np.empty(self.scratch_doubles)
         self.kernel.fn(slots.ctypes.data, batch, states.ctypes.data, values.ctypes.data, grads.ctypes.data,
                        scratch.ctypes.data)
         return values, grads
+
+    def _states(self, slots: np.ndarray) -> np.ndarray:
+        """ψ (B, 2**n) of every slot row: one call of the fused forward kernel.
+
+        What `forward.execute_slots` computes, without its per-call thread
+        split (the adjoint runs on one thread): a batch of small circuits
+        (training) spends as long in that Python as in the kernel.
+        """
+        batch = slots.shape[0]
+        if not batch:
+            return self.forward.execute_slots(slots)[0]
+        check_memory(batch * 16 * 2**self.forward.plan.num_qubits)
+        work = WorkBuffers.of(self.forward.plan, batch, with_state=True)
+        self.forward.kernel.fn(slots.ctypes.data, batch, work.mats_at, work.state_at, work.scratch_at, work.out_at)
+        return work.state
 
     def linear_jacobian(self, args: Mapping[str, np.ndarray],
                         batch: int) -> tuple[list[np.ndarray], list[np.ndarray], int]:

@@ -225,6 +225,54 @@ def test_several_and_scalar_param_arguments() -> None:
     assert type(got[1][0]) is np.float64
 
 
+def scalar_circuit() -> Circuit:
+    t = Arg("t", ())
+    ops = (GateOp("ry", (0,), (t,)), GateOp("cx", (0, 1)), GateOp("rx", (1,), (t,)))
+    result = ExpVal(observable((1.0, "Z1"), (0.4, "X0")))
+    return Circuit("scalar", (Argument("t", "float", (), True),), 2, ops, (result,))
+
+
+@pytest.mark.parametrize("theta", (0.7, np.float64(0.7)), ids=("float", "numpy float64"))
+def test_a_float_for_a_scalar_argument_takes_the_fast_path(monkeypatch: pytest.MonkeyPatch, theta: float) -> None:
+    """An optimizer loop passes Python floats: they fill the slots as a 0-d array would, with the same results."""
+    f = CircuitFunction(scalar_circuit(), "llvm")
+    taken = calls(monkeypatch)
+    got = f.value_and_grad(theta)
+    assert taken == ["fast"]
+    assert_same(got, CircuitFunction(scalar_circuit(), "reference").value_and_grad(np.array(0.7), method="adjoint"))
+    assert type(got[0]) is np.float64 and type(got[1]) is np.float64
+
+
+@pytest.mark.parametrize("theta", (1, True, np.float32(0.7), np.int64(1)), ids=("int", "bool", "float32", "int64"))
+def test_other_scalars_take_the_general_path(monkeypatch: pytest.MonkeyPatch, theta: object) -> None:
+    taken = calls(monkeypatch)
+    got = CircuitFunction(scalar_circuit(), "llvm").value_and_grad(theta)
+    assert taken == ["general"]
+    assert_same(got, CircuitFunction(scalar_circuit(), "reference").value_and_grad(theta, method="adjoint"), 1e-9)
+
+
+def test_a_float_for_an_int_argument_takes_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only `float` scalars take Python floats on the fast path; an `int` argument's checks stay the general path's."""
+    c = scalar_circuit()
+    c = Circuit(c.name, c.arguments + (Argument("k", "int", (), False),), c.num_qubits, c.ops, c.results)
+    taken = calls(monkeypatch)
+    fast, slow = CircuitFunction(c, "llvm"), CircuitFunction(c, "reference")
+    try:
+        want = slow.value_and_grad(0.7, 1.5, method="adjoint")
+    except QdlError as exc:
+        assert error_of(fast.value_and_grad, 0.7, 1.5) == (type(exc), str(exc))
+    else:
+        assert_same(fast.value_and_grad(0.7, 1.5), want)
+    assert taken == ["general"]
+
+
+def test_a_non_finite_float_raises_the_general_paths_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = calls(monkeypatch)
+    got = error_of(CircuitFunction(scalar_circuit(), "llvm").value_and_grad, float("nan"))
+    assert taken == ["general"]
+    assert got == error_of(CircuitFunction(scalar_circuit(), "reference").value_and_grad, float("nan"))
+
+
 FALLBACKS = {
     "batch": (lambda th: ((np.stack([th, th]),), {}), {}),
     "python list": (lambda th: ((th.tolist(),), {}), {}),
