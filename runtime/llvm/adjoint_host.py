@@ -20,12 +20,10 @@ import numpy as np
 
 from qdl.compiler.autodiff import GradientProgram
 from qdl.compiler.expr import Const, Expr
-from qdl.compiler.ir import FLOAT, Argument
-from qdl.runtime.llvm.buffers import WorkBuffers, gather_plan
+from qdl.compiler.ir import Argument
+from qdl.runtime.llvm.buffers import WorkBuffers, fill_slot_row, gather_plan, scalar_floats
 from qdl.runtime.llvm.kernel import CompiledCircuit
 
-_F64 = np.dtype(np.float64)
-_SCALARS = (float, np.float64)  # exact types: not bool, int or float32, which the general path converts
 
 
 @dataclass(frozen=True)
@@ -100,33 +98,12 @@ class UnbatchedBuffers:
         return cls(WorkBuffers.of(forward.plan, 1, with_slots=True, with_state=True), np.empty((1, observables)),
                    np.empty((1, observables, outputs)), np.empty(scratch_doubles),
                    gather_plan(arguments, forward.slots), tuple(tuple(a.shape) for a in arguments),
-                   tuple(not a.shape and a.dtype == FLOAT for a in arguments))
+                   scalar_floats(arguments))
 
     def __post_init__(self) -> None:
         self.addresses = (self.forward.slots_at, self.forward.state_at, self.values.ctypes.data,
                           self.grads.ctypes.data, self.scratch.ctypes.data)
 
     def gather(self, values: tuple[Any, ...]) -> bool:
-        """Fill the slot row from plain arguments; False (nothing usable) for anything else.
-
-        Plain: float64 arrays of exactly the declared shapes, or a Python or
-        numpy float for a scalar `float` argument (what an optimizer loop passes).
-        """
-        if len(values) != len(self.shapes):
-            return False
-        for shape, scalar_float, value in zip(self.shapes, self.scalar_floats, values):
-            if type(value) is np.ndarray:
-                if value.dtype != _F64 or value.shape != shape:
-                    return False
-            elif not scalar_float or type(value) not in _SCALARS:
-                return False
-        row = self.forward.slots[0]
-        for position, columns, flat in self.gathers:
-            value = values[position]
-            if type(value) is not np.ndarray:
-                row[columns] = value  # a scalar argument: every column reads its one element
-            elif type(columns) is slice:
-                value.take(flat, out=row[columns])
-            else:
-                row[columns] = value.ravel()[flat]
-        return True
+        """Fill the slot row from plain arguments (`buffers.fill_slot_row`); False for anything else."""
+        return fill_slot_row(self.forward.slots[0], self.gathers, self.shapes, self.scalar_floats, values)

@@ -17,9 +17,11 @@ import numpy as np
 
 from qdl.compiler.backends.llvm import KernelPlan
 from qdl.compiler.expr import Arg, Expr
-from qdl.compiler.ir import Argument, Circuit
+from qdl.compiler.ir import FLOAT, Argument, Circuit
 
 PRECISIONS = {"double": np.dtype(np.complex128), "single": np.dtype(np.complex64)}  # the state's dtype
+_F64 = np.dtype(np.float64)
+_SCALARS = (float, np.float64)  # exact types: not bool, int or float32, which the general path converts
 
 
 @dataclass(frozen=True)
@@ -104,3 +106,34 @@ def check_memory(needed: int) -> None:
     if needed > available:
         raise MemoryError(f"the state vectors need {needed / 2**30:.1f} GiB but only "
                           f"{available / 2**30:.1f} GiB are available; use fewer qubits or a smaller batch")
+
+
+def scalar_floats(arguments: tuple[Argument, ...]) -> tuple[bool, ...]:
+    """Per argument: a scalar `float`, which a plain call may pass as a Python or numpy float."""
+    return tuple(not a.shape and a.dtype == FLOAT for a in arguments)
+
+
+def fill_slot_row(row: np.ndarray, gathers: list[tuple[int, Any, np.ndarray]], shapes: tuple[tuple[int, ...], ...],
+                  scalars: tuple[bool, ...], values: tuple[Any, ...]) -> bool:
+    """Fill a fast path's slot row from plain arguments; False (nothing usable: the general path) otherwise.
+
+    Plain: float64 arrays of exactly the declared shapes, or a Python or
+    numpy float for a scalar `float` argument (what an optimizer loop passes).
+    """
+    if len(values) != len(shapes):
+        return False
+    for shape, scalar, value in zip(shapes, scalars, values):
+        if type(value) is np.ndarray:
+            if value.dtype != _F64 or value.shape != shape:
+                return False
+        elif not scalar or type(value) not in _SCALARS:
+            return False
+    for position, columns, flat in gathers:
+        value = values[position]
+        if type(value) is not np.ndarray:
+            row[columns] = value  # a scalar argument: every column reads its one element
+        elif type(columns) is slice:
+            value.take(flat, out=row[columns])
+        else:
+            row[columns] = value.ravel()[flat]
+    return True

@@ -51,13 +51,14 @@ from qdl.compiler.backends.llvm.results_layout import SAMPLE, STATE, VALUE, Redu
 from qdl.compiler.ir import Argument, Circuit
 from qdl.runtime import reference, sampling
 from qdl.runtime.llvm import cache, jit, sample
-from qdl.runtime.llvm.buffers import PRECISIONS, SlotReader, WorkBuffers, check_memory, gather_plan
+from qdl.runtime.llvm.buffers import (
+    PRECISIONS, SlotReader, WorkBuffers, check_memory, fill_slot_row, gather_plan, scalar_floats,
+)
 from qdl.runtime.llvm.library import LinkedLibrary, runtime_library
 
 # The LLVM IR is a function of the plan and of the generator's source: every module of the package.
 _GENERATOR_DIGEST = hashlib.sha256(b"".join(
     path.read_bytes() for path in sorted(Path(codegen.__file__).parent.glob("*.py")))).digest()
-_F64 = np.dtype(np.float64)
 FAST_PATH_MAX_QUBITS = 20  # its state buffer stays allocated: small circuits only, where calls are short
 _PROTO = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
                           ctypes.c_void_p, ctypes.c_void_p)  # ctypes releases the GIL during the call
@@ -183,15 +184,9 @@ class CompiledCircuit:
                 or not self._single_lock.acquire(blocking=False):
             return None
         try:
-            for shape, value in zip(work.shapes, values):
-                if type(value) is not np.ndarray or value.dtype != _F64 or value.shape != shape:
-                    return None
             row = work.slots[0]
-            for position, columns, flat in work.gathers:
-                if type(columns) is slice:
-                    values[position].take(flat, out=row[columns])
-                else:
-                    row[columns] = values[position].ravel()[flat]
+            if not fill_slot_row(row, work.gathers, work.shapes, work.scalar_floats, values):
+                return None
             if work.samples and not np.isfinite(row).all():
                 return None  # shots of a NaN state are no values to check: the general path rejects the arguments
             self.kernel.fn(work.slots_at, 1, work.mats_at, work.state_at, work.scratch_at, work.out_at)
@@ -229,6 +224,7 @@ class CompiledCircuit:
         work.samples = samples
         work.gathers = gather_plan(arguments, self.slots)
         work.shapes = tuple(tuple(a.shape) for a in arguments)
+        work.scalar_floats = scalar_floats(arguments)
         work.scalars = tuple(s.offset for s in layout.slots) if all(s.kind == VALUE for s in layout.slots) else None
         self._single = work
         return work

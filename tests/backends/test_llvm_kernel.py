@@ -322,3 +322,20 @@ def test_random_circuits_with_reduced_results_only_match_the_reference(case: tup
     c, args = case
     reduced = replace(c, results=tuple(r for r in c.results if not isinstance(r, State)))
     assert_same(reduced, args)
+
+
+def test_a_python_float_for_a_scalar_argument_takes_the_fast_path() -> None:
+    """What an optimizer loop passes: `f(0.1)`, a Python or numpy float, runs without the general path."""
+    import qdl
+    f = qdl.compile("circuit e(param t: float, w: float[2]) -> float { qubit q[2]; ry(t) q[0]; rx(w[1]) q[1];"
+                    " cx q[0], q[1]; return expval(Z[0] Z[1]); }").e
+    w = np.array([0.0, 0.3])
+    want = float(reference.simulate(f.circuit, {"t": np.array([0.4]), "w": w[None]})[0][0])
+    kernel = f._compiled()
+    for t in (0.4, np.float64(0.4)):
+        assert kernel.call_unbatched(f.circuit.arguments, (t, w)) == pytest.approx((want,), abs=1e-12)
+    for t in (True, 1, np.float32(0.4)):  # converted (or refused) by the general path only
+        assert kernel.call_unbatched(f.circuit.arguments, (t, w)) is None
+    assert f(0.4, w) == pytest.approx(want, abs=1e-12)
+    with pytest.raises(qdl.ArgumentError, match="non-finite"):
+        f(float("nan"), w)
