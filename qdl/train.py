@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -159,6 +162,10 @@ class Trainer:
         return x[rows], (None if y is None else y[rows])
 
     def save(self, params: Mapping[str, np.ndarray]) -> None:
+        with _uninterrupted():  # the three files of one checkpoint belong together
+            self._save(params)
+
+    def _save(self, params: Mapping[str, np.ndarray]) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         for name, value in params.items():
             _atomic(self.directory / f"{name}.npy", lambda f, v=value: np.save(f, np.asarray(v)))
@@ -176,11 +183,42 @@ def _checked(argument, value: Any, what: str) -> np.ndarray:
     return array
 
 
+@contextmanager
+def _uninterrupted() -> Iterator[None]:
+    """Ctrl-C during a checkpoint takes effect once it is written (main thread; elsewhere `_atomic`
+    at least leaves no temporary file).  A Python-level handler, not a signal mask: Python may have
+    caught the signal already and raise it at any later bytecode."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler if previous is None else previous)
+        if caught:
+            raise KeyboardInterrupt
+
+
 def _atomic(path: Path, write: Callable[[Any], None]) -> None:
-    """Write through a temporary file in the same directory, then rename: never a half-written file."""
+    """Write through a temporary file in the same directory, then rename: never a half-written file.
+
+    An interruption (Ctrl-C arrives while a checkpoint is written) removes the temporary file.
+    """
     with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as tmp:
-        write(tmp)
-    os.replace(tmp.name, path)
+        try:
+            write(tmp)
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
+    try:
+        os.replace(tmp.name, path)
+    except BaseException:
+        if os.path.exists(tmp.name):
+            os.unlink(tmp.name)
+        raise
 
 
 # --- data ----------------------------------------------------------------------------

@@ -141,3 +141,15 @@ def test_initial_values_and_checkpoints_are_shape_checked(classify, tmp_path: Pa
     np.testing.assert_array_equal(t.initial({"w": np.ones((2, 4, 3))}, 0)["w"], 1.0)
     with pytest.raises(ArgumentError, match="no checkpoint"):
         t.resume()
+
+
+def test_an_interrupted_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    from qdl.train import _atomic
+
+    def interrupted(handle):
+        handle.write(b"half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _atomic(tmp_path / "w.npy", interrupted)
+    assert list(tmp_path.iterdir()) == []
