@@ -164,3 +164,17 @@ def test_cli_unreachable_scheduler_is_an_error_without_traceback(qdlc):
     assert outcome.code == 1
     assert outcome.err.startswith("error: cannot reach the Dask scheduler at tcp://127.0.0.1:9 within 1 s")
     assert "Traceback" not in outcome.err
+
+
+def test_an_interrupt_cancels_the_batch_futures(client, prog, monkeypatch):
+    dask, cancelled = DaskExecutor(client, chunk_size=2), []
+
+    def interrupted(futures, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(client, "gather", interrupted)
+    monkeypatch.setattr(client, "cancel", lambda futures, *a, **k: cancelled.append(len(futures)))
+    x, t = inputs(5)
+    with pytest.raises(KeyboardInterrupt):
+        prog.two(x, t, executor=dask)
+    assert cancelled == [3]
