@@ -7,7 +7,7 @@ reads them).  The chunks are gathered in batch order, so the results are the
 local executor's, bit for bit, on workers with the same CPU.  Ctrl-C (or any
 error) while waiting cancels the batch's futures, best effort: a chunk a
 worker already runs finishes there.  A worker that dies mid-batch is Dask's
-to handle: the scheduler reruns its chunks elsewhere.
+to handle: the scheduler reruns its chunks elsewhere (tested).
 """
 
 from __future__ import annotations

@@ -7,8 +7,10 @@ Skipped, saying why, without dask; CI sets QDL_REQUIRE_EXTRAS=1 so that they fai
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -178,3 +180,33 @@ def test_an_interrupt_cancels_the_batch_futures(client, prog, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         prog.two(x, t, executor=dask)
     assert cancelled == [3]
+
+
+WIDE = """
+circuit wide(t: float[3]) -> float {
+    qubit q[14];
+    for i in 0..14 { ry(t[0]) q[i]; }
+    for i in 0..13 { cx q[i], q[i + 1]; }
+    for i in 0..14 { rx(t[1] * t[2]) q[i]; }
+    return expval(Z[0] Z[13]);
+}
+"""
+
+
+def test_a_worker_killed_mid_batch_has_its_chunks_recomputed(client):
+    """Last in the module: it kills a worker (its nanny starts a new one, awaited at the end)."""
+    wide = qdl.compile(WIDE).wide
+    t = np.random.default_rng(0).uniform(-1, 1, (400, 3))
+    dask = DaskExecutor(client, chunk_size=2)  # 200 tasks of ~4 ms: about a second of work for 2 workers
+    wide(t[:4], executor=dask)  # both workers compile before the clock starts
+    victim = sorted(client.nthreads())[0]
+    pid = client.run(os.getpid, workers=[victim])[victim]
+    killer = threading.Timer(0.15, os.kill, (pid, signal.SIGKILL))
+    killer.start()
+    try:
+        got = wide(t, executor=dask)
+    finally:
+        killer.join()
+    assert victim not in client.nthreads()  # it did die, while the batch ran
+    assert_identical(got, wide(t))
+    client.wait_for_workers(2, timeout=30)
