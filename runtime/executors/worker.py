@@ -71,13 +71,14 @@ def compiled_of(job: CircuitJob) -> "CompiledCircuit":
 
 def _compile(job: CircuitJob) -> "CompiledCircuit":
     from qdl.compiler.ir_text import parse_module
+    from qdl.runtime.executors import ExecutorError
     from qdl.runtime.llvm.kernel import compile_circuit, fingerprint
     (circuit,) = parse_module(job.ir, "<shipped circuit>").circuits
     block, distinct, relabel, precision = job.options
     compiled = compile_circuit(circuit, block, distinct, relabel, precision)
     if fingerprint(compiled.plan) != job.fingerprint:
-        raise RuntimeError("this worker built another kernel plan than the client did: run the same qdl version "
-                           "and the same QDL_BLOCK_QUBITS on the workers as on the client")
+        raise ExecutorError("a worker built another kernel plan than the client did: run the same qdl version "
+                            "and the same QDL_BLOCK_QUBITS on the workers as on the client")
     return compiled
 
 

@@ -106,5 +106,5 @@ def test_a_worker_refuses_another_plan(c):
     from dataclasses import replace
     from qdl.runtime.executors.worker import job_of, run_chunk
     job = replace(job_of(c._compiled()), fingerprint="0" * 64)
-    with pytest.raises(RuntimeError, match="another kernel plan than the client"):
+    with pytest.raises(ExecutorError, match="another kernel plan than the client"):
         run_chunk(job, np.zeros((1, 2)))

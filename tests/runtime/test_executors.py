@@ -182,6 +182,14 @@ def test_an_interrupt_cancels_the_batch_futures(client, prog, monkeypatch):
     assert cancelled == [3]
 
 
+def test_a_worker_with_another_plan_is_an_executor_error_on_the_client(client, prog):
+    from dataclasses import replace
+    from qdl.runtime.executors.worker import run_chunk
+    job = replace(job_of(prog.two._compiled()), fingerprint="0" * 64)
+    with pytest.raises(ExecutorError, match="a worker built another kernel plan than the client did"):
+        client.gather(client.submit(run_chunk, job, np.zeros((1, 3)), pure=False))
+
+
 WIDE = """
 circuit wide(t: float[3]) -> float {
     qubit q[14];
