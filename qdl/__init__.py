@@ -7,8 +7,18 @@
 
 from qdl.api import CircuitFunction, Program, compile, grad, load
 from qdl.errors import ArgumentError, CompileError, ExecutionError, QdlError
+from qdl.runtime.executors import Executor, ExecutorError, LocalExecutor, executor, set_executor
 
 __version__ = "0.1.0"
 
 __all__ = ["load", "compile", "grad", "Program", "CircuitFunction", "QdlError", "CompileError",
-           "ArgumentError", "ExecutionError", "__version__"]
+           "ArgumentError", "ExecutionError", "Executor", "ExecutorError", "LocalExecutor",
+           "executor", "set_executor", "__version__"]
+
+
+def __getattr__(name: str):
+    """`qdl.DaskExecutor` on first use (it needs the `qdl[dask]` extra)."""
+    if name == "DaskExecutor":
+        from qdl.runtime.executors.cluster import DaskExecutor
+        return DaskExecutor
+    raise AttributeError(f"module 'qdl' has no attribute {name!r}")

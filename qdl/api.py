@@ -18,6 +18,7 @@ from qdl.compiler.driver import CompileOptions, CompileResult, compile_file, com
 from qdl.compiler.ir import Circuit, ExpVal, Module, Sample, State, Var
 from qdl.errors import ArgumentError, CompileError, ExecutionError, QdlError
 from qdl.runtime import reference
+from qdl.runtime.executors import Executor, current_executor
 
 
 BACKENDS = ("llvm", "reference")
@@ -55,28 +56,35 @@ class CircuitFunction:
         from qdl.compiler.ir_text import format_circuit
         return format_circuit(self.circuit)
 
-    def __call__(self, *args: Any, shots: int | None = None, seed: int | None = None,
+    def __call__(self, *args: Any, shots: int | None = None, seed: int | None = None, executor: Any = None,
                  **kwargs: Any) -> Any:
-        """Evaluate the circuit; a leading batch axis on any argument batches the call."""
+        """Evaluate the circuit; a leading batch axis on any argument batches the call.
+
+        `executor` (a `qdl.LocalExecutor` or `qdl.DaskExecutor`) runs a batch's
+        kernel; default: the one of `qdl.executor(...)` / `qdl.set_executor`.
+        Unbatched calls, and circuits the reference simulator runs, stay in this process.
+        """
         if self.backend == "llvm" and not kwargs and _plain_sampling(shots, seed) and (kernel := self._compiled()):
             fast = kernel.call_unbatched(self.circuit.arguments, args, shots, seed)
             if fast is not None:
                 return fast if self.circuit.returns_tuple else fast[0]
+        chosen = current_executor(executor)
         bound, batch = bind(self.circuit, args, kwargs)
         _check_sampling(self.circuit, shots, seed)
         try:
-            results = self._simulate(bound, shots, seed)
+            results = self._simulate(bound, shots, seed, chosen if batch is not None else None)
         except (ValueError, MemoryError) as exc:
             raise ExecutionError(f"circuit `{self.name}`: {exc or 'out of memory'}") from None
         if batch is None:
             results = tuple(r[0] for r in results)
         return results if self.circuit.returns_tuple else results[0]
 
-    def _simulate(self, bound: dict, shots: int | None, seed: int | None) -> tuple[np.ndarray, ...]:
+    def _simulate(self, bound: dict, shots: int | None, seed: int | None,
+                  executor: Executor | None = None) -> tuple[np.ndarray, ...]:
         """Run on the chosen back end; circuits the LLVM kernel cannot run yet use the reference."""
         kernel = self._compiled() if self.backend == "llvm" else None
         if kernel:
-            return kernel.run(bound, shots=shots, seed=seed)
+            return kernel.run(bound, shots=shots, seed=seed, executor=executor)
         return reference.simulate(self.circuit, bound, shots=shots, seed=seed)
 
     def _compiled(self) -> Any:

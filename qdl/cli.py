@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from qdl import __version__
+from qdl.cli_executor import executor_options, make_executor
 from qdl.compiler.driver import CompileOptions, CompileResult, compile_file
 from qdl.compiler.frontend.ast import dump
 from qdl.errors import QdlError
@@ -268,17 +269,20 @@ def _export(result: CompileResult, file: str, circuit_name: str | None, emit: st
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for sampling.")
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How results are printed.")
+@executor_options
 @with_limits
 def run(file: str, circuit_name, arg_texts, observable, want_state, backend, precision, shots, seed, out_format,
-        max_ops, max_memory, style) -> None:
+        executor_name, threads, scheduler, connect_timeout, max_ops, max_memory, style) -> None:
     """Run a circuit of FILE (.qdl or OpenQASM) on a simulator and print its results."""
     from dataclasses import replace
 
     from qdl.api import CircuitFunction
     from qdl.cli_values import format_results
     from qdl.compiler.ir import Sample, State
+    from qdl.runtime.executors import executor
 
     _check_precision(backend, precision)
+    chosen = make_executor(executor_name, threads, scheduler, connect_timeout)
     result = _compile(file, _options(max_ops, max_memory, precision), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
@@ -287,11 +291,12 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, pre
     if shots is None and any(isinstance(r, Sample) for r in circuit.results) and not want_state:
         raise UsageError(f"circuit `{circuit.name}` returns `sample`: pass --shots N")
     function = CircuitFunction(circuit, backend, precision)
-    if want_state:
-        values = function.state(**kwargs)
-        circuit = replace(circuit, results=(State(),), returns_tuple=False)
-    else:
-        values = function(shots=shots, seed=seed, **kwargs)
+    with executor(chosen):
+        if want_state:
+            values = function.state(**kwargs)
+            circuit = replace(circuit, results=(State(),), returns_tuple=False)
+        else:
+            values = function(shots=shots, seed=seed, **kwargs)
     click.echo(format_results(circuit, values, out_format))
 
 

@@ -85,15 +85,20 @@ class CompiledCircuit:
     plan: KernelPlan
     kernel: Kernel
     slots: SlotReader
+    options: tuple[int | None, bool, bool, str] = (None, False, False, "double")  # compile_circuit's, resolved
     _single: "WorkBuffers | None" = field(default=None, repr=False)  # reused by unbatched calls
     _single_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def run(self, args: Mapping[str, np.ndarray], *, shots: int | None = None, seed: int | None = None,
-            threads: int = 1) -> tuple[np.ndarray, ...]:
+            threads: int = 1, executor: Any = None) -> tuple[np.ndarray, ...]:
+        """`executor` (a `runtime.executors.Executor`) runs the kernel on the slot rows; default: `threads` here."""
         if shots is None and any(isinstance(r, reference.Sample) for r in self.circuit.results):
             raise ValueError("`sample` needs a number of shots; pass shots=...")
         batch = reference._batch_size(self.circuit, args)
-        states, out = self.execute(args, batch, threads)
+        if executor is None:
+            states, out = self.execute(args, batch, threads)
+        else:
+            states, out = executor.execute_slots(self, self.slots.read(args, batch))
         return self.results_of(states, out, shots, seed, threads)
 
     def results_of(self, states: np.ndarray, out: np.ndarray, shots: int | None = None,
@@ -264,14 +269,15 @@ def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: 
         relabel_swaps = not layout.host and all(slot.kind not in (STATE, SAMPLE) for slot in layout.slots)
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
     plan = lower(circuit, ops, block, distinct_slots, relabel_swaps, precision)
-    compiled = CompiledCircuit(circuit, plan, _kernel(plan, _fingerprint(plan)), SlotReader.of(circuit, plan.slots))
+    compiled = CompiledCircuit(circuit, plan, _kernel(plan, fingerprint(plan)), SlotReader.of(circuit, plan.slots),
+                               (block, distinct_slots, relabel_swaps, precision))
     if len(_CIRCUITS) >= MAX_CACHED_CIRCUITS:
         del _CIRCUITS[next(iter(_CIRCUITS))]  # oldest first; its kernel stays linked in `_KERNELS`
     _CIRCUITS[key] = compiled
     return compiled
 
 
-def _fingerprint(plan: KernelPlan) -> str:
+def fingerprint(plan: KernelPlan) -> str:
     """A digest of everything `emit` reads, plus the generator's own source: the IR is a function of it."""
     digest = hashlib.sha256(_GENERATOR_DIGEST)
     digest.update(plan.precision.encode())  # the same tables make a complex128 or a complex64 kernel
@@ -302,7 +308,7 @@ def code_listing(circuit: Circuit, kind: str) -> str:
     comment = ";" if kind == "llvm" else "#"
     header = (f"{comment} calls the runtime library {library.LIBRARY_NAME} (compiled once, not shown): "
               f"{', '.join(library.symbols())}\n")
-    return header + jit.listing(str(emit(plan, _fingerprint(plan)[:16])), kind)
+    return header + jit.listing(str(emit(plan, fingerprint(plan)[:16])), kind)
 
 
 def run(circuit: Circuit, args: Mapping[str, np.ndarray], *, shots: int | None = None,
