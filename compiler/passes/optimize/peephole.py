@@ -47,8 +47,8 @@ def rewrite_pairs(ops: Sequence[Op], combine: Combine, window: int = 0,
     """See the module docstring; linear in the number of ops for a fixed `window`.
 
     With `dag` (the commutation DAG of `ops`, `analysis.commutation_dag`) a
-    candidate pair is checked on the DAG (no live op on a path between them)
-    instead of by walking the other qubits' ops within `window`.
+    candidate pair that the walk over the other qubits' ops (within `window`)
+    cannot clear is checked on the DAG: no live op on a path between them.
     """
     out: list[Op | None] = []
     origin: list[int] = []  # out index -> index in `ops` (a DAG node)
@@ -77,8 +77,9 @@ Clear = Callable[[GateOp, int, "list[Op | None]", "dict[int, list[int]]", int], 
 
 
 def _dag_clear(dag: nx.DiGraph, origin: list[int], removed: set[int], position: int) -> Clear:
-    """`_clear` answered on the commutation DAG for the op at `position` of the input."""
-    return lambda op, index, out, stacks, window: adjacent(dag, origin[index], position, removed)
+    """`_clear`, else the DAG's answer for the op at `position` of the input (the cheap walk first)."""
+    return lambda op, index, out, stacks, window: (_clear(op, index, out, stacks, window)
+                                                   or adjacent(dag, origin[index], position, removed))
 
 
 def _drop(stack: list[int], index: int) -> None:
