@@ -9,7 +9,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from qdl.compiler.expr import Const
+from qdl.compiler.expr import Const, add
 from qdl.compiler.gates import GATES
 from qdl.compiler.ir import Circuit, GateOp, Op
 from qdl.compiler.passes.manager import CircuitPass, PassContext, register_pass
@@ -48,6 +48,17 @@ def _is_constant_1q(op: Op) -> bool:
             and len(op.qubits) == 1 and const_values(op.params) is not None)
 
 
+# Symbolic gates U(θ) = exp(-iθZ/2) (up to phase) that absorb a constant diagonal run: gate -> e0 in
+# U(θ + λ) = e^{i e0 λ}·U(θ)·phase(λ) (`rz` is `phase` times e^{-iθ/2}).
+Z_ABSORB: dict[str, float] = {"rz": 0.5, "phase": 0.0, "u1": 0.0}
+
+
+def _absorbs(op: Op | None) -> bool:
+    """A symbolic `rz`/`phase`/`u1` on one qubit, unconditioned: it can take a constant added to its angle."""
+    return (isinstance(op, GateOp) and op.gate in Z_ABSORB and op.condition is None and not op.controls
+            and const_values(op.params) is None)
+
+
 @register_pass
 @dataclass(frozen=True)
 class Resynthesize1Q(CircuitPass):
@@ -57,7 +68,10 @@ class Resynthesize1Q(CircuitPass):
     on one qubit between two other ops on it (ops on other qubits commute with
     it).  The run's product becomes nothing (identity up to phase), one
     `phase(λ)` (diagonal) or one `u3(θ, φ, λ)`; runs of one gate are kept.
-    Symbolic gates end a run, so differentiable angles are never touched.
+    Mixed runs: a diagonal run next to a symbolic `rz`/`phase`/`u1` on its
+    qubit (the one before it, else the one after) is folded into that gate's
+    angle (`rz(a); t` -> `rz(a + π/4)`), so the symbolic angle keeps its
+    generator and its gradient; other symbolic gates end a run untouched.
     Global phase: the dropped phases are summed into one trailing `gphase`
     only when a `state` result can see it.  Decisions use `tol`; the
     synthesized angles are exact to floating-point round-off.
@@ -68,6 +82,7 @@ class Resynthesize1Q(CircuitPass):
 
     def run_circuit(self, circuit: Circuit, ctx: PassContext) -> Circuit:
         pending: dict[int, list[GateOp]] = {}
+        last: dict[int, int] = {}  # qubit -> index in `out` of the last op on it
         out: list[Op] = []
         phase = 0.0
         for op in circuit.ops:
@@ -75,22 +90,48 @@ class Resynthesize1Q(CircuitPass):
                 pending.setdefault(op.qubits[0], []).append(op)  # type: ignore[union-attr]
                 continue
             for q in op_qubits(op):
-                phase += self._flush(pending.pop(q, []), out)
-            out.append(op)
+                op, dropped = self._flush(pending.pop(q, []), out, last, op)
+                phase += dropped
+            _append(out, last, op)
         for q in sorted(pending):
-            phase += self._flush(pending[q], out)
+            phase += self._flush(pending[q], out, last, None)[1]
         out += global_phase(phase, phase_observable(circuit))
         ops = tuple(out)
         return circuit if ops == circuit.ops else dataclasses.replace(circuit, ops=ops)
 
-    def _flush(self, run: list[GateOp], out: list[Op]) -> float:
-        """Append the run's replacement to `out`; return the global phase it dropped."""
-        if len(run) < 2:
-            out += run
-            return 0.0
+    def _flush(self, run: list[GateOp], out: list[Op], last: dict[int, int], later: Op | None) -> tuple[Op, float]:
+        """Append the run's replacement to `out` (or fold it into a neighbour); `later`, and the phase dropped."""
+        if not run:
+            return later, 0.0  # type: ignore[return-value]
+        q = run[0].qubits[0]
         u = np.eye(2, dtype=np.complex128)
         for op in run:
             u = np.asarray(GATES[op.gate].matrix(*const_values(op.params))) @ u  # type: ignore[misc]
-        ops, phase = synthesize(u, run[0].qubits[0], self.tol)
-        out += ops
-        return phase
+        theta, _, lam, alpha = zyz(u, self.tol)
+        earlier = out[last[q]] if q in last else None
+        if theta == 0.0 and _absorbs(earlier):
+            out[last[q]], dropped = _fold(earlier, lam)  # type: ignore[arg-type]
+            return later, alpha + dropped  # type: ignore[return-value]
+        if theta == 0.0 and _absorbs(later):
+            later, dropped = _fold(later, lam)  # type: ignore[arg-type]
+            return later, alpha + dropped  # type: ignore[return-value]
+        if len(run) < 2:
+            _append(out, last, run[0])
+            return later, 0.0  # type: ignore[return-value]
+        ops, alpha = synthesize(u, q, self.tol)
+        for op in ops:
+            _append(out, last, op)
+        return later, alpha  # type: ignore[return-value]
+
+
+def _fold(op: GateOp, lam: float) -> tuple[GateOp, float]:
+    """`op` (an `rz`/`phase`/`u1`) after `phase(λ)` as one gate, and the global phase dropped."""
+    if abs(lam) == 0.0:
+        return op, 0.0
+    return dataclasses.replace(op, params=(add(op.params[0], Const(lam)),)), Z_ABSORB[op.gate] * lam
+
+
+def _append(out: list[Op], last: dict[int, int], op: Op) -> None:
+    out.append(op)
+    for q in op_qubits(op):
+        last[q] = len(out) - 1
