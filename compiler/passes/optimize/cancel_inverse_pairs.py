@@ -34,7 +34,7 @@ class CancelInversePairs(CircuitPass):
 
     def run_circuit(self, circuit: Circuit, ctx: PassContext) -> Circuit:
         ops = rewrite_pairs(circuit.ops, self._combine, self.window,
-                            commutation_dag(circuit, ctx) if self.dag else None)
+                            (lambda: commutation_dag(circuit, ctx)) if self.dag else None)
         return circuit if len(ops) == len(circuit.ops) else dataclasses.replace(circuit, ops=ops)
 
     def _combine(self, earlier: GateOp, later: GateOp) -> tuple[GateOp, ...] | None:

@@ -68,7 +68,7 @@ class MergeRotations(CircuitPass):
     def run_circuit(self, circuit: Circuit, ctx: PassContext) -> Circuit:
         keep_phase = phase_observable(circuit)
         ops = rewrite_pairs(circuit.ops, lambda a, b: self._combine(a, b, keep_phase), self.window,
-                            commutation_dag(circuit, ctx) if self.dag else None)
+                            (lambda: commutation_dag(circuit, ctx)) if self.dag else None)
         return circuit if ops == circuit.ops else dataclasses.replace(circuit, ops=ops)
 
     def _combine(self, earlier: GateOp, later: GateOp, keep_phase: bool) -> tuple[GateOp, ...] | None:

@@ -43,10 +43,11 @@ def op_qubits(op: Op) -> tuple[int, ...]:
 
 
 def rewrite_pairs(ops: Sequence[Op], combine: Combine, window: int = 0,
-                  dag: nx.DiGraph | None = None) -> tuple[Op, ...]:
+                  dag: Callable[[], nx.DiGraph] | None = None) -> tuple[Op, ...]:
     """See the module docstring; linear in the number of ops for a fixed `window`.
 
-    With `dag` (the commutation DAG of `ops`, `analysis.commutation_dag`) a
+    With `dag` (returning the commutation DAG of `ops`, `analysis.commutation_dag`,
+    called only when needed) a
     candidate pair that the walk over the other qubits' ops (within `window`)
     cannot clear is checked on the DAG: no live op on a path between them.
     """
@@ -76,10 +77,10 @@ def rewrite_pairs(ops: Sequence[Op], combine: Combine, window: int = 0,
 Clear = Callable[[GateOp, int, "list[Op | None]", "dict[int, list[int]]", int], bool]
 
 
-def _dag_clear(dag: nx.DiGraph, origin: list[int], removed: set[int], position: int) -> Clear:
+def _dag_clear(dag: Callable[[], nx.DiGraph], origin: list[int], removed: set[int], position: int) -> Clear:
     """`_clear`, else the DAG's answer for the op at `position` of the input (the cheap walk first)."""
     return lambda op, index, out, stacks, window: (_clear(op, index, out, stacks, window)
-                                                   or adjacent(dag, origin[index], position, removed))
+                                                   or adjacent(dag(), origin[index], position, removed))
 
 
 def _drop(stack: list[int], index: int) -> None:
@@ -96,10 +97,9 @@ def _find(op: Op, out: list[Op | None], stacks: dict[int, list[int]], combine: C
         return None
     for depth, index in enumerate(reversed(stacks.get(op.all_qubits[0], []))):
         earlier = out[index]
-        if _pairable(earlier, op) and clear(op, index, out, stacks, window):
-            merged = combine(earlier, op)  # type: ignore[arg-type]
-            if merged is not None:
-                return index, merged
+        merged = combine(earlier, op) if _pairable(earlier, op) else None  # type: ignore[arg-type]
+        if merged is not None and clear(op, index, out, stacks, window):
+            return index, merged
         if depth >= window or not commute(earlier, op):  # type: ignore[arg-type]
             return None
     return None
