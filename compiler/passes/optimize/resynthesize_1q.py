@@ -71,7 +71,8 @@ class Resynthesize1Q(CircuitPass):
     Mixed runs: a diagonal run next to a symbolic `rz`/`phase`/`u1` on its
     qubit (the one before it, else the one after) is folded into that gate's
     angle (`rz(a); t` -> `rz(a + π/4)`), so the symbolic angle keeps its
-    generator and its gradient; other symbolic gates end a run untouched.
+    generator and its gradient (off with `mixed=false`); other symbolic
+    gates end a run untouched.
     Global phase: the dropped phases are summed into one trailing `gphase`
     only when a `state` result can see it.  Decisions use `tol`; the
     synthesized angles are exact to floating-point round-off.
@@ -79,6 +80,7 @@ class Resynthesize1Q(CircuitPass):
 
     name: ClassVar[str] = "resynthesize-1q"
     tol: float = 1e-10
+    mixed: bool = True
 
     def run_circuit(self, circuit: Circuit, ctx: PassContext) -> Circuit:
         pending: dict[int, list[GateOp]] = {}
@@ -109,10 +111,10 @@ class Resynthesize1Q(CircuitPass):
             u = np.asarray(GATES[op.gate].matrix(*const_values(op.params))) @ u  # type: ignore[misc]
         theta, _, lam, alpha = zyz(u, self.tol)
         earlier = out[last[q]] if q in last else None
-        if theta == 0.0 and _absorbs(earlier):
+        if theta == 0.0 and self.mixed and _absorbs(earlier):
             out[last[q]], dropped = _fold(earlier, lam)  # type: ignore[arg-type]
             return later, alpha + dropped  # type: ignore[return-value]
-        if theta == 0.0 and _absorbs(later):
+        if theta == 0.0 and self.mixed and _absorbs(later):
             later, dropped = _fold(later, lam)  # type: ignore[arg-type]
             return later, alpha + dropped  # type: ignore[return-value]
         if len(run) < 2:
