@@ -26,7 +26,7 @@ import networkx as nx
 from qdl.compiler.expr import Const, Expr
 from qdl.compiler.ir import Circuit, GateOp, MeasureOp, Op, ResetOp, State
 from qdl.compiler.passes.analysis.commutation import commute
-from qdl.compiler.passes.analysis.commutation_dag import adjacent
+from qdl.compiler.passes.analysis.commutation_dag import BUDGET, adjacent
 
 Combine = Callable[[GateOp, GateOp], "tuple[GateOp, ...] | None"]
 
@@ -47,17 +47,18 @@ def rewrite_pairs(ops: Sequence[Op], combine: Combine, window: int = 0,
     """See the module docstring; linear in the number of ops for a fixed `window`.
 
     With `dag` (returning the commutation DAG of `ops`, `analysis.commutation_dag`,
-    called only when needed) a
-    candidate pair that the walk over the other qubits' ops (within `window`)
+    called only when needed) the walks go up to `BUDGET` ops instead of
+    `window`, and a candidate pair that the walk over the other qubits' ops
     cannot clear is checked on the DAG: no live op on a path between them.
     """
     out: list[Op | None] = []
     origin: list[int] = []  # out index -> index in `ops` (a DAG node)
     removed: set[int] = set()
     stacks: dict[int, list[int]] = {}
+    walk = window if dag is None else max(window, BUDGET)  # the DAG bounds the search instead
     for position, op in enumerate(ops):
         clear = _dag_clear(dag, origin, removed, position) if dag is not None else _clear
-        hit = _find(op, out, stacks, combine, window, clear)
+        hit = _find(op, out, stacks, combine, walk, clear)
         if hit is None:
             out.append(op)
             origin.append(position)
