@@ -48,15 +48,32 @@ def _is_constant_1q(op: Op) -> bool:
             and len(op.qubits) == 1 and const_values(op.params) is not None)
 
 
-# Symbolic gates U(θ) = exp(-iθZ/2) (up to phase) that absorb a constant diagonal run: gate -> e0 in
-# U(θ + λ) = e^{i e0 λ}·U(θ)·phase(λ) (`rz` is `phase` times e^{-iθ/2}).
-Z_ABSORB: dict[str, float] = {"rz": 0.5, "phase": 0.0, "u1": 0.0}
+_H = np.array([[1, 1], [1, -1]], dtype=np.complex128) / math.sqrt(2)
+_SDG = np.diag([1, -1j])
+
+# Symbolic gates that absorb a constant run commuting with their generator: gate -> (V, e0) with
+# V·U·V† = e^{iα}·phase(λ) for such a run U, and U(θ)·U_run = e^{i(α + e0·λ)}·U(θ + λ)
+# (`rz(λ)` is `phase(λ)` times e^{-iλ/2}; `rx` and `ry` are `rz` in the bases V = H and H·S†).
+ABSORB: dict[str, tuple[np.ndarray, float]] = {
+    "rz": (np.eye(2, dtype=np.complex128), 0.5), "phase": (np.eye(2, dtype=np.complex128), 0.0),
+    "u1": (np.eye(2, dtype=np.complex128), 0.0), "rx": (_H, 0.5), "ry": (_H @ _SDG, 0.5),
+}
 
 
 def _absorbs(op: Op | None) -> bool:
-    """A symbolic `rz`/`phase`/`u1` on one qubit, unconditioned: it can take a constant added to its angle."""
-    return (isinstance(op, GateOp) and op.gate in Z_ABSORB and op.condition is None and not op.controls
+    """A symbolic `ABSORB` gate on one qubit, unconditioned: it can take a constant added to its angle."""
+    return (isinstance(op, GateOp) and op.gate in ABSORB and op.condition is None and not op.controls
             and const_values(op.params) is None)
+
+
+def _angle_for(u: np.ndarray, gate: str, tol: float) -> tuple[float, float] | None:
+    """(λ, α) when the constant `u` is e^{iα}·phase(λ) in `gate`'s basis, else None."""
+    v = ABSORB[gate][0]
+    w = v @ u @ v.conj().T
+    if abs(w[1, 0]) > tol or abs(w[0, 1]) > tol:
+        return None
+    alpha = float(np.angle(w[0, 0]))
+    return _wrap(float(np.angle(w[1, 1])) - alpha), alpha
 
 
 @register_pass
@@ -68,9 +85,10 @@ class Resynthesize1Q(CircuitPass):
     on one qubit between two other ops on it (ops on other qubits commute with
     it).  The run's product becomes nothing (identity up to phase), one
     `phase(λ)` (diagonal) or one `u3(θ, φ, λ)`; runs of one gate are kept.
-    Mixed runs: a diagonal run next to a symbolic `rz`/`phase`/`u1` on its
-    qubit (the one before it, else the one after) is folded into that gate's
-    angle (`rz(a); t` -> `rz(a + π/4)`), so the symbolic angle keeps its
+    Mixed runs: a run that commutes with the generator of a symbolic
+    `rz`/`phase`/`u1`/`rx`/`ry` next to it on its qubit (the one before it,
+    else the one after) is folded into that gate's angle (`rz(a); t` ->
+    `rz(a + π/4)`, `x; rx(a)` -> `rx(a + π)`), so the symbolic angle keeps its
     generator and its gradient (off with `mixed=false`); other symbolic
     gates end a run untouched.
     Global phase: the dropped phases are summed into one trailing `gphase`
@@ -109,14 +127,16 @@ class Resynthesize1Q(CircuitPass):
         u = np.eye(2, dtype=np.complex128)
         for op in run:
             u = np.asarray(GATES[op.gate].matrix(*const_values(op.params))) @ u  # type: ignore[misc]
-        theta, _, lam, alpha = zyz(u, self.tol)
         earlier = out[last[q]] if q in last else None
-        if theta == 0.0 and self.mixed and _absorbs(earlier):
-            out[last[q]], dropped = _fold(earlier, lam)  # type: ignore[arg-type]
-            return later, alpha + dropped  # type: ignore[return-value]
-        if theta == 0.0 and self.mixed and _absorbs(later):
-            later, dropped = _fold(later, lam)  # type: ignore[arg-type]
-            return later, alpha + dropped  # type: ignore[return-value]
+        for neighbour in (earlier, later) if self.mixed else ():
+            hit = _angle_for(u, neighbour.gate, self.tol) if _absorbs(neighbour) else None  # type: ignore[union-attr]
+            if hit is None:
+                continue
+            folded, dropped = _fold(neighbour, *hit)  # type: ignore[arg-type]
+            if neighbour is earlier:
+                out[last[q]] = folded
+                return later, dropped  # type: ignore[return-value]
+            return folded, dropped
         if len(run) < 2:
             _append(out, last, run[0])
             return later, 0.0  # type: ignore[return-value]
@@ -126,11 +146,11 @@ class Resynthesize1Q(CircuitPass):
         return later, alpha  # type: ignore[return-value]
 
 
-def _fold(op: GateOp, lam: float) -> tuple[GateOp, float]:
-    """`op` (an `rz`/`phase`/`u1`) after `phase(λ)` as one gate, and the global phase dropped."""
-    if abs(lam) == 0.0:
-        return op, 0.0
-    return dataclasses.replace(op, params=(add(op.params[0], Const(lam)),)), Z_ABSORB[op.gate] * lam
+def _fold(op: GateOp, lam: float, alpha: float) -> tuple[GateOp, float]:
+    """`op` (an `ABSORB` gate) and a run e^{iα}·phase(λ) in its basis as one gate, and the global phase dropped."""
+    if lam == 0.0:
+        return op, alpha
+    return dataclasses.replace(op, params=(add(op.params[0], Const(lam)),)), alpha + ABSORB[op.gate][1] * lam
 
 
 def _append(out: list[Op], last: dict[int, int], op: Op) -> None:

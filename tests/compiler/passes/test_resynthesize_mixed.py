@@ -1,4 +1,4 @@
-"""`resynthesize-1q` on mixed runs: constant diagonal runs fold into symbolic `rz`/`phase`/`u1`.
+"""`resynthesize-1q` on mixed runs: constant runs fold into a symbolic rotation they commute with.
 
 Dense property tests on circuits built for it (the general suites rarely put
 a constant diagonal run next to a symbolic Z rotation): the unitary is exact
@@ -20,7 +20,7 @@ from qdl.compiler.passes import PassManager
 from qdl.runtime import reference
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-CONSTANT = ["t", "tdg", "s", "sdg", "z", "h", "x", "sx"]
+CONSTANT = ["t", "tdg", "s", "sdg", "z", "h", "x", "sx", "sxdg", "y"]
 SYMBOLIC = [Arg("a"), Arg("b"), add(mul(2.0, Arg("a")), 0.5)]
 
 
@@ -31,11 +31,11 @@ def mixed_ops(draw: st.DrawFn, n: int) -> list[GateOp]:
         q = draw(st.integers(0, n - 1))
         kind = draw(st.sampled_from(["symbolic", "constant", "constant", "rotation", "cx"]))
         if kind == "symbolic":
-            ops.append(GateOp(draw(st.sampled_from(["rz", "phase", "u1", "rx"])), (q,), (draw(st.sampled_from(SYMBOLIC)),)))
+            ops.append(GateOp(draw(st.sampled_from(["rz", "phase", "u1", "rx", "ry"])), (q,), (draw(st.sampled_from(SYMBOLIC)),)))
         elif kind == "constant":
             ops.append(GateOp(draw(st.sampled_from(CONSTANT)), (q,)))
         elif kind == "rotation":
-            ops.append(GateOp(draw(st.sampled_from(["rz", "phase"])), (q,), (Const(draw(st.floats(-7, 7))),)))
+            ops.append(GateOp(draw(st.sampled_from(["rz", "phase", "rx", "ry"])), (q,), (Const(draw(st.floats(-7, 7))),)))
         elif n > 1:
             ops.append(GateOp("cx", tuple(draw(st.permutations(range(n)))[:2])))
     return ops
@@ -74,3 +74,12 @@ def test_folds_into_the_symbolic_neighbour():
     assert [op.gate for op in after.ops] == ["rz", "rx", "phase", "gphase"]
     assert after.ops[0].params[0] == add(Arg("a"), Const(0.75 * np.pi))
     assert after.ops[2].params[0] == add(Arg("b"), Const(np.pi))
+
+
+def test_folds_along_x_and_y():
+    ops = (GateOp("sx", (0,)), GateOp("x", (0,)), GateOp("rx", (0,), (Arg("a"),)),
+           GateOp("ry", (0,), (Arg("b"),)), GateOp("y", (0,)))
+    after = _run(Circuit("c", ARGUMENTS, 1, ops, STATE))
+    assert [op.gate for op in after.ops] == ["rx", "ry", "gphase"]
+    assert after.ops[0].params[0] == add(Arg("a"), Const(-0.5 * np.pi))
+    assert after.ops[1].params[0] == add(Arg("b"), Const(np.pi))
