@@ -31,11 +31,13 @@ def mixed_ops(draw: st.DrawFn, n: int) -> list[GateOp]:
         q = draw(st.integers(0, n - 1))
         kind = draw(st.sampled_from(["symbolic", "constant", "constant", "rotation", "cx"]))
         if kind == "symbolic":
-            ops.append(GateOp(draw(st.sampled_from(["rz", "phase", "u1", "rx", "ry"])), (q,), (draw(st.sampled_from(SYMBOLIC)),)))
+            gate = draw(st.sampled_from(["rz", "phase", "u1", "rx", "ry"]))
+            ops.append(GateOp(gate, (q,), (draw(st.sampled_from(SYMBOLIC)),)))
         elif kind == "constant":
             ops.append(GateOp(draw(st.sampled_from(CONSTANT)), (q,)))
         elif kind == "rotation":
-            ops.append(GateOp(draw(st.sampled_from(["rz", "phase", "rx", "ry"])), (q,), (Const(draw(st.floats(-7, 7))),)))
+            gate = draw(st.sampled_from(["rz", "phase", "rx", "ry"]))
+            ops.append(GateOp(gate, (q,), (Const(draw(st.floats(-7, 7))),)))
         elif n > 1:
             ops.append(GateOp("cx", tuple(draw(st.permutations(range(n)))[:2])))
     return ops
