@@ -112,6 +112,12 @@ def worst(rows: list[Row], count: int = 5) -> str:
     return "worst cx ratios: " + ", ".join(f"{name} {ratio:.2f}" for ratio, name in scored[::-1][:count])
 
 
+def qdl_totals(rows: list[Row]) -> str:
+    """qdl's totals over every circuit it ran (the table's totals need Qiskit's rows)."""
+    sums = [sum(getattr(r, f) for r in rows) for f in ("two_qubit_in", "two_qubit_o3", "cx", "depth")]
+    return f"qdl totals over {len(rows)} circuits: 2q in {sums[0]}, 2q -O3 {sums[1]}, cx {sums[2]}, depth {sums[3]}"
+
+
 def random_circuit(num_gates: int, num_qubits: int = 16, seed: int = 0) -> Module:
     """Random cx/h/t/rz/x gates: enough structure for every pass to find work."""
     rng = random.Random(seed)
@@ -148,6 +154,7 @@ def main(argv: list[str]) -> None:
     text = table(rows)
     print(text)
     print(worst(rows))
+    print(qdl_totals(rows))
     print(f"qdl cx pipeline: {sum(r.seconds for r in rows):.2f} s over {len(rows)} circuits")
     if args.markdown:
         args.markdown.write_text(text + "\n")

@@ -6,7 +6,8 @@
                                    verify_each=True).run(module)
 
 Layout (one pass per file): `manager` (registry, pipelines, presets),
-`verify` (the IR verifier), `analysis/` (facts: stats), `optimize/` (transforms), `lower/` (rewrites into smaller gate sets).
+`verify` (the IR verifier), `analysis/` (facts: stats, the commutation DAG),
+`optimize/` (transforms), `lower/` (rewrites into smaller gate sets).
 docs/passes.md lists the passes.
 """
 

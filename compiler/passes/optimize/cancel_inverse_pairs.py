@@ -9,6 +9,7 @@ from typing import ClassVar
 from qdl.compiler.expr import Const, Expr
 from qdl.compiler.gates import GATES
 from qdl.compiler.ir import Circuit, GateOp
+from qdl.compiler.passes.analysis.commutation_dag import commutation_dag
 from qdl.compiler.passes.manager import CircuitPass, PassContext, register_pass
 from qdl.compiler.passes.optimize.peephole import rewrite_pairs, same_wires
 
@@ -29,9 +30,11 @@ class CancelInversePairs(CircuitPass):
     name: ClassVar[str] = "cancel-inverse-pairs"
     tol: float = 0.0
     window: int = 20
+    dag: bool = True
 
     def run_circuit(self, circuit: Circuit, ctx: PassContext) -> Circuit:
-        ops = rewrite_pairs(circuit.ops, self._combine, self.window)
+        ops = rewrite_pairs(circuit.ops, self._combine, self.window,
+                            (lambda: commutation_dag(circuit, ctx)) if self.dag else None)
         return circuit if len(ops) == len(circuit.ops) else dataclasses.replace(circuit, ops=ops)
 
     def _combine(self, earlier: GateOp, later: GateOp) -> tuple[GateOp, ...] | None:

@@ -12,6 +12,7 @@ from typing import ClassVar
 from qdl.compiler.expr import Const, Expr, add
 from qdl.compiler.gates import GATES
 from qdl.compiler.ir import Circuit, GateOp
+from qdl.compiler.passes.analysis.commutation_dag import commutation_dag
 from qdl.compiler.passes.manager import CircuitPass, PassContext, register_pass
 from qdl.compiler.passes.optimize.peephole import global_phase, phase_observable, rewrite_pairs, same_wires
 
@@ -62,10 +63,12 @@ class MergeRotations(CircuitPass):
     name: ClassVar[str] = "merge-rotations"
     tol: float = 1e-12
     window: int = 20
+    dag: bool = True
 
     def run_circuit(self, circuit: Circuit, ctx: PassContext) -> Circuit:
         keep_phase = phase_observable(circuit)
-        ops = rewrite_pairs(circuit.ops, lambda a, b: self._combine(a, b, keep_phase), self.window)
+        ops = rewrite_pairs(circuit.ops, lambda a, b: self._combine(a, b, keep_phase), self.window,
+                            (lambda: commutation_dag(circuit, ctx)) if self.dag else None)
         return circuit if ops == circuit.ops else dataclasses.replace(circuit, ops=ops)
 
     def _combine(self, earlier: GateOp, later: GateOp, keep_phase: bool) -> tuple[GateOp, ...] | None:

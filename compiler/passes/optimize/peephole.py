@@ -21,9 +21,12 @@ from __future__ import annotations
 import math
 from typing import Callable, Sequence
 
+import networkx as nx
+
 from qdl.compiler.expr import Const, Expr
 from qdl.compiler.ir import Circuit, GateOp, MeasureOp, Op, ResetOp, State
 from qdl.compiler.passes.analysis.commutation import commute
+from qdl.compiler.passes.analysis.commutation_dag import BUDGET, adjacent
 
 Combine = Callable[[GateOp, GateOp], "tuple[GateOp, ...] | None"]
 
@@ -39,23 +42,46 @@ def op_qubits(op: Op) -> tuple[int, ...]:
     return op.qubits
 
 
-def rewrite_pairs(ops: Sequence[Op], combine: Combine, window: int = 0) -> tuple[Op, ...]:
-    """See the module docstring; linear in the number of ops for a fixed `window`."""
+def rewrite_pairs(ops: Sequence[Op], combine: Combine, window: int = 0,
+                  dag: Callable[[], nx.DiGraph] | None = None) -> tuple[Op, ...]:
+    """See the module docstring; linear in the number of ops for a fixed `window`.
+
+    With `dag` (returning the commutation DAG of `ops`, `analysis.commutation_dag`,
+    called only when needed) the walks go up to `BUDGET` ops instead of
+    `window`, and a candidate pair that the walk over the other qubits' ops
+    cannot clear is checked on the DAG: no live op on a path between them.
+    """
     out: list[Op | None] = []
+    origin: list[int] = []  # out index -> index in `ops` (a DAG node)
+    removed: set[int] = set()
     stacks: dict[int, list[int]] = {}
-    for op in ops:
-        hit = _find(op, out, stacks, combine, window)
+    walk = window if dag is None else max(window, BUDGET)  # the DAG bounds the search instead
+    for position, op in enumerate(ops):
+        clear = _dag_clear(dag, origin, removed, position) if dag is not None else _clear
+        hit = _find(op, out, stacks, combine, walk, clear)
         if hit is None:
             out.append(op)
+            origin.append(position)
             for q in op_qubits(op):
                 stacks.setdefault(q, []).append(len(out) - 1)
             continue
         index, merged = hit
         out[index] = merged[0] if merged else None
+        removed.add(position)
         if not merged or not merged[0].all_qubits:  # the pair left no gate on these qubits
+            removed.add(origin[index])
             for q in op_qubits(op):
                 _drop(stacks[q], index)
     return tuple(op for op in out if op is not None)
+
+
+Clear = Callable[[GateOp, int, "list[Op | None]", "dict[int, list[int]]", int], bool]
+
+
+def _dag_clear(dag: Callable[[], nx.DiGraph], origin: list[int], removed: set[int], position: int) -> Clear:
+    """`_clear`, else the DAG's answer for the op at `position` of the input (the cheap walk first)."""
+    return lambda op, index, out, stacks, window: (_clear(op, index, out, stacks, window)
+                                                   or adjacent(dag(), origin[index], position, removed))
 
 
 def _drop(stack: list[int], index: int) -> None:
@@ -66,16 +92,15 @@ def _drop(stack: list[int], index: int) -> None:
 
 
 def _find(op: Op, out: list[Op | None], stacks: dict[int, list[int]], combine: Combine,
-          window: int) -> tuple[int, tuple[GateOp, ...]] | None:
+          window: int, clear: Clear) -> tuple[int, tuple[GateOp, ...]] | None:
     """The latest earlier gate `op` can move back to and combine with, and the result."""
     if not isinstance(op, GateOp) or op.condition is not None or not op.all_qubits:
         return None
     for depth, index in enumerate(reversed(stacks.get(op.all_qubits[0], []))):
         earlier = out[index]
-        if _pairable(earlier, op) and _clear(op, index, out, stacks, window):
-            merged = combine(earlier, op)  # type: ignore[arg-type]
-            if merged is not None:
-                return index, merged
+        merged = combine(earlier, op) if _pairable(earlier, op) else None  # type: ignore[arg-type]
+        if merged is not None and clear(op, index, out, stacks, window):
+            return index, merged
         if depth >= window or not commute(earlier, op):  # type: ignore[arg-type]
             return None
     return None

@@ -15,7 +15,8 @@ from qdl.compiler.passes import PRESETS, REGISTRY, PassManager, parse_pipeline, 
 from qdl.runtime import reference
 
 PASSES = sorted(REGISTRY)
-UNITARY_PASSES = ["cancel-inverse-pairs", "merge-rotations", "fold-angles", "resynthesize-1q", "consolidate-2q",
+UNITARY_PASSES = ["cancel-inverse-pairs", "cancel-inverse-pairs{dag=false}", "merge-rotations",
+                  "merge-rotations{dag=false}", "fold-angles", "resynthesize-1q", "consolidate-2q",
                   "lower-multi-qubit", "lower-to-cx"]
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
