@@ -180,9 +180,11 @@ def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
 @click.option("--stats", "pass_stats", is_flag=True,
               help="Print (to stderr) gate counts, two-qubit count, depth and parameters before/after each pass.")
 @click.option("--verify-each", is_flag=True, help="Run the IR verifier after every pass.")
+@precision_option
 @with_limits
 def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: str | None, opt_level,
-            pass_text, print_after, time_passes, pass_stats, verify_each, max_ops, max_memory, style) -> None:
+            pass_text, print_after, time_passes, pass_stats, verify_each, precision, max_ops, max_memory,
+            style) -> None:
     """Compile FILE (.qdl or OpenQASM) and print its AST, IR or OpenQASM."""
     result = _compile(file, _options(max_ops, max_memory), style, observable)
     if not result.ok:
@@ -198,7 +200,7 @@ def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: s
     elif emit in ("grad", "metric"):
         _write_output(_gradient_programs(result, circuit_name, file, emit), output)
     elif emit in ("llvm", "asm"):
-        _write_output(_kernel_listing(result, file, circuit_name, emit), output)
+        _write_output(_kernel_listing(result, file, circuit_name, emit, precision), output)
     else:
         _write_output(_export(result, file, circuit_name, emit, _collect_args(arg_texts)), output)
 
@@ -228,11 +230,12 @@ def _run_passes(module, opt_level: int, pass_text: str | None, print_after: str 
     return module
 
 
-def _kernel_listing(result: CompileResult, file: str, circuit_name: str | None, emit: str) -> str:
+def _kernel_listing(result: CompileResult, file: str, circuit_name: str | None, emit: str,
+                    precision: str = "double") -> str:
     from qdl.runtime import llvm
     circuit = _pick_circuit(result, circuit_name, file)
     try:
-        return llvm.code_listing(circuit, emit)
+        return llvm.code_listing(circuit, emit, precision)
     except llvm.Unsupported as exc:
         click.echo(f"error: circuit `{circuit.name}` has no LLVM kernel yet: {exc}", err=True)
         sys.exit(EXIT_PROGRAM_ERROR)

@@ -53,7 +53,7 @@ from qdl.compiler.ir import Argument, Circuit, ExpVal
 from qdl.runtime.adjoint import adjoint_unsupported
 from qdl.runtime.llvm import cache, jit
 from qdl.runtime.llvm.adjoint_host import Chain, UnbatchedBuffers
-from qdl.runtime.llvm.buffers import WorkBuffers, check_memory
+from qdl.runtime.llvm.buffers import PRECISIONS, WorkBuffers, check_memory
 from qdl.runtime.llvm.kernel import CompiledCircuit, Kernel, compile_circuit
 from qdl.runtime.llvm.library import LinkedLibrary, runtime_library
 
@@ -101,7 +101,8 @@ class CompiledAdjoint:
         batch = slots.shape[0]
         if not batch:
             return self.forward.execute_slots(slots)[0]
-        check_memory(batch * 16 * 2**self.forward.plan.num_qubits)
+        amplitude = PRECISIONS[self.forward.plan.precision].itemsize  # 8 bytes in single precision
+        check_memory(batch * amplitude * 2**self.forward.plan.num_qubits + 8 * self.scratch_doubles)
         work = WorkBuffers.of(self.forward.plan, batch, with_state=True)
         self.forward.kernel.fn(slots.ctypes.data, batch, work.mats_at, work.state_at, work.scratch_at, work.out_at)
         return work.state

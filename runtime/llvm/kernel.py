@@ -47,6 +47,7 @@ import numpy as np
 from qdl.compiler.backends.llvm import KernelPlan, emit, kernel_symbol, lower
 from qdl.compiler.backends.llvm import codegen, library
 from qdl.compiler.backends.llvm.codegen import REDUCE, START, resume_symbol
+from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.compiler.backends.llvm.results_layout import SAMPLE, STATE, VALUE, ReductionLayout
 from qdl.compiler.ir import Argument, Circuit
 from qdl.runtime import reference, sampling
@@ -297,17 +298,17 @@ def fingerprint(plan: KernelPlan) -> str:
     return digest.hexdigest()
 
 
-def code_listing(circuit: Circuit, kind: str) -> str:
+def code_listing(circuit: Circuit, kind: str, precision: str = "double") -> str:
     """The kernel of `circuit` as optimised LLVM IR or assembly (`qdlc compile --emit llvm|asm`).
 
     Only the circuit's own module: the application functions it calls are
     declarations, defined in the runtime library named in the first line.
     """
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
-    plan = lower(circuit, ops)
-    comment = ";" if kind == "llvm" else "#"
-    header = (f"{comment} calls the runtime library {library.LIBRARY_NAME} (compiled once, not shown): "
-              f"{', '.join(library.symbols())}\n")
+    plan = lower(circuit, ops, precision=precision)
+    comment, real = (";" if kind == "llvm" else "#"), REALS[precision]
+    header = (f"{comment} calls the runtime library {library.library_name(real)} (compiled once, not shown): "
+              f"{', '.join(library.symbols(real))}\n")
     return header + jit.listing(str(emit(plan, fingerprint(plan)[:16])), kind)
 
 

@@ -10,6 +10,13 @@ def test_emit_llvm_and_asm(qdlc) -> None:
     assert asm.code == 0 and "qdl_kernel_" in asm.out and "ret" in asm.out
 
 
+def test_emit_llvm_in_single_precision_shows_the_float_kernel(qdlc) -> None:
+    single = qdlc("compile", "examples/ghz.qdl", "--emit", "llvm", "--precision", "single")
+    double = qdlc("compile", "examples/ghz.qdl", "--emit", "llvm")
+    assert single.code == 0 and "qdl-runtime-single-" in single.out and "_f32_" in single.out
+    assert "qdl-runtime-single-" not in double.out and single.out != double.out
+
+
 def test_emit_llvm_explains_circuits_without_a_kernel(qdlc) -> None:
     outcome = qdlc("compile", "examples/teleport.qdl", "--emit", "llvm")
     assert outcome.code == 1 and "has no LLVM kernel yet" in outcome.err and "Traceback" not in outcome.err

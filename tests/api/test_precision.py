@@ -61,6 +61,16 @@ def test_gradients_run_in_single_precision() -> None:
     np.testing.assert_allclose(single.f.grad(np.stack([X, -X])), double.f.grad(np.stack([X, -X])), atol=1e-5)
 
 
+def test_the_adjoint_memory_check_counts_the_precision_of_its_states(monkeypatch) -> None:
+    from qdl.runtime.llvm import adjoint
+    asked: dict[str, int] = {}
+    for precision in ("double", "single"):
+        monkeypatch.setattr(adjoint, "check_memory", lambda needed, p=precision: asked.setdefault(p, needed))
+        qdl.compile(SOURCE, precision=precision).f.grad(np.stack([X, -X, 2 * X]), method="adjoint")
+    states = 3 * 2**4  # amplitudes of the batch's forward states
+    assert asked["double"] - asked["single"] >= states * (16 - 8)  # the sweep's scratch shrinks too
+
+
 @pytest.mark.parametrize("bad", ["half", "float32", None, 32])
 def test_an_unknown_precision_is_an_argument_error(bad: object) -> None:
     with pytest.raises(qdl.ArgumentError, match="unknown precision .*; choose one of double, single"):
