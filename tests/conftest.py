@@ -6,6 +6,7 @@ returns its exit code and output.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,3 +47,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--update-goldens", action="store_true", default=False,
         help="rewrite golden snapshot files (tests/golden/**) from current output; review the diff",
     )
+
+
+@pytest.fixture(scope="module")
+def private_kernel_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Point QDL_CACHE_DIR at a throw-away directory for one test module: never the user's cache."""
+    old = os.environ.get("QDL_CACHE_DIR")
+    os.environ["QDL_CACHE_DIR"] = str(tmp_path_factory.mktemp("qdl-cache"))
+    yield
+    if old is None:
+        del os.environ["QDL_CACHE_DIR"]
+    else:
+        os.environ["QDL_CACHE_DIR"] = old

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -23,15 +22,7 @@ circuit s(t: float) -> complex[4] { qubit q[2]; ry(t) q[0]; cx q[0], q[1]; retur
 X = np.array([0.3, -1.1, 0.7, 2.0])
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory):
-    old = os.environ.get("QDL_CACHE_DIR")
-    os.environ["QDL_CACHE_DIR"] = str(tmp_path_factory.mktemp("qdl-cache"))
-    yield
-    if old is None:
-        del os.environ["QDL_CACHE_DIR"]
-    else:
-        os.environ["QDL_CACHE_DIR"] = old
+pytestmark = pytest.mark.usefixtures("private_kernel_cache")
 
 
 def test_single_precision_values_and_states() -> None:
