@@ -220,7 +220,7 @@ def add(a: ExprLike, b: ExprLike) -> Expr:
         return a
     if isinstance(b, Unary) and b.fn == "neg":
         return sub(a, b.arg)
-    return _fold("+", a, b) or Binary("+", a, b)
+    return _fold("+", a, b) or _merge_constant(a, b) or Binary("+", a, b)
 
 
 def sub(a: ExprLike, b: ExprLike) -> Expr:
@@ -231,7 +231,24 @@ def sub(a: ExprLike, b: ExprLike) -> Expr:
         return neg(b)
     if a == b:
         return ZERO
-    return _fold("-", a, b) or Binary("-", a, b)
+    return _fold("-", a, b) or _merge_constant(a, neg(b)) or Binary("-", a, b)
+
+
+def _merge_constant(a: Expr, c: Expr) -> Expr | None:
+    """`(k + x) + c` and `(x ± k) + c` as one sum with the constants added (runs of rz angles, say).
+
+    Only when `a` is a sum with a constant side and `c` a constant, so sums
+    of symbols keep the order they were written in.
+    """
+    if not (isinstance(c, Const) and isinstance(a, Binary) and a.op in ("+", "-")):
+        return None
+    if isinstance(a.lhs, Const) and a.op == "+":
+        rest, total = a.rhs, a.lhs.value + c.value
+    elif isinstance(a.rhs, Const):
+        rest, total = a.lhs, (a.rhs.value if a.op == "+" else -a.rhs.value) + c.value
+    else:
+        return None
+    return sub(rest, -total) if total < 0 else add(rest, total)
 
 
 def mul(a: ExprLike, b: ExprLike) -> Expr:

@@ -148,6 +148,25 @@ def test_smart_constructors_fold(built: Expr, expected: Expr) -> None:
     assert built == expected
 
 
+@pytest.mark.parametrize("built, expected", [
+    (add(add(1.5, A), -1.5), A), (add(add(A, 2), 3), Binary("+", A, Const(5.0))),
+    (sub(add(A, 2), 2), A), (add(sub(A, 2), 0.5), Binary("-", A, Const(1.5))),
+    (add(add(A, B0), 1), Binary("+", Binary("+", A, B0), ONE)),  # no constant side: left as written
+])
+def test_constants_of_a_sum_are_merged(built: Expr, expected: Expr) -> None:
+    assert built == expected
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.recursive(LEAVES, _grow, max_leaves=5), st.floats(-3.0, 3.0), st.integers(0, 2**32 - 1))
+def test_adding_a_constant_keeps_the_value(expr: Expr, c: float, seed: int) -> None:
+    a, b0, b1 = np.random.default_rng(seed).uniform(-1.0, 1.0, size=3)
+    env = {"a": np.float64(a), "b": np.array([b0, b1])}
+    value = expr.evaluate(env)
+    np.testing.assert_allclose(add(expr, c).evaluate(env), value + c, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sub(expr, c).evaluate(env), value - c, rtol=1e-12, atol=1e-12)
+
+
 def test_division_by_constant_zero_folds_to_nonfinite() -> None:
     assert math.isnan(div(0, 0).value)  # type: ignore[attr-defined]
     assert div(1, 0) == Const(math.inf)
