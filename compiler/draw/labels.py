@@ -27,6 +27,7 @@ from qdl.compiler.ir import GateOp
 
 CONTROL, NEG_CONTROL, X_TARGET, SWAP = "●", "○", "⊕", "×"
 _LONG_NUMBER = re.compile(r"(?<![\w.])\d+\.\d*(?:e[-+]?\d+)?|(?<![\w.])\d+e[-+]?\d+|\bpi\b")
+_NEGATIVE_FACTOR = re.compile(r"(^|\(|,)\((-[\w.π/]+)\)\*")
 Values = Mapping[str, np.ndarray]
 
 
@@ -75,7 +76,8 @@ def expr_text(expr: Expr, values: Values | None = None) -> str:
             pass  # an argument without a value stays symbolic
     text = format_expr(expr).replace(" * ", "*").replace(" / ", "/").replace(" ** ", "**")
     text = re.sub(r"\[([^\]]*)\]", lambda m: "[" + m.group(1).replace(", ", ",") + "]", text)
-    return _LONG_NUMBER.sub(lambda m: _constant_text(m.group(0)), text)
+    text = _LONG_NUMBER.sub(lambda m: _constant_text(m.group(0)), text)
+    return _NEGATIVE_FACTOR.sub(r"\1\2*", text)  # `(-0.125)*theta` reads fine as `-0.125*theta` here
 
 
 def _constant_text(literal: str) -> str:

@@ -79,19 +79,20 @@ def _footer(circuit: Circuit, layout: Layout, width: int, values: Values | None)
         phases = (circuit.ops[i] for i in layout.global_ops)
         lines.append("global phase: " + " ".join(gate_label(op.gate, op.params, values) for op in phases
                                                  if isinstance(op, GateOp)))
-    results = ", ".join(_result(r) for r in circuit.results)
+    names = row_names(circuit)
+    results = ", ".join(_result(r, names) for r in circuit.results)
     if results:
         lines.append(_clip(f"returns {results}", width))
     return lines
 
 
-def _result(result) -> str:
+def _result(result, names: list[str]) -> str:
     observable = getattr(result, "observable", None)
     if observable is not None:
         return f"{type(result).__name__.lower()}({format_observable(observable)})"
     qubits = getattr(result, "qubits", None)
     kind = type(result).__name__.lower()
-    return kind if qubits is None else f"{kind}({', '.join(f'%{q}' for q in qubits)})"
+    return kind if qubits is None else f"{kind}({', '.join(names[q] for q in qubits)})"
 
 
 def _clip(text: str, width: int) -> str:
