@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from qdl.compiler.draw.labels import CONTROL, NEG_CONTROL, SWAP, X_TARGET, Values
+from qdl.compiler.draw.labels import CONTROL, NEG_CONTROL, SWAP, X_TARGET, Values, gate_label
 from qdl.compiler.draw.layers import Placed, pack
 from qdl.compiler.draw.text import _header, _marks, row_names
 from qdl.compiler.ir import BarrierOp, Circuit, MeasureOp
@@ -44,14 +44,18 @@ def draw_figure(circuit: Circuit, values: Values | None = None, fold: float = 24
     marks = [[_marks(p, nq, values) for p in col] for col in layout.columns]
     widths = [max(0.8, CHAR * max(len(t) for m in col for t in m.values()) + 0.35) for col in marks]
     blocks = _blocks(widths, fold)
-    span = max((sum(widths[i] for i in block) for block in blocks), default=1.0) + 1.6
-    bottom = (len(blocks) - 1) * (rows + 0.6) + rows - 0.4  # the last wire plus half a row
+    span = max((sum(widths[i] for i in block) for block in blocks), default=1.0) + 1.9  # labels, margin
+    bottom = (len(blocks) - 1) * (rows + 0.6) + rows - 0.4 + 0.5 * bool(layout.global_ops)
     figure = Figure(figsize=(max(span, 3.0) * INCH, (bottom + 0.9) * INCH))
     axes = figure.add_axes((0, 0, 1, 1))
     axes.set_xlim(-1.4, span - 1.4)
     axes.set_ylim(bottom, -0.9)
     axes.axis("off")
     axes.text(-1.3, -0.6, _header(circuit), fontsize=10, family="monospace", va="center")
+    if layout.global_ops:  # a global phase has no wire: a note under the drawing, as in the text form
+        phases = (circuit.ops[i] for i in layout.global_ops)
+        note = "global phase: " + " ".join(gate_label(op.gate, op.params, values) for op in phases)
+        axes.text(-1.3, bottom - 0.3, note, fontsize=9, family="monospace", va="center")
     names = row_names(circuit)
     for b, block in enumerate(blocks):
         top = b * (rows + 0.6)
