@@ -93,3 +93,13 @@ def test_folded_lines_fit_the_width_and_keep_every_column(circuit: Circuit, widt
     joined = [blocks[0][r].rstrip("»") + "".join(b[r].split(": ", 1)[1].lstrip("«").rstrip("»")
                                                  for b in blocks[1:]) for r in range(rows)]
     assert joined == [line for line in wide.splitlines() if line.startswith(("q[", "c["))]
+
+
+def test_the_docs_show_real_output():
+    """docs/drawing.md's drawing and stats table are what the code prints today."""
+    from qdl.compiler.draw.resources import resources
+    doc = (REPO / "docs" / "drawing.md").read_text(encoding="utf-8")
+    shown = [block.strip("\n") + "\n" for block in doc.split("```\n")[1::2] if block.startswith("circuit ")]
+    teleport = compile_file(REPO / "examples" / "teleport.qdl").module["teleport"]
+    energy = compile_file(REPO / "examples" / "vqe_h2.qdl").module["energy"]
+    assert shown == [draw_text(teleport, 80), str(resources(energy))]
