@@ -7,6 +7,7 @@ tests/golden/draw/*.txt from the current drawings; review the diff.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,8 @@ def test_the_docs_show_real_output():
     """docs/drawing.md's drawing and stats table are what the code prints today."""
     from qdl.compiler.draw.resources import resources
     doc = (REPO / "docs" / "drawing.md").read_text(encoding="utf-8")
-    shown = [block.strip("\n") + "\n" for block in doc.split("```\n")[1::2] if block.startswith("circuit ")]
+    fences = re.findall(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", doc, re.M | re.S)
+    shown = [body for info, body in fences if not info and body.startswith("circuit ")]
     teleport = compile_file(REPO / "examples" / "teleport.qdl").module["teleport"]
     energy = compile_file(REPO / "examples" / "vqe_h2.qdl").module["energy"]
     assert shown == [draw_text(teleport, 80), str(resources(energy))]
