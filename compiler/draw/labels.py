@@ -106,4 +106,6 @@ def roles(op: GateOp, values: Values | None = None) -> dict[int, str]:
         label = gate_label(base, op.params, values)
         numbered = len(targets) > 1 and not symmetric(base) and list(targets) != sorted(targets)
         out.update((q, f"{label}#{k}" if numbered else label) for k, q in enumerate(targets))
+        if not targets and out:  # a controlled global phase: its label goes on the last control
+            out[op.all_qubits[-1]] = label
     return out

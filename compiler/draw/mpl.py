@@ -14,7 +14,7 @@ from typing import Any
 
 from qdl.compiler.draw.labels import CONTROL, NEG_CONTROL, SWAP, X_TARGET, Values, gate_label
 from qdl.compiler.draw.layers import Placed, pack
-from qdl.compiler.draw.text import _header, _marks, row_names
+from qdl.compiler.draw.text import header, marks_of, row_names
 from qdl.compiler.ir import BarrierOp, Circuit, MeasureOp
 
 CHAR = 0.13  # width of one label character, in row spacings
@@ -41,7 +41,7 @@ def draw_figure(circuit: Circuit, values: Values | None = None, fold: float = 24
     Figure = _matplotlib()
     layout = pack(circuit)
     nq, rows = circuit.num_qubits, layout.num_rows
-    marks = [[_marks(p, nq, values) for p in col] for col in layout.columns]
+    marks = [[marks_of(p, nq, values) for p in col] for col in layout.columns]
     widths = [max(0.8, CHAR * max(len(t) for m in col for t in m.values()) + 0.35) for col in marks]
     blocks = _blocks(widths, fold)
     span = max((sum(widths[i] for i in block) for block in blocks), default=1.0) + 1.9  # labels, margin
@@ -51,7 +51,7 @@ def draw_figure(circuit: Circuit, values: Values | None = None, fold: float = 24
     axes.set_xlim(-1.4, span - 1.4)
     axes.set_ylim(bottom, -0.9)
     axes.axis("off")
-    axes.text(-1.3, -0.6, _header(circuit), fontsize=10, family="monospace", va="center")
+    axes.text(-1.3, -0.6, header(circuit), fontsize=10, family="monospace", va="center")
     if layout.global_ops:  # a global phase has no wire: a note under the drawing, as in the text form
         phases = (circuit.ops[i] for i in layout.global_ops)
         note = "global phase: " + " ".join(gate_label(op.gate, op.params, values) for op in phases)

@@ -43,7 +43,7 @@ def draw_text(circuit: Circuit, width: int = DEFAULT_WIDTH, values: Values | Non
     label_width = max((len(n) for n in names), default=0)
     prefix = [f"{n:>{label_width}}: " for n in names]
     columns = [_column(layout, col, values) for col in layout.columns]
-    lines = [_header(circuit)]
+    lines = [header(circuit)]
     for number, block in enumerate(_blocks(columns, width - label_width - 4)):
         if number:
             lines.append("")
@@ -68,7 +68,8 @@ def _names(registers: tuple[Register, ...], count: int, sigil: str) -> list[str]
     return names
 
 
-def _header(circuit: Circuit) -> str:
+def header(circuit: Circuit) -> str:
+    """`circuit name(arg, param w)`: the first line of a drawing."""
     args = ", ".join(("param " if a.trainable else "") + a.name for a in circuit.arguments)
     return f"circuit {circuit.name}({args})"
 
@@ -127,7 +128,7 @@ def _block_lines(layout: Layout, prefix: list[str], block: list[_Column], first:
 def _column(layout: Layout, placed: tuple[Placed, ...], values: Values | None) -> _Column:
     """Lay out one column: wire cells with marks or labels, gap cells with connectors."""
     nq = layout.circuit.num_qubits
-    marks = [_marks(p, nq, values) for p in placed]
+    marks = [marks_of(p, nq, values) for p in placed]
     width = 2 + max(len(text) for m in marks for text in m.values())
     rows = layout.num_rows
     column = _Column(width, [(QWIRE if r < nq else CWIRE) * width for r in range(rows)], [" " * width] * rows)
@@ -136,8 +137,8 @@ def _column(layout: Layout, placed: tuple[Placed, ...], values: Values | None) -
     return column
 
 
-def _marks(p: Placed, nq: int, values: Values | None) -> dict[int, str]:
-    """Row -> the text the op shows on that row."""
+def marks_of(p: Placed, nq: int, values: Values | None) -> dict[int, str]:
+    """Row -> the text the op shows on that row (`nq` qubits come before the bit rows)."""
     op = p.op
     if isinstance(op, GateOp):
         out = roles(op, values)

@@ -65,3 +65,8 @@ def test_expr_text():
     assert expr_text(Const(math.pi / 4)) == "π/4"
     assert expr_text(3 * Arg("x"), {"x": np.array(0.25)}) == "0.75"
     assert expr_text(w, {"x": np.array(0.25)}) == "w[0,1,2]"  # unbound arguments stay symbolic
+
+
+def test_a_controlled_global_phase_keeps_its_label():
+    op = GateOp("gphase", (), (Arg("t"),), controls=(0, 2), control_values=(True, False))
+    assert roles(op) == {0: CONTROL, 2: "gphase(t)"}

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qdl.compiler.draw.layers import pack
-from qdl.compiler.draw.text import _marks, draw_text
+from qdl.compiler.draw.text import marks_of, draw_text
 from qdl.compiler.driver import compile_file
 from qdl.compiler.expr import Arg
 from qdl.compiler.ir import Circuit, Condition, GateOp, MeasureOp, Register
@@ -85,7 +85,7 @@ def test_folded_lines_fit_the_width_and_keep_every_column(circuit: Circuit, widt
     wire_lines = [line for line in lines if line.startswith(("q[", "c["))]
     layout = pack(circuit)
     widest = max((2 + len(t) for col in layout.columns for p in col
-                  for t in _marks(p, circuit.num_qubits, None).values()), default=0)
+                  for t in marks_of(p, circuit.num_qubits, None).values()), default=0)
     if widest + len("q[0]: ") + 2 <= width:  # a column wider than the room stands alone in its block
         assert all(len(line) <= width for line in lines[1:])
     # unfolding the blocks (dropping the « » joints) gives back the one-block drawing's wire lines
