@@ -42,6 +42,7 @@ class Layout:
 
     @property
     def num_rows(self) -> int:
+        """Qubit rows plus bit rows."""
         return self.circuit.num_qubits + self.circuit.num_bits
 
 
