@@ -248,6 +248,29 @@ class CircuitFunction:
     def __repr__(self) -> str:
         return f"<qdl circuit {self.signature}>"
 
+    # --- seeing the circuit (see docs/drawing.md) -------------------------------------
+
+    def draw(self, format: str = "text", width: int | None = None, args: dict | None = None) -> Any:
+        """The circuit's drawing: text (a str, `width` columns, default 100) or "mpl" (a matplotlib Figure).
+
+        `args` binds arguments by name to show angles as numbers (partly bound: the rest stay symbolic).
+        """
+        from qdl.compiler.draw.api import draw
+        return draw(self.circuit, format, width, args)
+
+    def stats(self, levels: Sequence[int] = (0, 1, 2, 3)):
+        """A `Resources` report: qubits, gates by kind, depth, gradient cost, memory, per -O level."""
+        from qdl.compiler.draw import resources
+        return resources(self.circuit, tuple(levels))
+
+    def _repr_html_(self) -> str:
+        from qdl.compiler.draw.notebook import circuit_html
+        return circuit_html(self.circuit)
+
+    def _repr_svg_(self) -> str | None:
+        from qdl.compiler.draw.notebook import circuit_svg
+        return circuit_svg(self.circuit)
+
 
 def _check_backend(backend: object, precision: object) -> None:
     if backend not in BACKENDS:
@@ -353,6 +376,18 @@ class Program:
 
     def __repr__(self) -> str:
         return f"<qdl program: {', '.join(self._functions)}>"
+
+    def draw(self, width: int | None = None) -> str:
+        """The text drawings of every circuit, separated by blank lines (see `CircuitFunction.draw`)."""
+        return "\n".join(f.draw(width=width) for f in self._functions.values())
+
+    def stats(self, levels: Sequence[int] = (0, 1, 2, 3)) -> dict:
+        """Circuit name -> its `Resources` report (see `CircuitFunction.stats`)."""
+        return {name: f.stats(levels) for name, f in self._functions.items()}
+
+    def _repr_html_(self) -> str:
+        from qdl.compiler.draw.notebook import program_html
+        return program_html(self.module.circuits)
 
 
 def _program(result: CompileResult, backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> Program:

@@ -413,8 +413,11 @@ def _pick_circuit(result: CompileResult, name: str | None, file: str):
 
 
 def _register_commands() -> None:
+    from qdl.cli_draw import draw, stats
     from qdl.cli_train import train
     cli.add_command(train)
+    cli.add_command(draw)
+    cli.add_command(stats)
 
 
 _register_commands()

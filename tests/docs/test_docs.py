@@ -46,7 +46,7 @@ DOCS = sorted((REPO / "docs").glob("*.md")) + [REPO / "README.md"]
 STRICT_DOCS = {REPO / "docs" / "language.md", REPO / "docs" / "cli.md"}
 PYTHON_DOCS = {REPO / "docs" / "cli.md", REPO / "docs" / "autodiff.md", REPO / "docs" / "backends.md",
                REPO / "docs" / "training.md", REPO / "docs" / "pulse.md", REPO / "docs" / "hardware.md",
-               REPO / "README.md"}
+               REPO / "docs" / "drawing.md", REPO / "README.md"}
 FENCE = re.compile(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 FILE_MARK = re.compile(r"^// file: (\S+)")
 
@@ -89,7 +89,7 @@ def _commands(block: Block) -> list[str]:
 
 
 SH_DOCS = {REPO / "README.md", REPO / "docs" / "cli.md", REPO / "docs" / "language.md", REPO / "docs" / "autodiff.md",
-           REPO / "docs" / "backends.md"}
+           REPO / "docs" / "backends.md", REPO / "docs" / "drawing.md"}
 SH_BLOCKS = [b for b in ALL_BLOCKS if b.lang in ("sh", "bash", "console") and b.doc in SH_DOCS
              and any(c.startswith("qdlc") for c in _commands(b))]
 
