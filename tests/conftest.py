@@ -6,6 +6,7 @@ returns its exit code and output.
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,3 +60,16 @@ def private_kernel_cache(tmp_path_factory: pytest.TempPathFactory):
         del os.environ["QDL_CACHE_DIR"]
     else:
         os.environ["QDL_CACHE_DIR"] = old
+
+
+@pytest.fixture
+def extra():
+    """`extra("matplotlib", "plot")`: import an optional extra's module; skip, saying why, where it is absent.
+
+    CI sets QDL_REQUIRE_EXTRAS=1: there a missing extra fails the test instead.
+    """
+    def need(module: str, name: str):
+        if os.environ.get("QDL_REQUIRE_EXTRAS") == "1":
+            return importlib.import_module(module)
+        return pytest.importorskip(module, reason=f"{module} is not installed (pip install 'qdl[{name}]')")
+    return need

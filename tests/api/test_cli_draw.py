@@ -47,8 +47,8 @@ def test_draw_mistakes_are_usage_errors(qdlc, argv, message):
     assert out.code == 2 and message in out.err and "Traceback" not in out.err
 
 
-def test_draw_png_and_svg(qdlc, tmp_path):
-    pytest.importorskip("matplotlib")
+def test_draw_png_and_svg(qdlc, tmp_path, extra):
+    extra("matplotlib", "plot")
     png = tmp_path / "t.png"
     out = qdlc("draw", "examples/teleport.qdl", "--format", "png", "-o", str(png))
     assert out.code == 0 and png.read_bytes()[:4] == b"\x89PNG"

@@ -23,11 +23,11 @@ def test_draw_and_stats(program):
     assert set(program.stats()) == {"teleport"}
 
 
-def test_notebook_display(program):
+def test_notebook_display(program, extra):
     html = program.teleport._repr_html_()
     assert "<pre" in html and "M" in html and "<table>" in html and "ry(theta)" in html
     assert program._repr_html_().count("<table>") == 1
-    pytest.importorskip("matplotlib")
+    extra("matplotlib", "plot")
     assert program.teleport._repr_svg_().lstrip().startswith("<?xml")
 
 
