@@ -3,8 +3,8 @@
 Each page shows how to run the example (the `qdlc` commands of the `.qdl`
 file's header comment, the `Run:` line of the `.py` script's docstring),
 its circuit drawing and its source.  The drawing is the output of running
-`qdlc draw FILE` now; while qdlc has no `draw` command it is the Circuit
-IR of `qdlc compile FILE --emit ir`.  `QDL_DOCS_DRAWING=draw|ir|auto`
+`qdlc draw FILE` now (in this process); while qdlc has no `draw` command
+it is the Circuit IR of `qdlc compile FILE --emit ir`.  `QDL_DOCS_DRAWING=draw|ir|auto`
 (default `auto`: `draw` when qdlc has it) switches between them.  A
 command that fails is logged as a warning, which fails a strict build.
 
@@ -14,12 +14,11 @@ a section: the generated overview page, then one page per example.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
 import re
-import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +32,7 @@ EXAMPLES = REPO / "examples"
 INDEX = "examples/index.md"
 # What the drawing is: the qdlc arguments before FILE, and the heading it goes under.
 DRAWINGS = {
-    "draw": (("draw",), "Circuit drawing"),
+    "draw": (("draw", "--width", "100"), "Circuit drawing"),  # a fixed width: not the terminal's
     "ir": (("compile", "--emit", "ir"), "Circuit IR"),
 }
 FENCE_LANG = {".qdl": "qdl", ".py": "python"}
@@ -79,12 +78,23 @@ def drawing_mode() -> str:
 
 
 def qdlc_output(args: tuple[str, ...]) -> str:
-    """Stdout of `qdlc ARGS` run from the repository root; a failure is logged as a warning."""
-    done = subprocess.run([sys.executable, "-m", "qdl.cli", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=120)
-    if done.returncode != 0:
-        log.warning(f"`qdlc {' '.join(args)}` exited {done.returncode}:\n{done.stderr}")
-    return done.stdout
+    """Stdout of `qdlc ARGS` from the repository root; a failure is logged as a warning.
+
+    The command runs in this process (the `qdlc` console script's click group,
+    one import of qdl for all the examples instead of a process each).
+    """
+    from qdl.cli import cli
+    out, err, failure = io.StringIO(), io.StringIO(), None
+    with contextlib.chdir(REPO), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            cli.main(list(args), prog_name="qdlc", standalone_mode=False)
+        except SystemExit as exc:
+            failure = None if exc.code in (0, None) else f"exited {exc.code}"
+        except Exception as exc:  # a usage error, a program error or a bug: the build must say so
+            failure = f"failed: {type(exc).__name__}: {exc}"
+    if failure:
+        log.warning(f"`qdlc {' '.join(args)}` {failure}\n{err.getvalue()}")
+    return out.getvalue()
 
 
 def header_comment(path: Path) -> list[str]:
@@ -150,11 +160,9 @@ def index_markdown(examples: list[Example]) -> str:
 
 
 def drawings(examples: list[Example], mode: str) -> dict[str, tuple[str, str]]:
-    """`qdlc` output for every example with a .qdl file, by example name (two processes at a time)."""
+    """`qdlc` output for every example with a .qdl file, by example name."""
     jobs = {e.name: (*DRAWINGS[mode][0], f"examples/{e.qdl.name}") for e in examples if e.qdl}
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        outputs = dict(zip(jobs, pool.map(qdlc_output, jobs.values())))
-    return {name: (f"qdlc {' '.join(jobs[name])}", outputs[name]) for name in jobs}
+    return {name: (f"qdlc {' '.join(args)}", qdlc_output(args)) for name, args in jobs.items()}
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
