@@ -73,6 +73,56 @@ def test_the_readme_test_command_is_what_ci_installs():
     assert [shlex.split(c) for c in readme_installs] == [shlex.split(c) for c in ci_installs]
 
 
+# ---------------------------------------------------------------- the hooks (docs/_hooks/)
+
+
+def _hook(name: str):
+    """A hook module of docs/_hooks/, loaded under a name of its own."""
+    if _missing_build_modules() and os.environ.get("QDL_REQUIRE_EXTRAS") != "1":
+        pytest.skip("the docs hooks need mkdocs (pip install -e '.[docs]')")
+    module_name = f"qdl_docs_hook_{name}"
+    if module_name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(module_name, DOCS / "_hooks" / f"{name}.py")
+        sys.modules[module_name] = importlib.util.module_from_spec(spec)  # dataclasses look their module up
+        spec.loader.exec_module(sys.modules[module_name])
+    return sys.modules[module_name]
+
+
+def test_test_harness_fences_become_titled_qdl_fences():
+    pages = _hook("pages")
+    markdown = "```qdl-error E0306 --max-ops 100\nx\n```\n  ```qdl-warning W0201\n```\n```qdl\n```\n```\n"
+    assert pages.normalize_fences(markdown).splitlines() == [
+        '```qdl title="error E0306 --max-ops 100"', "x", "```", '  ```qdl title="warning W0201"', "```",
+        "```qdl", "```", "```"]
+
+
+def test_links_to_repository_files_shown_on_the_site_are_rewritten():
+    pages = _hook("pages")
+
+    class Page:  # the two attributes of mkdocs' File that the rewrite reads
+        def __init__(self, source: str, src_uri: str) -> None:
+            self.abs_src_path, self.src_uri = str(REPO / source), src_uri
+
+    shown = {"README.md": "index.md", "docs/cli.md": "cli.md", "examples/ghz.qdl": "examples/ghz.md",
+             "benchmarks/README.md": "benchmarks/index.md"}
+    readme = "[cli](docs/cli.md#the-python-api) [ghz](examples/ghz.qdl) [x](https://a.b/docs/cli.md) [n](nope.md)"
+    assert pages.rewrite_links(readme, Page("README.md", "index.md"), shown) == (
+        "[cli](cli.md#the-python-api) [ghz](examples/ghz.md) [x](https://a.b/docs/cli.md) [n](nope.md)")
+    doc = "[b](../benchmarks/README.md#a) [r](../README.md) [c](cli.md) [q](q.md)"
+    assert pages.rewrite_links(doc, Page("docs/training.md", "training.md"), shown) == (
+        "[b](benchmarks/index.md#a) [r](index.md) [c](cli.md) [q](q.md)")
+
+
+def test_example_run_commands_come_from_the_files():
+    examples = {e.name: e for e in _hook("examples").find_examples()}
+    assert "_common" not in examples and {"ghz", "vqe_h2", "qaoa_maxcut"} <= set(examples)
+    run = _hook("examples").run_commands
+    assert run(examples["ghz"]) == ["qdlc run examples/ghz.qdl --shots 10 --seed 1"]
+    assert run(examples["qaoa_maxcut"])[0] == ("qdlc run examples/qaoa_maxcut.qdl --circuit expected_cut \\\n"
+                                              "    --arg gamma=[0.4,0.2] --arg beta=[0.3,0.1]")
+    assert run(examples["vqe_h2"]) == ["python examples/vqe_h2.py [--quick] [--plot PATH | --no-plot]"]
+
+
 # ---------------------------------------------------------------- the build
 
 
