@@ -122,14 +122,16 @@ def run_commands(example: Example) -> list[str]:
 
 
 def summary(example: Example) -> str:
-    """The first line of the example's description (the script's docstring, else the header comment)."""
+    """The example in a line: the script's docstring's first, else the header comment's first sentence."""
     script = EXAMPLES / f"{example.name}.py"
     if script.exists():
         match = re.search(r'^"""(.+)$', script.read_text(encoding="utf-8"), re.M)
         if match:
             return match.group(1).strip()
     lines = header_comment(example.qdl) if example.qdl else []
-    return lines[0].strip() if lines else example.name
+    first = lines[:lines.index("")] if "" in lines else lines  # up to the first empty comment line
+    paragraph = " ".join(line.strip() for line in first)
+    return re.split(r"(?<=\.) ", paragraph, maxsplit=1)[0] if paragraph else example.name
 
 
 def fence(text: str, lang: str) -> str:
@@ -170,7 +172,7 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     pages = [{e.name: e.page} for e in find_examples()]
     for position, item in enumerate(config.nav or []):
         if isinstance(item, dict) and list(item.values()) == [INDEX]:
-            config.nav[position] = {next(iter(item)): [INDEX, *pages]}
+            config.nav[position] = {next(iter(item)): [INDEX, *pages]}  # the section's index page first
             return config
     log.warning(f"mkdocs.yml: the nav has no entry `Examples: {INDEX}` for the generated example pages")
     return config
