@@ -33,7 +33,8 @@ SOURCES = {"index.md": "README.md"} | {
     for p in sorted((REPO / "benchmarks").glob("*.md"))}
 LINK = re.compile(r"(\]\()([^)\s#]+)(#[^)\s]*)?(\)|\s)")
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:|^/", re.I)
-FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})([\w#.+-]+)([ \t]+[^\n`{=]+?)?[ \t]*$", re.M)
+FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,})([\w#.+-]+)([ \t]+[^\n`{]+?)?[ \t]*$", re.M)
+SUPERFENCES_OPTIONS = re.compile(r"""\w+=["']""")  # `title="..."` and the like: already what the extension reads
 # Test-harness languages and how their titles start.
 FENCE_LANGS = {"qdl-error": ("qdl", "error "), "qdl-warning": ("qdl", "warning ")}
 
@@ -88,6 +89,8 @@ def normalize_fences(markdown: str) -> str:
     """`qdl-error E0207 --max-ops 100` -> `qdl title="error E0207 --max-ops 100"`; plain fences unchanged."""
     def normalize(match: re.Match) -> str:
         indent, ticks, lang, rest = match.group(1), match.group(2), match.group(3), (match.group(4) or "").strip()
+        if SUPERFENCES_OPTIONS.search(rest):
+            return match.group(0)
         lang, prefix = FENCE_LANGS.get(lang, (lang, ""))
         title = f"{prefix}{rest}".strip().replace('"', "'")
         return f'{indent}{ticks}{lang} title="{title}"' if title else f"{indent}{ticks}{lang}"

@@ -90,10 +90,11 @@ def _hook(name: str):
 
 def test_test_harness_fences_become_titled_qdl_fences():
     pages = _hook("pages")
-    markdown = "```qdl-error E0306 --max-ops 100\nx\n```\n  ```qdl-warning W0201\n```\n```qdl\n```\n```\n"
+    markdown = ("```qdl-error E0306 --max-ops=100\nx\n```\n  ```qdl-warning W0201\n```\n```qdl\n```\n"
+                '```python title="a.py"\n```\n```\n')
     assert pages.normalize_fences(markdown).splitlines() == [
-        '```qdl title="error E0306 --max-ops 100"', "x", "```", '  ```qdl title="warning W0201"', "```",
-        "```qdl", "```", "```"]
+        '```qdl title="error E0306 --max-ops=100"', "x", "```", '  ```qdl title="warning W0201"', "```",
+        "```qdl", "```", '```python title="a.py"', "```", "```"]
 
 
 def test_links_to_repository_files_shown_on_the_site_are_rewritten():
