@@ -168,6 +168,18 @@ def test_docs_pages_are_built(site: Path, page: str, expected: str):
     assert expected.lower() in page_text(site, page).lower()
 
 
+def test_qdl_blocks_are_highlighted_once_the_lexer_is_installed(site: Path):
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+    try:
+        get_lexer_by_name("qdl")
+    except ClassNotFound:
+        pytest.skip("no Pygments lexer for qdl is installed: ```qdl blocks are plain text (no warning)")
+    page = (site / "language" / "index.html").read_text(encoding="utf-8")
+    block = next(b for b in re.findall(r"<code>(.*?)</code>", page, re.S) if "bell.qdl" in b)
+    assert '<span class="' in block, "the first qdl block of language.md is not highlighted"
+
+
 def test_the_api_reference_documents_the_public_api(site: Path):
     page = (site / "api" / "index.html").read_text(encoding="utf-8")
     import qdl
