@@ -157,7 +157,7 @@ def index_markdown(examples: list[Example]) -> str:
     rows = [f"| [{e.name}]({e.name}.md) | {summary(e).replace('|', '&#124;')} |" for e in examples]
     return "\n".join(["# Examples\n",
                       "The runnable programs of `examples/` in the repository, with the commands that run them, "
-                      "their circuits as `qdlc` draws them and their source.\n",
+                      "their circuits as `qdlc` showed them when this site was built, and their source.\n",
                       "| example | what it shows |", "|---|---|", *rows, ""])
 
 
