@@ -412,6 +412,7 @@ def _pick_circuit(result: CompileResult, name: str | None, file: str):
 def _register_commands() -> None:
     from qdl.cli_train import train
     cli.add_command(train)
+    from qdl.cli_fmt import fmt; cli.add_command(fmt)  # noqa: E702
 
 
 _register_commands()
