@@ -58,7 +58,11 @@ def _one(name: str, check: bool, show_diff: bool, width: int) -> str:
     elif name == "-":
         click.echo(result, nl=False)
     elif changed:
-        _replace(Path(name), result)
+        try:
+            _replace(Path(name), result)
+        except OSError as exc:
+            click.echo(f"error: cannot write {shown}: {exc.strerror or exc} (the file is unchanged)", err=True)
+            return "error"
         click.echo(f"reformatted {shown}", err=True)
     return "changed" if changed else "same"
 
