@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from lark import Lark, Token, Tree
 
 from qdl.compiler.diagnostics import DiagnosticSink, render_all
-from qdl.compiler.frontend.parser import grammar_text, parse_tree
+from qdl.compiler.frontend.parser import cache_dir, grammar_text, parse_tree
 from qdl.errors import QdlError
 
 COMMENT_TERMINALS = ("LINE_COMMENT", "BLOCK_COMMENT")
@@ -58,9 +58,14 @@ def _comment_parser() -> Lark:
     """The qdl grammar with comment callbacks (built once per process; callers hold `_lock`)."""
     global _parser
     if _parser is None:
-        callbacks = {name: _collected.append for name in COMMENT_TERMINALS}
-        _parser = Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True,
-                       maybe_placeholders=True, lexer_callbacks=callbacks)
+        options = dict(parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=True,
+                       lexer_callbacks={name: _collected.append for name in COMMENT_TERMINALS})
+        try:  # the cache file holds the grammar's hash: a changed grammar is rebuilt, not misread
+            directory = cache_dir()
+            directory.mkdir(parents=True, exist_ok=True)
+            _parser = Lark(grammar_text(), cache=str(directory / "qdl.lark.fmt.cache"), **options)
+        except Exception:  # an unwritable or corrupt cache only costs start-up time
+            _parser = Lark(grammar_text(), **options)
     return _parser
 
 

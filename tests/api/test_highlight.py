@@ -188,3 +188,12 @@ def test_the_grammar_file_is_what_the_generator_writes():
         "regenerate with `python editors/make_tmlanguage.py`"
     assert module.grammar()["scopeName"] == "source.qdl"
 
+
+
+def test_the_vscode_extension_points_at_the_grammar():
+    package = json.loads((REPO / "editors" / "vscode" / "package.json").read_text(encoding="utf-8"))
+    (grammar,) = package["contributes"]["grammars"]
+    assert grammar["scopeName"] == "source.qdl" and grammar["path"] == "./syntaxes/qdl.tmLanguage.json"
+    assert package["contributes"]["languages"][0]["extensions"] == [".qdl"]
+    config = json.loads((REPO / "editors" / "vscode" / "language-configuration.json").read_text(encoding="utf-8"))
+    assert config["comments"] == {"lineComment": "//", "blockComment": ["/*", "*/"]}
