@@ -33,7 +33,7 @@ class FormatError(QdlError):
 
 @dataclass(frozen=True)
 class Comment:
-    """One comment of the source: its exact text and offsets."""
+    """One comment of the source: its text (a `//` comment without trailing spaces) and offsets."""
 
     text: str
     start: int
@@ -82,4 +82,9 @@ def parse_with_comments(text: str, filename: str = "<stdin>") -> Parsed:
         diagnostics = sink.sorted()
         raise FormatError(render_all(diagnostics, sink.sources), diagnostics)
     comments = sorted({(t.start_pos, t.end_pos, str(t)) for t in tokens})
-    return Parsed(text, tree, tuple(Comment(body, start, end) for start, end, body in comments))
+    return Parsed(text, tree, tuple(Comment(_tidy(body), start, end) for start, end, body in comments))
+
+
+def _tidy(comment: str) -> str:
+    """Trailing blanks of a line comment are dropped; a block comment is kept exactly."""
+    return comment.rstrip() if comment.startswith("//") else comment

@@ -188,6 +188,11 @@ def test_long_lines_wrap_at_commas_and_before_plus_minus():
     """)
 
 
+def test_trailing_blanks_go_even_after_a_line_comment():
+    assert format_source("const A = 1;   \t\n// c  \t\n") == "const A = 1;\n// c\n"
+    assert format_source("const A = 1;  /* kept  \n  exactly  */\n") == "const A = 1;  /* kept  \n  exactly  */\n"
+
+
 def test_crlf_line_ends_and_empty_programs():
     assert format_source("const A = 1;\r\n// c\r\n") == "const A = 1;\n// c\n"
     assert format_source("") == ""
