@@ -49,9 +49,11 @@ def angle(draw, names: tuple[str, ...], depth: int = 2) -> list[str]:
 @st.composite
 def gate_statement(draw, names: tuple[str, ...], qubits: list[list[str]], depth: int = 1) -> list[str]:
     """One statement of a gate or circuit body acting on the given qubit operands."""
-    kind = draw(st.sampled_from(["fixed", "rotation", "two", "modified", "loop", "if"] if depth else
-                                ["fixed", "rotation", "two", "modified"]))
+    kind = draw(st.sampled_from(["fixed", "rotation", "two", "modified", "barrier", "loop", "if"] if depth else
+                                ["fixed", "rotation", "two", "modified", "barrier"]))
     q = draw(st.sampled_from(qubits))
+    if kind == "barrier":
+        return ["barrier", *q, ";"]
     if kind == "fixed":
         return [draw(st.sampled_from(FIXED_1Q)), *q, ";"]
     if kind == "rotation":
@@ -74,8 +76,11 @@ def gate_statement(draw, names: tuple[str, ...], qubits: list[list[str]], depth:
 def program(draw) -> list[str]:
     """A whole program: constants, an observable, gates, and one circuit that uses them."""
     tokens = ["const", "N", "=", str(draw(st.integers(1, 3))), ";"]
+    tokens += ["const", "W", ":", "float", "[", "2", "]", "=", "[", *draw(angle(())), ",", "1.5", "]", ";"]
     tokens += ["observable", "O", "=", "0.5", "*", "Z", "[", "0", "]", "Z", "[", "1", "]", "+", "X", "[", "2", "]", "-",
                "0.25", "*", "Y", "[", "1", "]", ";"]
+    tokens += ["observable", "S", "=", "sum", "(", "i", "in", "0", "..", str(NQ), ":", "(", "W", "[", "1", "]", "-",
+               "1", ")", "*", "Z", "[", "i", "]", ")", ";"]
     gates = []
     for g in range(draw(st.integers(0, 2))):
         params = ("a", "b")[:draw(st.integers(0, 2))]
@@ -83,16 +88,18 @@ def program(draw) -> list[str]:
         body = draw(st.lists(gate_statement(params, [["p"], ["r"]]), max_size=4))
         tokens += head + ["{", *sum(body, []), "}"]
         gates.append((g, params))
-    names = ("t[0]", "t[1]", "x")
+    names = ("t[0]", "t[1]", "x", "W[0]", "W[N % 2]")
     registers = [["q", "[", str(i), "]"] for i in range(NQ)]
     body = ["qubit", "q", "[", str(NQ), "]", ";"] + sum(draw(st.lists(gate_statement(names, registers), max_size=6)), [])
     for g, params in gates:
         angles = ["(", *" , ".join(draw(st.sampled_from(["x", "t[1]", "0.5"])) for _ in params).split(), ")"]
         body += [f"g{g}", *(angles if params else []), *registers[0], ",", *registers[1], ";"]
-    result = draw(st.sampled_from([["expval", "(", "O", ")"], ["probs", "(", "q", ")"]]))
-    returns = "float" if result[0] == "expval" else "float[8]"
+    result, returns = draw(st.sampled_from([(["expval", "(", "O", ")"], "float"), (["probs", "(", "q", ")"], "float[8]"),
+                                            (["(", "expval", "(", "S", ")", ",", "expval", "(", "O", ")", ")"],
+                                             "(float, float)")]))
     tokens += ["circuit", "main", "(", "param", "t", ":", "float", "[", "2", "]", ",", "x", ":", "float", ")", "->",
-               returns, "{", *body, "return", *result, ";", "}"]
+               *returns.replace(",", " , ").replace("(", "( ").replace(")", " )").split(), "{", *body, "return",
+               *result, ";", "}"]
     return [t for token in tokens for t in token.split()]
 
 
