@@ -115,10 +115,9 @@ def wrap(node: Tree | Token, head: str, tail: str, indent: str, width: int) -> l
     inner = indent + "    "
     terms = chain(node)
     if len(terms) > 1:
-        first = wrap(terms[0][1], head, "", indent, width)
         rest = [f"{inner}{op} {expr(term, 6)}" for op, term in terms[1:]]
         rest[-1] += tail
-        return first[:-1] + [first[-1]] + rest
+        return wrap(terms[0][1], head, "", indent, width) + rest
     opener = {"array": "[", "call": f"{node.children[0]}(", "tuple": "("}.get(node.data)
     elements = items(node.children[1:] if node.data == "call" else node.children)
     if opener is None or len(elements) < 2:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 from pathlib import Path
 
@@ -117,8 +118,14 @@ def test_word_lists_come_from_the_grammar_and_the_gate_table():
 
 
 @pytest.fixture(scope="module")
-def textmate():
-    base = pytest.importorskip("textmate_grammar.parsers.base", reason="needs textmate-grammar-python (test extra)")
+def textmate(tmp_path_factory):
+    """A TextMate engine loaded with the grammar (imported from a scratch folder: it makes a cache folder there)."""
+    here = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("textmate"))
+    try:
+        base = pytest.importorskip("textmate_grammar.parsers.base", reason="needs textmate-grammar-python (test extra)")
+    finally:
+        os.chdir(here)
     return base.LanguageParser(json.loads(GRAMMAR_FILE.read_text(encoding="utf-8")))
 
 
