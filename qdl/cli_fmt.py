@@ -37,8 +37,12 @@ def fmt(files: tuple[str, ...], check: bool, show_diff: bool, width: int) -> Non
 
 def _one(name: str, check: bool, show_diff: bool, width: int) -> str:
     """Format one file; returns "error", "changed" or "same"."""
+    from qdl.compiler.qasm.importer import is_qasm_file
     from qdl.fmt import FormatError, format_source
 
+    if is_qasm_file(name):
+        click.echo(f"error: {name} is an OpenQASM file; qdlc fmt formats qdl programs (.qdl)", err=True)
+        return "error"
     text = _read(name)
     if text is None:
         return "error"

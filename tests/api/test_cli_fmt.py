@@ -90,3 +90,12 @@ def test_a_failed_write_leaves_the_file_and_no_temporary(qdlc, tmp_path, monkeyp
     assert path.read_text() == MESSY
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.qdl"]
 
+
+
+def test_usage_mistakes(qdlc, tmp_path):
+    assert qdlc("fmt").code == 2  # no FILE
+    outcome = qdlc("fmt", "-h")
+    assert outcome.code == 0 and "--check" in outcome.out and "--diff" in outcome.out
+    qasm = _write(tmp_path, "a.qasm", "OPENQASM 3.0;\nqubit q;\n")
+    outcome = qdlc("fmt", str(qasm))
+    assert outcome.code == 1 and "OpenQASM" in outcome.err and qasm.read_text() == "OPENQASM 3.0;\nqubit q;\n"
