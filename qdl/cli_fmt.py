@@ -52,6 +52,9 @@ def _one(name: str, check: bool, show_diff: bool, width: int) -> str:
     except FormatError as exc:
         click.echo(f"{exc}\nqdlc fmt: {shown} not formatted: fix the syntax errors first", err=True)
         return "error"
+    except RecursionError:  # printing recurses like the compiler's front end: both stop near 500 terms in a sum
+        click.echo(f"error: {shown} is nested too deeply to format (split the longest expression)", err=True)
+        return "error"
     changed = result != text
     if show_diff and changed:
         click.echo("".join(difflib.unified_diff(text.splitlines(keepends=True), result.splitlines(keepends=True),

@@ -99,3 +99,11 @@ def test_usage_mistakes(qdlc, tmp_path):
     qasm = _write(tmp_path, "a.qasm", "OPENQASM 3.0;\nqubit q;\n")
     outcome = qdlc("fmt", str(qasm))
     assert outcome.code == 1 and "OpenQASM" in outcome.err and qasm.read_text() == "OPENQASM 3.0;\nqubit q;\n"
+
+
+def test_an_expression_too_deep_to_format_is_an_error_not_a_traceback(qdlc, tmp_path):
+    terms = " + ".join(f"{i} * Z[0]" for i in range(5000))
+    path = _write(tmp_path, "deep.qdl", f"observable H = {terms};\n")
+    outcome = qdlc("fmt", str(path))
+    assert outcome.code == 1 and "nested too deeply" in outcome.err and "Traceback" not in outcome.err
+    assert path.read_text().startswith("observable H = 0 * Z[0] + 1 * Z[0]")
