@@ -17,22 +17,34 @@ EXIT_CHANGES_OR_ERRORS = 1
 
 
 @click.command("fmt")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.argument("files", nargs=-1, required=True, type=click.Path(allow_dash=True))
 @click.option("--check", is_flag=True,
               help="Write nothing; list the files that would change and exit 1 if there are any.")
 @click.option("--diff", "show_diff", is_flag=True, help="Write nothing; print a unified diff of the changes.")
 @click.option("--width", type=click.IntRange(min=20), default=100, show_default=True,
               help="Wrap lines longer than this where the code allows.")
 def fmt(files: tuple[str, ...], check: bool, show_diff: bool, width: int) -> None:
-    """Format qdl FILES in place (`-` reads stdin and writes stdout).
+    """Format qdl FILES in place (a folder: its .qdl files; `-`: stdin to stdout).
 
     A file with syntax errors is reported and left untouched.  Exit status: 0
     when all is well, 1 when a file has errors or (with --check) would change.
     """
-    outcomes = [_one(name, check, show_diff, width) for name in files]
+    outcomes = [_one(name, check, show_diff, width) for name in _expand(files)]
     failed = "error" in outcomes or (check and "changed" in outcomes)
     if failed:
         sys.exit(EXIT_CHANGES_OR_ERRORS)
+
+
+def _expand(names: tuple[str, ...]) -> list[str]:
+    """The files to format: each name, a folder replaced by the .qdl files under it (sorted)."""
+    out: list[str] = []
+    for name in names:
+        folder = Path(name)
+        if name != "-" and folder.is_dir():
+            out += [str(p) for p in sorted(folder.rglob("*.qdl")) if p.is_file()]
+        else:
+            out.append(name)
+    return out
 
 
 def _one(name: str, check: bool, show_diff: bool, width: int) -> str:

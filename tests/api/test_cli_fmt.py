@@ -107,3 +107,13 @@ def test_an_expression_too_deep_to_format_is_an_error_not_a_traceback(qdlc, tmp_
     outcome = qdlc("fmt", str(path))
     assert outcome.code == 1 and "nested too deeply" in outcome.err and "Traceback" not in outcome.err
     assert path.read_text().startswith("observable H = 0 * Z[0] + 1 * Z[0]")
+
+
+def test_a_folder_means_the_qdl_files_under_it(qdlc, tmp_path):
+    _write(tmp_path, "a.qdl", MESSY)
+    (tmp_path / "sub").mkdir()
+    _write(tmp_path / "sub", "b.qdl", MESSY)
+    _write(tmp_path, "notes.txt", MESSY)
+    outcome = qdlc("fmt", "--check", str(tmp_path))
+    assert outcome.code == 1
+    assert outcome.err.splitlines() == [f"would reformat {tmp_path / 'a.qdl'}", f"would reformat {tmp_path / 'sub' / 'b.qdl'}"]
