@@ -59,6 +59,7 @@ class Printer:
     # -- comments and lines ------------------------------------------------------------------
 
     def line_of(self, offset: int) -> int:
+        """The 0-based source line holding `offset`."""
         return bisect.bisect_right(self.line_starts, offset) - 1
 
     def emit(self, lines: list[str], indent: str, start: int) -> None:

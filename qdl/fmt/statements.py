@@ -7,6 +7,7 @@ from lark import Token, Tree
 from qdl.fmt.expressions import expr, index_list, items, iterable, joined, wrap
 
 INDENT = "    "
+MODIFIERS = ("ctrl", "negctrl", "inv", "pow")
 
 
 def kids(node: Tree, kind: str) -> list[Tree]:
@@ -33,15 +34,13 @@ def _sized(keyword: str, node: Tree) -> str:
 
 
 def _modifier(node: Tree) -> str:
-    inner = items(node.children)
-    word = {"ctrl": "ctrl", "negctrl": "negctrl", "inv": "inv", "pow": "pow"}[node.data]
-    return f"{word}({expr(inner[0])}) @" if inner else f"{word} @"
+    inner = items(node.children)  # the rule names are the keywords: ctrl, negctrl, inv, pow
+    return f"{node.data}({expr(inner[0])}) @" if inner else f"{node.data} @"
 
 
 def gate_call_lines(node: Tree, indent: str, width: int) -> list[str]:
     """`ctrl @ rx(theta) q[0], q[1];`, its angle list wrapped one per line when too long."""
-    modifiers = "".join(_modifier(m) + " " for m in node.children if isinstance(m, Tree)
-                        and m.data in ("ctrl", "negctrl", "inv", "pow"))
+    modifiers = "".join(_modifier(m) + " " for m in node.children if isinstance(m, Tree) and m.data in MODIFIERS)
     name = next(c for c in node.children if isinstance(c, Token))
     args = kids(node, "call_args")
     refs = ", ".join(register_ref(r) for r in kids(node, "qubit_ref"))
@@ -49,10 +48,10 @@ def gate_call_lines(node: Tree, indent: str, width: int) -> list[str]:
     if not args:
         return [f"{modifiers}{name}{tail}"]
     values = items(args[0].children)
-    call = Tree("call", [name, *values]) if values else None
-    if call is None:
+    if not values:
         return [f"{modifiers}{name}(){tail}"]
-    return wrap(call, modifiers, tail, indent, width)
+    # Laid out as the call expression `name(values)`, so it wraps like one.
+    return wrap(Tree("call", [name, *values]), modifiers, tail, indent, width)
 
 
 def simple_lines(node: Tree, indent: str, width: int) -> list[str]:
