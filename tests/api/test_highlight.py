@@ -74,6 +74,11 @@ def _pygments_categories(text: str) -> list[str]:
 
 
 def test_the_lexer_is_found_by_name_and_file_name():
+    from importlib.metadata import entry_points
+
+    registered = {e.name: e.value for e in entry_points(group="pygments.lexers")}
+    assert registered.get("qdl") == "qdl.highlight:QdlLexer", \
+        "the installed metadata has no `pygments.lexers` entry point: reinstall with pip install -e '.[test]'"
     assert isinstance(get_lexer_by_name("qdl"), QdlLexer)
     assert isinstance(get_lexer_for_filename("circuit.qdl"), QdlLexer)
 
