@@ -138,3 +138,17 @@ def test_random_programs_format_idempotently_to_the_same_ir(source: str):
 def test_narrow_widths_still_round_trip(source: str, width: int):
     once = format_source(source, "random.qdl", width)
     assert format_source(once, "random.qdl", width) == once
+
+
+@settings(max_examples=25, deadline=None)
+@given(laid_out())
+def test_random_programs_highlight_without_errors(source: str):
+    """Before and after formatting, Pygments finds no error token and every character gets a token."""
+    from pygments.token import Error
+
+    from qdl.highlight import QdlLexer
+
+    for text in (source, format_source(source, "random.qdl")):
+        tokens = list(QdlLexer(stripnl=False).get_tokens_unprocessed(text))
+        assert [v for _, t, v in tokens if t in Error] == []
+        assert "".join(v for _, _, v in tokens) == text
