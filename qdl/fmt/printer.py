@@ -3,7 +3,8 @@
 Comment placement (every comment is kept, in source order, verbatim):
 
 * A comment that starts on the line where the previous piece of code ends,
-  with only spaces between, stays at the end of that line (`h q;  // why`).
+  with only spaces between, stays at the end of that line (`h q;  // why`);
+  such comments on consecutive lines are lined up.
 * Every other comment goes on its own line(s) before the next piece of code,
   at that code's indentation: before the next statement, before the `}` that
   closes its block, or at the end of the file.  A comment written *inside* a
@@ -44,6 +45,7 @@ class Printer:
         self.force_blank = False
         self.block_start = False  # no blank line right after `{`
         self.line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        self.trailers: dict[int, int] = {}  # line index -> length of its code, for lines with a trailing comment
 
     def run(self) -> str:
         """The formatted program, ending in exactly one newline (empty for an empty program)."""
@@ -54,6 +56,7 @@ class Printer:
             previous = item.data
         self.force_blank = False
         self.leading(len(self.text) + 1, "")
+        self.align_trailers()
         return "\n".join(self.lines) + "\n" if self.lines else ""
 
     # -- comments and lines ------------------------------------------------------------------
@@ -88,10 +91,26 @@ class Printer:
             if comment.start < end or self.line_of(comment.start) != line or self.text[end:comment.start].strip():
                 return
             body = comment.text.split("\n")
+            if len(body) == 1 and len(self.lines) - 1 not in self.trailers:
+                self.trailers[len(self.lines) - 1] = len(self.lines[-1])
             self.lines[-1] += "  " + body[0]
             self.lines.extend(body[1:])
             self.next += 1
             end = self.last_end = comment.end
+
+    def align_trailers(self) -> None:
+        """Line up the trailing comments of consecutive lines, two spaces after the longest code."""
+        runs: list[list[int]] = []
+        for index in sorted(self.trailers):
+            if runs and runs[-1][-1] == index - 1:
+                runs[-1].append(index)
+            else:
+                runs.append([index])
+        for run in runs:
+            column = max(self.trailers[i] for i in run) + 2
+            for i in run:
+                code = self.lines[i][:self.trailers[i]]
+                self.lines[i] = code.ljust(column) + self.lines[i][self.trailers[i]:].lstrip(" ")
 
     # -- code --------------------------------------------------------------------------------
 

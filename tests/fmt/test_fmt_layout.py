@@ -188,6 +188,18 @@ def test_long_lines_wrap_at_commas_and_before_plus_minus():
     """)
 
 
+def test_trailing_comments_of_consecutive_lines_line_up():
+    source = "const N = 4; // a\nconst LONGER = 2;   // b\n\nconst C = 1; // c\nconst D = 1;\nconst E = 1; // e\n"
+    assert fmt(source) == expect("""
+    const N = 4;       // a
+    const LONGER = 2;  // b
+
+    const C = 1;  // c
+    const D = 1;
+    const E = 1;  // e
+    """)
+
+
 def test_trailing_blanks_go_even_after_a_line_comment():
     assert format_source("const A = 1;   \t\n// c  \t\n") == "const A = 1;\n// c\n"
     assert format_source("const A = 1;  /* kept  \n  exactly  */\n") == "const A = 1;  /* kept  \n  exactly  */\n"
