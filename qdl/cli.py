@@ -414,10 +414,12 @@ def _pick_circuit(result: CompileResult, name: str | None, file: str):
 
 def _register_commands() -> None:
     from qdl.cli_draw import draw, stats
+    from qdl.cli_fmt import fmt
     from qdl.cli_train import train
     cli.add_command(train)
     cli.add_command(draw)
     cli.add_command(stats)
+    cli.add_command(fmt)
 
 
 _register_commands()
