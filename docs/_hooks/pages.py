@@ -1,6 +1,7 @@
 """MkDocs hook: pages whose Markdown lives outside docs/, links between repository files, fence info strings.
 
-* The home page is README.md and the Benchmarks section is benchmarks/*.md,
+* The home page is README.md, Editor support is editors/README.md and the
+  Benchmarks section is benchmarks/*.md,
   read where they are (`SOURCES`), never copied.
 * The Markdown is written to be read on the repository too, so its links
   are relative to the file's place in the repository (`docs/cli.md` from
@@ -28,7 +29,7 @@ log = logging.getLogger("mkdocs.hooks.pages")
 
 REPO = Path(__file__).resolve().parents[2]
 # Site page -> the repository file it shows.
-SOURCES = {"index.md": "README.md"} | {
+SOURCES = {"index.md": "README.md", "editors/index.md": "editors/README.md"} | {
     "benchmarks/" + ("index.md" if p.name == "README.md" else p.name): p.relative_to(REPO).as_posix()
     for p in sorted((REPO / "benchmarks").glob("*.md"))}
 LINK = re.compile(r"(\]\()([^)\s#]+)(#[^)\s]*)?(\)|\s)")
