@@ -99,6 +99,7 @@ class Syntax:
     param: Callable[[str], str]
     function: Mapping[str, str]
     power: str  # infix power operator, e.g. "**" or "^"
+    strict: bool = False  # parenthesise every non-atomic operand of `-` and the power (grammars that differ)
 
 
 def to_infix(value: Value, syntax: Syntax, need: int = 0) -> str:
@@ -119,10 +120,11 @@ def _infix(value: Value, syntax: Syntax) -> tuple[str, int]:
         left = to_infix(args[0], syntax, prec)
         return f"{left} {symbol} {to_infix(args[1], syntax, prec + 1)}", prec
     if op == "neg":
-        return "-" + to_infix(args[0], syntax, PREC_POW), PREC_UNARY
+        return "-" + to_infix(args[0], syntax, PREC_ATOM if syntax.strict else PREC_POW), PREC_UNARY
     if op == "pow":
-        left = to_infix(args[0], syntax, PREC_POW + 1)
-        return f"{left} {syntax.power} {to_infix(args[1], syntax, PREC_POW)}", PREC_POW
+        left = to_infix(args[0], syntax, PREC_ATOM if syntax.strict else PREC_POW + 1)
+        right = to_infix(args[1], syntax, PREC_ATOM if syntax.strict else PREC_POW)
+        return f"{left} {syntax.power} {right}", PREC_POW
     name = syntax.function.get(op)
     if name is None:
         raise PulseExportError(f"`{op}` has no equivalent in this output format; "
