@@ -121,6 +121,7 @@ def _declarations(doc: Mapping, extern_ports: bool) -> list[str]:
         lines.append(f"frame {frame['name']} = newframe({frame['port']}, {_expr(frame['frequency'])}, "
                      f"{_expr(frame.get('phase', 0.0))});")
     for name, wf in doc["waveforms"].items():
+        lines += _annotation({k: v for k, v in wf.items() if k not in ("shape", "duration", "params", "samples")}, "")
         lines.append(f"waveform {name} = {_waveform(name, wf)};")
     return lines
 
@@ -145,8 +146,8 @@ def _waveform(name: str, wf: Mapping) -> str:
             args.append(_expr(0.0 if value is None else value))
         elif not expr_json.is_number(value):
             raise PulseExportError(f"waveform `{name}`: `{key}` must be a static number of dt, got {value!r}")
-        else:
-            args.append(f"{expr_json.format_number(value)}dt")
+        else:  # sigma and width are in dt; 40.0 prints as 40dt
+            args.append(f"{int(value) if float(value).is_integer() else value!r}dt")
     return f"{wf['shape']}({', '.join(args)})"
 
 

@@ -127,7 +127,7 @@ class _CalReader:
                                 "phase": to_tree(phase, ast), **extra})
             self.clock[name] = 0
         elif isinstance(stmt.type, ast.WaveformType):
-            self.waveforms[name] = self._waveform(stmt.init_expression)
+            self.waveforms[name] = {**self._waveform(stmt.init_expression), **extra}
         else:
             raise PulseExportError(f"unsupported declaration of `{name}` at line {stmt.span.start_line}")
 

@@ -135,6 +135,15 @@ def test_unsorted_instructions_come_back_in_time_order() -> None:
     assert import_openpulse(export_openpulse(shuffled)) == doc
 
 
+def test_unknown_keys_travel_in_annotations() -> None:
+    doc = example_doc()
+    doc["waveforms"]["sx_q0"]["calibrated"] = "2026-11-01"
+    doc["frames"][1]["note"] = {"ring_down": 1680}
+    doc["instructions"][3]["gate_index"] = 3
+    doc["extra_top_level"] = [1, 2]
+    assert import_openpulse(export_openpulse(doc)) == doc
+
+
 def test_extern_port_flag_writes_the_spec_form() -> None:
     text = export_openpulse(example_doc(), extern_ports=True)
     assert "extern port d0;" in text
