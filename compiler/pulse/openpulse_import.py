@@ -34,9 +34,16 @@ BINARY = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
 
 
 def _annotation(node: Any) -> dict | None:
+    """The JSON object of a `@qdl {...}` annotation on `node`, None without one."""
     for note in getattr(node, "annotations", None) or ():
         if note.keyword == "qdl":
-            return json.loads(note.command or "{}")
+            try:
+                value = json.loads(note.command or "{}")
+            except json.JSONDecodeError as err:
+                raise PulseExportError(f"line {note.span.start_line}: `@qdl` annotation is not JSON ({err})") from None
+            if not isinstance(value, dict):
+                raise PulseExportError(f"line {note.span.start_line}: `@qdl` annotation must be a JSON object")
+            return value
     return None
 
 

@@ -28,6 +28,7 @@ tests/compiler/pulse/test_quilt.py checks this by simulating both texts.
 
 from __future__ import annotations
 
+import re
 from typing import Mapping
 
 import numpy as np
@@ -40,12 +41,16 @@ SYNTAX = expr_json.Syntax(param=lambda name: f"{name}[0]", strict=True, power="^
                           function={"sin": "sin", "cos": "cos", "exp": "exp", "sqrt": "sqrt"})
 SYMBOLIC = ("amp", "angle", "beta")  # waveform fields that may be expressions (they become %arguments)
 REGISTER = "ro"
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 DIRECTION = {"acquire": "rx"}
 
 
 def export_quilt(doc: Mapping, *, check_timing: bool = True) -> str:
     """Quil-T text of a §8a schedule, with Quil's sign rule (see the module docstring)."""
     common.validate(doc)
+    for param in doc["parameters"]:
+        if not IDENTIFIER.match(param["name"]) or param["name"] in (REGISTER, "pi", "i"):
+            raise PulseExportError(f"parameter name `{param['name']}` is not usable as Quil memory; rename it")
     if check_timing:
         common.check_timing(doc)
     dt = doc["device"]["dt"]

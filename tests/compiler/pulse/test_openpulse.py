@@ -233,3 +233,40 @@ def test_reader_rejects_what_it_cannot_read() -> None:
         import_openpulse("OPENQASM 3.0;\ncal { play(; }\n")
     with pytest.raises(QdlError, match="unsupported"):
         import_openpulse(GOLDEN_2_4.replace("cal {", "cal {\n    float[64] x = 1.0;"))
+
+
+# ---- random schedules ---------------------------------------------------------------------------------
+
+FRAME_NAMES = [f["name"] for f in ecr_doc()["frames"]]
+steps = st.lists(st.tuples(st.sampled_from(FRAME_NAMES), st.integers(0, 4),
+                           st.sampled_from(["sx_q0", "probe", "custom", "delay", "shift_phase", "set_frequency",
+                                            "acquire", "barrier"]),
+                           st.sets(st.sampled_from(FRAME_NAMES), min_size=1, max_size=4)), max_size=25)
+
+
+@settings(max_examples=40, deadline=None)
+@given(steps)
+def test_random_schedules_come_back_exactly(plan: list) -> None:
+    doc = ecr_doc()
+    doc["instructions"], clock = [], dict.fromkeys(FRAME_NAMES, 0)
+    for frame, gap, what, others in plan:
+        t0 = clock[frame] + 16 * gap
+        if what == "barrier":
+            names = sorted(others | {frame})
+            t0 = max(clock[n] for n in names)
+            doc["instructions"].append({"t0": t0, "op": "barrier", "frames": names})
+            clock.update(dict.fromkeys(names, t0))
+            continue
+        inst = {"t0": t0, "frame": frame}
+        if what in ("sx_q0", "probe", "custom"):
+            inst.update(op="play", waveform=what)
+        elif what in ("delay", "acquire"):
+            inst.update(op=what, duration=64 + 16 * gap)
+            if what == "acquire":
+                inst.update(qubit=gap % 2, memory_slot=gap)
+        else:
+            inst.update({"op": what, "phase" if what == "shift_phase" else "frequency": op("mul", P("theta"), gap)})
+        doc["instructions"].append(inst)
+        clock[frame] = t0 + common.duration(inst, doc)
+    doc["instructions"].sort(key=lambda i: i["t0"])  # stable: one frame's instructions keep their order
+    assert import_openpulse(export_openpulse(doc)) == doc
