@@ -23,6 +23,12 @@ FORMAT = "qdl.pulse_schedule"
 FRAME_OPS = ("play", "delay", "shift_phase", "set_phase", "shift_frequency", "set_frequency", "acquire")
 VALUE_FIELDS = ("phase", "frequency")
 SHAPES = ("gaussian", "gaussian_square", "drag", "constant", "samples")
+REQUIRED = ("format", "version", "device", "time_unit", "phase_convention", "parameters", "ports", "frames",
+            "waveforms", "instructions")
+OP_KEYS = {"play": ("frame", "waveform"), "shift_phase": ("frame", "phase"), "set_phase": ("frame", "phase"),
+           "shift_frequency": ("frame", "frequency"), "set_frequency": ("frame", "frequency"),
+           "delay": ("frame", "duration"), "acquire": ("frame", "duration", "qubit", "memory_slot"),
+           "barrier": ("frames",)}  # the schema's per-op required keys (§8a)
 
 
 def describe(index: int, inst: Mapping) -> str:
@@ -36,6 +42,11 @@ def validate(doc: Mapping) -> None:
     """Raise `PulseExportError` if `doc` is not a schedule the exporters can translate."""
     if doc.get("format") != FORMAT:
         raise PulseExportError(f"not a pulse schedule: format is {doc.get('format')!r}, expected {FORMAT!r}")
+    missing = [k for k in REQUIRED if k not in doc]
+    if missing:
+        raise PulseExportError(f"the schedule lacks {', '.join(f'`{k}`' for k in missing)} (see qdl.pulse_schedule v0.1)")
+    if not isinstance(doc["device"].get("dt"), (int, float)) or not doc["device"]["dt"] > 0:
+        raise PulseExportError(f"device.dt must be a positive number of seconds, got {doc['device'].get('dt')!r}")
     if doc.get("time_unit") != "dt":
         raise PulseExportError(f"time_unit must be 'dt', got {doc.get('time_unit')!r}")
     ports = {p["name"] for p in doc["ports"]}
@@ -82,6 +93,9 @@ def _validate_instruction(index: int, inst: Mapping, frames: set, waveforms: Map
         raise PulseExportError(f"{describe(index, inst)}: unknown op {op!r}")
     if not isinstance(inst.get("t0"), int) or inst["t0"] < 0:
         raise PulseExportError(f"{describe(index, inst)}: t0 must be an integer ≥ 0")
+    missing = [k for k in OP_KEYS[op] if k not in inst]
+    if missing:
+        raise PulseExportError(f"{describe(index, inst)}: a {op} needs {', '.join(f'`{k}`' for k in missing)}")
     used = inst.get("frames", []) if op == "barrier" else [inst.get("frame")]
     for frame in used:
         if frame not in frames:
@@ -89,8 +103,6 @@ def _validate_instruction(index: int, inst: Mapping, frames: set, waveforms: Map
     for key in ("waveform", "kernel"):
         if key in inst and inst[key] not in waveforms:
             raise PulseExportError(f"{describe(index, inst)}: unknown waveform `{inst[key]}`")
-    if op == "play" and "waveform" not in inst:
-        raise PulseExportError(f"{describe(index, inst)}: a play needs a `waveform`")
     if op in ("delay", "acquire") and not (isinstance(inst.get("duration"), int) and inst["duration"] >= 1):
         raise PulseExportError(f"{describe(index, inst)}: needs an integer `duration` ≥ 1 dt")
     for key in VALUE_FIELDS:

@@ -216,6 +216,10 @@ def _broken(change) -> dict:
     (lambda d: d["instructions"][0].update(phase=op("add", 1, 2, 3)), r"`add` takes 2 argument"),
     (lambda d: d["instructions"][0].update(phase={"op": "tan", "args": [1]}), r"instruction 0 .*neither a number"),
     (lambda d: d["instructions"][1].update(waveform="nope"), r"unknown waveform `nope`"),
+    (lambda d: d["instructions"][4].pop("memory_slot"), r"instruction 4 \(acquire .*needs `memory_slot`"),
+    (lambda d: d["instructions"][1].pop("waveform"), r"instruction 1 \(play .*needs `waveform`"),
+    (lambda d: d.pop("frames"), r"lacks `frames`"),
+    (lambda d: d["device"].update(dt=0), r"device.dt must be a positive number"),
     (lambda d: d["waveforms"]["sx_q0"]["params"].update(sigma=P("theta")), r"`sigma` must be a static number"),
 ])
 def test_bad_schedules_name_the_problem(change, message: str) -> None:
