@@ -102,6 +102,7 @@ class QuilRun:
     phase: dict
     clock: dict
     drive: dict
+    starts: list  # (frame, start sample, waveform call) of every PULSE and CAPTURE, in program order
 
     def waveform(self, call: str) -> np.ndarray:
         name, _, args = call.partition("(")
@@ -111,9 +112,22 @@ class QuilRun:
             formals[key.strip()] = quil_value(expr, self.values).real
         return np.array([quil_value(s, self.values, formals) for s in self.waveforms[name]])
 
+    def length(self, call: str) -> int:
+        if call.startswith("flat("):
+            return round(float(call.split("duration: ")[1].split(",")[0]) / self.dt)
+        return len(self.waveforms[call.split("(")[0]])
+
     def line(self, line: str) -> None:
         words = line.split(" ", 3)
-        if line.startswith("NONBLOCKING PULSE"):
+        if line.startswith("NONBLOCKING CAPTURE"):
+            frame, call = line.split('"')[1], line.split('" ', 1)[1].rsplit(" ", 1)[0]
+            self.starts.append((frame, self.clock[frame], call))
+            self.clock[frame] += self.length(call)
+        elif line.startswith("NONBLOCKING PULSE") and self.drive is None:  # timing only
+            frame, call = line.split('"')[1], line.split('" ', 1)[1]
+            self.starts.append((frame, self.clock[frame], call))
+            self.clock[frame] += self.length(call)
+        elif line.startswith("NONBLOCKING PULSE"):
             frame, call = line.split('"')[1], line.split('" ', 1)[1]
             samples = self.waveform(call)
             k0 = self.clock[frame]
@@ -128,15 +142,15 @@ class QuilRun:
             self.clock[frame] += round(float(line.split('" ', 1)[1]) / self.dt)
 
 
-def run_quil(text: str, values: dict, dt: float, total: int, execute: bool = True) -> QuilRun:
+def run_quil(text: str, values: dict, dt: float, total: int | None, execute: bool = True) -> QuilRun:
     lines = text.splitlines()
     waveforms = {}
     for k, line in enumerate(lines):
         if line.startswith("DEFWAVEFORM"):
             waveforms[line.split()[1].split("(")[0].rstrip(":")] = split_top(lines[k + 1].strip())
     frames = [line.split('"')[1] for line in lines if line.startswith("DEFFRAME")]
-    run = QuilRun(dt, values, waveforms, dict.fromkeys(frames, 0.0), dict.fromkeys(frames, 0),
-                  {f: np.zeros(total, complex) for f in frames})
+    drive = None if total is None else {f: np.zeros(total, complex) for f in frames}
+    run = QuilRun(dt, values, waveforms, dict.fromkeys(frames, 0.0), dict.fromkeys(frames, 0), drive, [])
     for line in lines if execute else ():
         run.line(line)
     return run
@@ -246,6 +260,19 @@ def test_symbolic_drag_beta_is_a_waveform_argument() -> None:
     run = run_quil(export_quilt(doc), common.parameter_values(doc), doc["device"]["dt"], 0, execute=False)
     got = run.waveform("x_q1(amp: 0.17, beta: -1.25)")
     np.testing.assert_allclose(got, np.conj(Drag(160, 0.17, 40, -1.25).samples()), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(quil_docs()))
+def test_delays_reproduce_every_start_time(name: str) -> None:
+    doc = quil_docs()[name]
+    run = run_quil(export_quilt(doc), common.parameter_values(doc), doc["device"]["dt"], None)
+    want = [(i["frame"], i["t0"]) for i in sorted(doc["instructions"], key=lambda i: i["t0"])
+            if i["op"] in ("play", "acquire")]
+    assert [(frame, start) for frame, start, _ in run.starts] == want
+    ends = {f: run.clock[f] for f in run.clock}
+    for f in ends:  # every frame ends where its last instruction ends
+        assert ends[f] == max((i["t0"] + common.duration(i, doc) for i in doc["instructions"]
+                               if f in (i.get("frame"), *i.get("frames", ()))), default=0)
 
 
 def test_fence_waits_for_every_frame_on_its_qubits() -> None:
