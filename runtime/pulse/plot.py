@@ -62,7 +62,7 @@ def plot_timeline(doc: Mapping, path: str, *, values: Mapping[str, float] | None
     peaks = dict.fromkeys(frames, 0.0)
     labels: dict[str, list[int]] = {}
     for step in common.walk(doc):
-        _draw(step.inst, doc, rows, phases, peaks, bound, labels)
+        _draw(step.inst, doc, rows, phases, peaks, bound, labels, window)
     for name, ax in rows.items():
         port = next(f["port"] for f in doc["frames"] if f["name"] == name)
         ax.set_ylabel(f"{name}\n({port})", rotation=0, ha="right", va="center", fontsize=8)
@@ -76,7 +76,7 @@ def plot_timeline(doc: Mapping, path: str, *, values: Mapping[str, float] | None
 
 
 def _draw(inst: Mapping, doc: Mapping, rows: Mapping, phases: dict, peaks: dict, bound: Mapping,
-          labels: dict) -> None:
+          labels: dict, window: tuple[int, int] | None) -> None:
     op, t0 = inst["op"], inst["t0"]
     if op == "barrier":
         for name in inst["frames"]:
@@ -86,6 +86,12 @@ def _draw(inst: Mapping, doc: Mapping, rows: Mapping, phases: dict, peaks: dict,
     if op == "play":
         samples = common.sample(doc["waveforms"][inst["waveform"]], bound) * np.exp(1j * phases[inst["frame"]])
         t = t0 + np.arange(len(samples) + 1)
+        if window is not None:  # draw only what is seen, at full resolution where possible
+            keep = (t[:-1] + 1 > window[0]) & (t[:-1] < window[1])
+            if not keep.any():
+                return
+            first, last = np.flatnonzero(keep)[[0, -1]]
+            samples, t = samples[first:last + 1], t[first:last + 2]
         if len(samples) > MAX_STEPS:  # long readout pulses: every k-th sample draws the same picture, faster
             k = -(-len(samples) // MAX_STEPS)
             samples, t = samples[::k], np.append(t[:-1:k], t[-1])
