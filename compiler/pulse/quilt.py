@@ -8,7 +8,9 @@ Mapping: a frame is `<qubits of its port> "<frame name>"` with a `DEFFRAME`
 parameters are `DECLARE name REAL[1]` read as `name[0]`; every waveform is a
 `DEFWAVEFORM` of its exact samples (note §1.2 formulas; the Quil built-ins use
 other shapes), with `%amp`, `%angle`, `%beta` arguments when those are
-expressions; instructions are `NONBLOCKING PULSE`/`NONBLOCKING CAPTURE`
+expressions (constants play as the built-in `flat`, and a played
+`gaussian_square` as its rising edge, a `flat` top and its falling edge);
+instructions are `NONBLOCKING PULSE`/`NONBLOCKING CAPTURE`
 (only the named frame is used), `SHIFT-PHASE`, `SET-PHASE`, `SHIFT-FREQUENCY`,
 `SET-FREQUENCY`, `DELAY` (in seconds, n·dt) and `FENCE` for barriers.  Every
 frame's start times are reproduced with `DELAY`s, as in the OpenPulse export.
@@ -41,6 +43,7 @@ SYNTAX = expr_json.Syntax(param=lambda name: f"{name}[0]", strict=True, power="^
                           function={"sin": "sin", "cos": "cos", "exp": "exp", "sqrt": "sqrt"})
 SYMBOLIC = ("amp", "angle", "beta")  # waveform fields that may be expressions (they become %arguments)
 REGISTER = "ro"
+RISE, FALL, MIN_FLAT = "__rise", "__fall", 64  # a gaussian_square's edges, and the shortest top played as `flat`
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_\-]*\Z")
 DIRECTION = {"acquire": "rx"}
 
@@ -64,7 +67,7 @@ def export_quilt(doc: Mapping, *, check_timing: bool = True) -> str:
     frames = {f["name"]: _frame_ref(f, doc) for f in doc["frames"]}
     lines += _defframes(doc, frames)
     for name, wf in doc["waveforms"].items():
-        lines += _defwaveform(name, wf, doc)
+        lines += _defwaveforms(name, wf, doc)
     lines += _initial_frame_state(doc, frames)
     for step in common.walk(_expand_barriers(doc)):  # a FENCE also waits for the frames a barrier omits
         lines += [f"DELAY {frames[f]} {_seconds(n, dt)}" for f, n in step.gaps]
@@ -128,25 +131,64 @@ def _complex(z: complex) -> str:
     return f"({re_!r}{'-' if np.signbit(im) else '+'}{abs(im)!r}i)"
 
 
-def _defwaveform(name: str, wf: Mapping, doc: Mapping) -> list[str]:
-    """DEFWAVEFORM of the conjugated samples; symbolic amp/angle/beta become %arguments."""
-    params = wf.get("params", {})
+def _defwaveforms(name: str, wf: Mapping, doc: Mapping) -> list[str]:
+    """DEFWAVEFORMs of a waveform: whole, or its edges when its flat top plays as `flat` (see `_plateau`)."""
     if wf["shape"] == "constant":
         return []  # played as the built-in `flat`, exact for a constant envelope
+    args, terms = _terms(wf)
+    head = f"({', '.join('%' + k for k in args)})" if args else ""
+    plateau = _plateau(name, doc)
+    played = any(i["op"] == "play" and i["waveform"] == name for i in doc["instructions"])
+    kernel = any(i.get("kernel") == name for i in doc["instructions"])
+    parts = [(name, terms)] if plateau is None or kernel or not played else []
+    if plateau is not None and played:
+        parts += [(f"{name}{RISE}", terms[:plateau[0]]), (f"{name}{FALL}", terms[plateau[1]:])]
+    return [line for part, body in parts if body for line in (f"DEFWAVEFORM {part}{head}:", "    " + ", ".join(body))]
+
+
+def _terms(wf: Mapping) -> tuple[list[str], list[str]]:
+    """The symbolic fields (%arguments) and one Quil expression per conjugated sample."""
+    params = wf.get("params", {})
     symbolic = [k for k in SYMBOLIC if k in params and not expr_json.is_number(params[k])]
     if not symbolic:
-        samples = np.conj(common.sample(wf, {}))
-        return [f"DEFWAVEFORM {name}:", "    " + ", ".join(_complex(z) for z in samples)]
+        return [], [_complex(z) for z in np.conj(common.sample(wf, {}))]
     unit = {k: (1.0 if k == "amp" else 0.0) if k in symbolic else v for k, v in params.items()}
     base = np.conj(common.sample({**wf, "params": unit}, {}))  # amp·e^{-i angle}·(G - iβ·slope·G) at β = 0
     factors = "".join(f"*{f}" for f in (["%amp"] if "amp" in symbolic else [])
                       + (["cis(-%angle)"] if "angle" in symbolic else []))
     if "beta" in symbolic:
         quad = np.conj(common.sample({**wf, "params": {**unit, "beta": 1.0}}, {})) - base  # -i·slope·G (·amp e^{-iα})
-        terms = [f"({_complex(b)}+{_complex(q)}*%beta){factors}" for b, q in zip(base, quad)]
-    else:
-        terms = [f"{_complex(b)}{factors}" for b in base]
-    return [f"DEFWAVEFORM {name}({', '.join('%' + k for k in symbolic)}):", "    " + ", ".join(terms)]
+        return symbolic, [f"({_complex(b)}+{_complex(q)}*%beta){factors}" for b, q in zip(base, quad)]
+    return symbolic, [f"{_complex(b)}{factors}" for b in base]
+
+
+def _plateau(name: str, doc: Mapping) -> tuple[int, int] | None:
+    """[start, stop) of a gaussian_square's samples that are exactly amp·e^{i·angle}, when long enough.
+
+    Those samples play as `flat(...)`, exactly, between DEFWAVEFORMs of the
+    edges: a 22400-sample readout pulse becomes a few hundred samples of text.
+    """
+    wf = doc["waveforms"][name]
+    params = wf.get("params", {})
+    if wf["shape"] != "gaussian_square" or {f"{name}{RISE}", f"{name}{FALL}"} & set(doc["waveforms"]):
+        return None
+    unit = np.real(common.sample({**wf, "params": {**params, "amp": 1.0, "angle": 0.0}}, {}))
+    flat = np.flatnonzero(unit == 1.0)
+    if len(flat) < MIN_FLAT or flat[-1] - flat[0] + 1 != len(flat):
+        return None
+    return int(flat[0]), int(flat[-1]) + 1
+
+
+def _play_calls(name: str, doc: Mapping) -> list[str]:
+    """What a play of waveform `name` sends: the waveform, or edge, `flat` top, edge."""
+    plateau = _plateau(name, doc)
+    if plateau is None:
+        return [_waveform_call(name, doc)]
+    wf = doc["waveforms"][name]
+    top = _flat(name, {**wf, "duration": plateau[1] - plateau[0]}, doc["device"]["dt"])
+    edges = [(f"{name}{RISE}", plateau[0]), (top, None), (f"{name}{FALL}", wf["duration"] - plateau[1])]
+    return [call if size is None else _waveform_call(name, doc).replace(name, call, 1)
+            for call, size in edges if size != 0]
 
 
 def _waveform_call(name: str, doc: Mapping) -> str:
@@ -166,14 +208,15 @@ def _flat(name: str, wf: Mapping, dt: float) -> str:
     if expr_json.is_number(amp) and expr_json.is_number(angle):
         iq = _complex(np.conj(amp * np.exp(1j * angle)))
     else:
-        iq = f"{_expr(amp, f'waveform `{name}` amp')}*cis({_expr(negated(angle), f'waveform `{name}` angle')})"
+        _expr(amp, f"waveform `{name}` amp")  # names the waveform if Quil cannot spell it
+        iq = f"{expr_json.to_infix(amp, SYNTAX, 2)}*cis({_expr(negated(angle), f'waveform `{name}` angle')})"
     return f"flat(duration: {_seconds(wf['duration'], dt)}, iq: {iq})"
 
 
 def _statement(index: int, inst: Mapping, doc: Mapping, frames: Mapping[str, str]) -> str:
     op, dt = inst["op"], doc["device"]["dt"]
     if op == "play":
-        return f"NONBLOCKING PULSE {frames[inst['frame']]} {_waveform_call(inst['waveform'], doc)}"
+        return "\n".join(f"NONBLOCKING PULSE {frames[inst['frame']]} {call}" for call in _play_calls(inst["waveform"], doc))
     if op in ("shift_phase", "set_phase"):
         value = _expr(negated(inst["phase"]), common.describe(index, inst))
         return f"{op.upper().replace('_', '-')} {frames[inst['frame']]} {value}"

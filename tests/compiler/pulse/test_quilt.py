@@ -105,6 +105,10 @@ class QuilRun:
     starts: list  # (frame, start sample, waveform call) of every PULSE and CAPTURE, in program order
 
     def waveform(self, call: str) -> np.ndarray:
+        if call.startswith("flat("):
+            args = dict(arg.split(":", 1) for arg in split_top(call[5:-1]))
+            length = round(float(args["duration"]) / self.dt)
+            return np.full(length, quil_value(args[" iq"] if " iq" in args else args["iq"], self.values))
         name, _, args = call.partition("(")
         formals = {}
         for arg in split_top(args[:-1]) if args else []:
@@ -189,13 +193,16 @@ def one_qubit_doc() -> dict:
                                  "params": {"amp": 0.2, "angle": op("neg", P("phi")), "sigma": 16}}
     custom = Drag(64, 0.3, 12.0, 2.0, angle=-0.4).samples()
     doc["waveforms"]["custom"] = {"shape": "samples", "duration": 64, "samples": [[z.real, z.imag] for z in custom]}
+    doc["waveforms"]["square"] = {"shape": "gaussian_square", "duration": 256,  # plays as rise, flat, fall
+                                  "params": {"amp": op("mul", P("x0_amp"), 0.5), "angle": 0.4, "sigma": 16,
+                                             "width": 160}}
     doc["instructions"] = []
     del doc["waveforms"]["m_q0"], doc["waveforms"]["boxcar"]  # no readout here: keeps the text small
     b = DocBuilder(doc)
     b.frame_op("q0_drive", "shift_phase", op("neg", P("theta"))).play("q0_drive", "sx_q0")
     b.frame_op("q0_drive", "set_phase", op("mul", P("phi"), 0.5)).play("q0_drive", "probe")
     b.delay("q0_drive", 32).play("q0_drive", "x_q0").frame_op("q0_drive", "shift_phase", -1.2)
-    b.play("q0_drive", "custom")
+    b.play("q0_drive", "custom").play("q0_drive", "square")
     return doc
 
 
@@ -223,7 +230,9 @@ def test_quil_text_is_the_same_physical_schedule(theta: float) -> None:
     sched = to_runtime(doc)
     model = example_device((0,), 3)
     want = simulate(sched, model)
-    run = run_quil(export_quilt(doc), common.parameter_values(doc), doc["device"]["dt"], sched.duration)
+    text = export_quilt(doc)
+    assert 'PULSE 0 "q0_drive" square__rise(amp: x0_amp[0] * 0.5)' in text  # the flat top plays as `flat`
+    run = run_quil(text, common.parameter_values(doc), doc["device"]["dt"], sched.duration)
     np.testing.assert_allclose(propagate(run.drive["q0_drive"], model), want.unitary, atol=1e-9)
     assert run.phase["q0_drive"] == pytest.approx(-want.frame_phases[0], abs=1e-12)  # phi_Quil = -phi_qdl
 
@@ -268,7 +277,16 @@ def test_delays_reproduce_every_start_time(name: str) -> None:
     run = run_quil(export_quilt(doc), common.parameter_values(doc), doc["device"]["dt"], None)
     want = [(i["frame"], i["t0"]) for i in sorted(doc["instructions"], key=lambda i: i["t0"])
             if i["op"] in ("play", "acquire")]
-    assert [(frame, start) for frame, start, _ in run.starts] == want
+    got, last = [], {}  # last[frame]: (call, end) of the frame's latest segment
+    for frame, start, call in run.starts:  # a gaussian_square plays as rise, flat top, fall, back to back
+        prev = last.get(frame)
+        joined = prev is not None and prev[1] == start and (
+            ("__rise" in prev[0] and call.startswith("flat(")) or "__fall" in call)
+        if not joined:
+            got.append((frame, start, call))
+        last[frame] = (call, start + run.length(call))
+    assert [(frame, start) for frame, start, _ in got] == want
+    assert "flat(" in export_quilt(doc) and any("__rise" in call for _, _, call in got)
     ends = {f: run.clock[f] for f in run.clock}
     for f in ends:  # every frame ends where its last instruction ends
         assert ends[f] == max((i["t0"] + common.duration(i, doc) for i in doc["instructions"]
