@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from qdl.compiler.pulse.expr_json import PulseExportError
+from qdl.compiler.pulse.expr_json import OPS, PulseExportError
 
 # shape -> (OpenPulse argument types, JSON names in that order); types only, as the parser requires (§2.3)
 SIGNATURES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -205,7 +205,7 @@ def to_tree(node: Any, ast: Any) -> Any:
             {"op": "neg", "args": [inner]}
     if isinstance(node, ast.BinaryExpression) and node.op.name in BINARY:
         return {"op": BINARY[node.op.name], "args": [to_tree(node.lhs, ast), to_tree(node.rhs, ast)]}
-    if isinstance(node, ast.FunctionCall):
+    if isinstance(node, ast.FunctionCall) and node.name.name in OPS:
         return {"op": node.name.name, "args": [to_tree(a, ast) for a in node.arguments]}
     raise PulseExportError(f"unsupported expression {type(node).__name__} at line {node.span.start_line}")
 

@@ -237,6 +237,11 @@ def test_reader_rejects_what_it_cannot_read() -> None:
         import_openpulse("OPENQASM 3.0;\ncal { play(; }\n")
     with pytest.raises(QdlError, match="unsupported"):
         import_openpulse(GOLDEN_2_4.replace("cal {", "cal {\n    float[64] x = 1.0;"))
+    text = export_openpulse(example_doc())
+    with pytest.raises(QdlError, match="unsupported expression FunctionCall"):
+        import_openpulse(text.replace("shift_phase(q0_drive, -theta)", "shift_phase(q0_drive, tan(theta))"))
+    with pytest.raises(QdlError, match="annotation is not JSON"):
+        import_openpulse(text.replace('@qdl {"gate": "sx q0"}', '@qdl {gate}'))
 
 
 # ---- random schedules ---------------------------------------------------------------------------------
