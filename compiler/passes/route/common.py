@@ -103,22 +103,20 @@ def placed_ops(ops: Sequence[Op], layout: Sequence[int]) -> list[Op]:
 
 
 def too_many_qubits(circuit: Circuit, device: Device) -> DeviceError:
-    """E0612 at the circuit's declaration, with the device file's `num_qubits` as a second place."""
+    """E0612 at the circuit's declaration (else at the device file's `num_qubits`); a note names the other."""
     sources = SourceMap()
     labels = []
     if circuit.span is not None and _add_source(sources, circuit.span.file):
         labels.append(Label(circuit.span, f"needs {circuit.num_qubits} qubits"))
-    notes = [f"device `{device.name}` has {device.num_qubits} qubits"]
+    note = f"device `{device.name}` has {device.num_qubits} qubits"
     if device.path and _add_source(sources, device.path):
         place = locate(sources.text(device.path)).get(("num_qubits",))
         if place is not None:
-            line, _ = sources.line_col(device.path, place.key_start)
-            notes[0] += f" (`num_qubits` at {device.path}:{line})"
-            labels.append(Label(Span(device.path, place.value_start, place.value_end), "the device's size",
-                                primary=not labels))
+            note += f" (`num_qubits` at {device.path}:{sources.line_col(device.path, place.key_start)[0]})"
+            if not labels:
+                labels.append(Label(Span(device.path, place.value_start, place.value_end), "the device's size"))
     diagnostic = error(TOO_MANY_QUBITS, f"circuit `{circuit.name}` needs {circuit.num_qubits} qubits but device "
-                       f"`{device.name}` has {device.num_qubits}", None, notes=tuple(notes),
-                       secondary=tuple(labels),
+                       f"`{device.name}` has {device.num_qubits}", None, notes=(note,), secondary=tuple(labels),
                        help="choose a larger device (built-in: `falcon27`, `ion11`), or use fewer qubits")
     return DeviceError(render_all([diagnostic], sources), [diagnostic])
 
