@@ -24,7 +24,7 @@ from qdl.compiler.passes.route.sabre import Dag, full_layout, route
 
 
 def sabre_layout(ops: Sequence[Op], num_qubits: int, cmap: CouplingMap, *, seed: int = 0,
-                 trials: int = 20, iterations: int = 4, swap_trials: int = 4) -> tuple[int, ...]:
+                 trials: int = 8, iterations: int = 4, swap_trials: int = 1) -> tuple[int, ...]:
     """Virtual -> physical for qubits 0..num_qubits-1 (see the module docstring)."""
     forward = two_qubit_dag(ops)
     n = cmap.num_qubits
@@ -69,7 +69,7 @@ class Layout(CircuitPass):
     name: ClassVar[str] = "layout"
     device: str = "t5"
     seed: int = 0
-    trials: int = 20
+    trials: int = 8
 
     def run_circuit(self, circuit: Circuit, ctx: PassContext) -> Circuit:
         device, cmap = device_and_map(self.device)
