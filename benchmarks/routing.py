@@ -54,6 +54,8 @@ has the summary.
 
 @dataclass(frozen=True)
 class Row:
+    """One circuit's numbers: qdl's, and Qiskit's (None without Qiskit)."""
+
     name: str
     qubits: int
     two_qubit_in: int
@@ -153,6 +155,7 @@ def worst(rows: list[Row], count: int = 5) -> str:
 
 
 def main(argv: list[str]) -> None:
+    """Route the corpus, print the table (and write it with --markdown)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS.parent, help="the corpus root (qasm2/, qasm3/)")
     parser.add_argument("--trials", type=int, default=None,

@@ -42,6 +42,7 @@ class LayoutReport:
 
 
 def previous_report(ctx: PassContext, circuit: Circuit) -> LayoutReport | None:
+    """What an earlier `layout`/`route` of this run reported for `circuit`, if any."""
     return ctx.facts.get("layout", {}).get(circuit.name)
 
 

@@ -43,6 +43,7 @@ class CouplingMap:
         return cls.from_edges(n, device.topology.edges)
 
     def coupled(self, a: int, b: int) -> bool:
+        """True when a and b share an edge."""
         return bool(self.distance[a, b] == 1)
 
     def edges(self) -> list[tuple[int, int]]:

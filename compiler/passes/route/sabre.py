@@ -30,6 +30,7 @@ from qdl.compiler.passes.route.coupling import CouplingMap
 LOOKAHEAD_WEIGHT = 0.5  # divided by the device's qubit count, as in Qiskit's SabreSwap "decay"
 DECAY_STEP = 0.001
 DECAY_RESET = 5
+STALL_LIMIT = 10  # SWAPs per device qubit without progress before the release valve opens
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,10 @@ class _Router:
         self.decay = [1.0] * cmap.num_qubits
 
     def run(self) -> Routing:
+        """Run nodes while they can, add the best SWAP when none can, until every node has run."""
         front = self._advance([i for i, d in enumerate(self.indegree) if d == 0])
         swaps = stalled = 0
-        limit = 10 * self.cmap.num_qubits
+        limit = STALL_LIMIT * self.cmap.num_qubits
         while front:
             if stalled >= limit:
                 swaps += self._release(front)

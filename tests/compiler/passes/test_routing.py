@@ -13,8 +13,10 @@ from pass_strategies import STATE, arg_values, circuit, dynamic_ops, readouts, u
 from qdl.compiler.expr import Const
 from qdl.compiler.ir import Circuit, GateOp, MeasureOp, Module, Probs, State
 from qdl.compiler.passes import PassContext, PassManager
+from qdl.compiler.passes.optimize.elide_swaps import relabel_op, relabel_result
 from qdl.compiler.passes.optimize.peephole import op_qubits
 from qdl.compiler.passes.route import CouplingMap, LayoutReport, place_and_route, route_circuit
+from qdl.compiler.passes.route.common import narrowed
 from qdl.compiler.passes.route.coupling import device_and_map
 from qdl.runtime import reference
 
@@ -34,6 +36,7 @@ def routed(c: Circuit, device: str, options: str = FEW) -> tuple[Circuit, Layout
 
 
 def assert_coupled(c: Circuit, cmap: CouplingMap) -> None:
+    """Every gate on two or more qubits is a two-qubit gate on an edge of `cmap`."""
     for op in c.ops:
         if isinstance(op, GateOp) and len(op.all_qubits) > 1:
             assert len(op.all_qubits) == 2 and cmap.coupled(*op.all_qubits), op
@@ -76,7 +79,6 @@ def test_random_circuits_on_t5_equal_the_original_up_to_the_permutation(n, data,
 
 def routed_input(c: Circuit) -> Circuit:
     """What routing starts from: gates on 3+ qubits lowered (their pieces may include `swap`)."""
-    from qdl.compiler.passes.route.common import narrowed
     return narrowed(c)
 
 
@@ -157,6 +159,7 @@ def test_a_measured_bit_follows_its_qubit():
 
 
 def random_circuit(n: int, gates: int, seed: int) -> Circuit:
+    """Random cx/cz/rzz/h/t/ry/ccx gates on n qubits, returning the state."""
     rng = random.Random(seed)
     ops: list[GateOp] = []
     for _ in range(gates):
@@ -178,7 +181,6 @@ def compressed(c: Circuit, report: LayoutReport) -> tuple[Circuit, LayoutReport]
     """`c` on only the physical qubits it touches (renumbered in order) and the report in those numbers."""
     used = sorted({q for op in c.ops for q in op_qubits(op)} | set(report.initial) | set(report.final))
     where = {p: i for i, p in enumerate(used)}
-    from qdl.compiler.passes.optimize.elide_swaps import relabel_op, relabel_result
     table = [where.get(p, 0) for p in range(c.num_qubits)]
     ops = tuple(relabel_op(op, table) for op in c.ops)
     results = tuple(r if isinstance(r, State) else relabel_result(r, table) for r in c.results)
@@ -229,3 +231,16 @@ def test_an_all_to_all_device_adds_no_swaps():
     before = random_circuit(8, 40, 5)
     after, report = routed(before, "ion11")
     assert report.swaps == 0 and report.initial == report.final == tuple(range(8))
+
+
+def test_the_release_valve_routes_along_shortest_paths(monkeypatch):
+    from qdl.compiler.passes.route import sabre
+    monkeypatch.setattr(sabre, "STALL_LIMIT", 0)  # every stuck front layer goes through the valve
+    cmap = device_and_map("falcon27")[1]
+    before = random_circuit(8, 40, 11)
+    out = route_circuit(narrowed(before), cmap, trials=1)
+    assert_coupled(out.circuit, cmap)
+    report = LayoutReport("r", "falcon27", tuple(range(8)), out.final, out.swaps)
+    small, where = compressed(out.circuit, report)
+    phi = reference.simulate(small, {})[0][0]
+    np.testing.assert_allclose(phi[basis_indices(where.final)], reference.simulate(before, {})[0][0], atol=1e-8)
