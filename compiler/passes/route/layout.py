@@ -1,7 +1,7 @@
 """`layout{device=t5}`: place a circuit's qubits on a device's physical qubits (SABRE's forward-backward search).
 
-Each trial starts from a layout (trial 0 the trivial one, i -> i; the
-others random), routes the circuit's two-qubit gates forwards, then the
+Each trial starts from a layout (trial 0 the trivial one, i -> i; trial 1
+a dense one, `_dense`; the others random), routes the circuit's two-qubit gates forwards, then the
 reversed circuit from where the forward run ended, `iterations` times: the
 end of a backward run is a start that suits the circuit's first gates.  The
 trial whose final layout needs the fewest SWAPs in the best of `swap_trials`
@@ -11,8 +11,11 @@ forward runs wins (Qiskit's `SabreLayout` at `-O3` does 20 trials of 4 iteration
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 from typing import ClassVar, Sequence
+
+import networkx as nx
 
 from qdl.compiler.ir import Circuit, Op
 from qdl.compiler.passes.manager import CircuitPass, PassContext, register_pass
@@ -34,7 +37,8 @@ def sabre_layout(ops: Sequence[Op], num_qubits: int, cmap: CouplingMap, *, seed:
     best: tuple[int, tuple[int, ...]] | None = None
     for trial in range(trials):
         rng = random.Random(seed * 100_003 + trial)
-        layout = list(range(n)) if trial == 0 else rng.sample(range(n), n)
+        layout = list(range(n)) if trial == 0 else _dense(forward, cmap, num_qubits) if trial == 1 \
+            else rng.sample(range(n), n)
         for _ in range(iterations):
             layout = list(route(forward, cmap, layout, rng.randrange(1 << 30)).final)
             layout = list(route(backward, cmap, layout, rng.randrange(1 << 30)).final)
@@ -45,6 +49,31 @@ def sabre_layout(ops: Sequence[Op], num_qubits: int, cmap: CouplingMap, *, seed:
             break
     assert best is not None
     return best[1]
+
+
+def _dense(dag: Dag, cmap: CouplingMap, num_qubits: int) -> list[int]:
+    """Busiest qubits first (breadth first over the interaction graph) on the most central qubits."""
+    weight = Counter(q for pair in dag.qubits for q in pair)
+    partners: dict[int, Counter] = {}
+    for a, b in dag.qubits:
+        partners.setdefault(a, Counter())[b] += 1
+        partners.setdefault(b, Counter())[a] += 1
+    order: list[int] = []
+    for root in sorted(range(num_qubits), key=lambda q: -weight[q]):
+        if root in order:
+            continue
+        queue = [root]
+        while queue:
+            q = queue.pop(0)
+            if q not in order:
+                order.append(q)
+                queue += [p for p, _ in partners.get(q, Counter()).most_common() if p not in order]
+    centre = int(cmap.distance.sum(axis=1).argmin())
+    physical = list(nx.bfs_tree(cmap.graph, centre))
+    layout = [0] * num_qubits
+    for v, p in zip(order, physical):
+        layout[v] = p
+    return full_layout(layout, cmap.num_qubits)
 
 
 def _trivial_fits(dag: Dag, cmap: CouplingMap) -> bool:
