@@ -162,6 +162,8 @@ CODES: dict[str, tuple[str, str]] = {
               "The name is not a built-in device (`stdlib/devices/*.toml`) and not a path to a device file. The help line lists the built-in devices."),
     "E0611": ("device native set not supported",
               "`to-native` targets devices with `rz` plus `sx` (or `gpi2`) for one-qubit gates and `ecr`, `ms` or `cx` as entangler; the device lists something else."),
+    "E0612": ("circuit does not fit the device",
+              "The `layout` and `route` passes place each program qubit on its own physical qubit, so a circuit cannot have more qubits than the device. Target a larger device (`falcon27`, `ion11`) or use fewer qubits."),
     "W0201": ("unused argument",
               "A circuit argument is never used; callers must still pass it."),
     "W0202": ("unused qubit",

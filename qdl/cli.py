@@ -227,6 +227,9 @@ def _run_passes(module, opt_level: int, pass_text: str | None, print_after: str 
     module = manager.run(module)
     if timing or stats:
         click.echo(format_records(manager.records, timing=timing, stats=stats), err=True, nl=False)
+    else:  # what passes report (`route`: layouts, SWAPs) is shown even without --stats
+        for note in (f"// {r.name}: {n}" for r in manager.records for n in r.notes):
+            click.echo(note, err=True)
     return module
 
 

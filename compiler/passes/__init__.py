@@ -24,6 +24,7 @@ from qdl.compiler.passes.optimize import (  # noqa: E402,F401  (registration sid
     remove_diagonal_before_measure, resynthesize_1q,
 )
 from qdl.compiler.passes.lower import multi_qubit, to_cx, to_native  # noqa: E402,F401
+from qdl.compiler.passes.route import layout, routing  # noqa: E402,F401
 
 
 __all__ = ["PRESETS", "REGISTRY", "CircuitPass", "ModulePass", "PassContext", "PassManager", "PassRecord",

@@ -47,9 +47,13 @@ class CircuitPass(ModulePass):
 
 @dataclass
 class PassContext:
-    """Per-run state shared by passes: the analysis cache (keyed by analysis and circuit)."""
+    """Per-run state shared by passes: the analysis cache (keyed by analysis and circuit),
+    facts passes publish for later passes and callers (`facts["layout"]`: `route`), and
+    `notes`, report lines of the running pass that land in its `PassRecord`."""
 
     cache: dict[tuple[str, int], tuple[Circuit, Any]] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def analysis(self, name: str, circuit: Circuit, compute: Callable[[Circuit], Any]) -> Any:
         """`compute(circuit)`, cached while `circuit` (by identity) is alive in the cache."""
@@ -146,13 +150,18 @@ def _convert(pass_name: str, key: str, kind: str, value: str) -> Any:
         raise PipelineError(f"pass `{pass_name}`: option `{key}` expects {kind}, got `{value}`") from None
 
 
-def pipeline_for(opt_level: int = 0, passes: str | None = None) -> list[ModulePass]:
-    """The explicit `passes` text when given, else the preset of `opt_level`."""
+# With a device, a preset is followed by placement, routing and translation (docs/hardware.md).
+DEVICE_PASSES = ["layout", "route", "to-native"]
+
+
+def pipeline_for(opt_level: int = 0, passes: str | None = None, device: str | None = None) -> list[ModulePass]:
+    """The explicit `passes` text when given, else the preset of `opt_level` (then `DEVICE_PASSES` on `device`)."""
     if passes is not None:
         return parse_pipeline(passes)
     if opt_level not in PRESETS:
         raise PipelineError(f"optimization level must be 0..3, got {opt_level}")
-    return parse_pipeline(",".join(PRESETS[opt_level]))
+    on_device = [f"{name}{{device={device}}}" for name in DEVICE_PASSES] if device else []
+    return parse_pipeline(",".join(PRESETS[opt_level] + on_device))
 
 
 # --- running ---------------------------------------------------------------------------
@@ -160,12 +169,13 @@ def pipeline_for(opt_level: int = 0, passes: str | None = None) -> list[ModulePa
 
 @dataclass(frozen=True)
 class PassRecord:
-    """What one pass did: its name, wall time and module stats before and after."""
+    """What one pass did: its name, wall time, module stats before and after, and its report lines."""
 
     name: str
     seconds: float
     before: Stats
     after: Stats
+    notes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -195,13 +205,14 @@ class PassManager:
 
     def _run_one(self, p: ModulePass, module: Module, ctx: PassContext) -> Module:
         before = module_stats(module) if self.collect_stats else None
+        ctx.notes.clear()
         start = time.perf_counter()
         out = p.run(module, ctx)
         seconds = time.perf_counter() - start
         if self.verify_each:
             verify_or_raise(out, f"pass `{p.name}`")
         after = module_stats(out) if self.collect_stats else None
-        self.records.append(PassRecord(p.name, seconds, before or _EMPTY, after or _EMPTY))
+        self.records.append(PassRecord(p.name, seconds, before or _EMPTY, after or _EMPTY, tuple(ctx.notes)))
         if self.observer is not None:
             self.observer(p.name, out)
         return out
@@ -226,6 +237,7 @@ def format_records(records: Sequence[PassRecord], *, timing: bool, stats: bool) 
         if stats:
             parts.append(f"{r.before.summary()} -> {r.after.summary()}")
         lines.append("  ".join(parts))
+        lines += [f"    {note}" for note in r.notes]
     if lines and stats:
         first, last = records[0], records[-1]
         lines.append(f"{'total':<32}  {first.before.summary()} -> {last.after.summary()}")

@@ -18,6 +18,8 @@ PASSES = sorted(REGISTRY)
 UNITARY_PASSES = ["cancel-inverse-pairs", "cancel-inverse-pairs{dag=false}", "merge-rotations",
                   "merge-rotations{dag=false}", "fold-angles", "resynthesize-1q", "consolidate-2q",
                   "lower-multi-qubit", "lower-to-cx"]
+# `layout`/`route` return the device's state, permuted: test_routing.py checks it up to the reported permutation.
+SAME_STATE_PASSES = [p for p in PASSES if p not in ("layout", "route")]
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -47,7 +49,7 @@ def test_unitary_preserved_up_to_global_phase(pipeline, n, data, seed):
     _assert_same_outputs(before, after, seed)
 
 
-@pytest.mark.parametrize("pipeline", PASSES + [1, 2, 3])
+@pytest.mark.parametrize("pipeline", SAME_STATE_PASSES + [1, 2, 3])
 @SETTINGS
 @given(n=st.integers(1, 4), data=st.data(), seed=st.integers(0, 2**16))
 def test_state_results_are_exact_including_global_phase(pipeline, n, data, seed):
