@@ -180,6 +180,8 @@ def dump(schedule: PulseSchedule) -> dict:
         name = inst.name or f"wf{k}"
         if waveforms.setdefault(name, inst.waveform) != inst.waveform:
             raise ScheduleFormatError(f"two different waveforms are both called `{name}`")
+    if not schedule.dt or schedule.dt <= 0:
+        raise ScheduleFormatError("the schedule has no sample period `dt`; give the device's dt (seconds)")
     device: dict[str, Any] = {"name": schedule.device_name, "dt": schedule.dt}
     if schedule.timing:
         device["timing"] = dict(schedule.timing)

@@ -200,8 +200,8 @@ class Lowerer:
                        help="calibrated amplitudes must satisfy |amp| ≤ 1") from None
         timing = self.device.timing
         if wf.duration % timing.granularity or wf.duration < timing.min_length:
-            raise fail(OFF_GRID, f"pulse duration {wf.duration} dt is not a multiple of the granularity "
-                       f"{timing.granularity} of at least min_length {timing.min_length}{where}",
+            raise fail(OFF_GRID, f"pulse duration {wf.duration} dt is off the timing grid: it must be a multiple of "
+                       f"the granularity {timing.granularity} and at least min_length {timing.min_length}{where}",
                        span, "this calibration", help="round the duration to the device's timing grid")
         return wf
 
