@@ -412,6 +412,9 @@ def _pick_circuit(result: CompileResult, name: str | None, file: str):
 def _register_commands() -> None:
     from qdl.cli_train import train
     cli.add_command(train)
+    from qdl.cli_pulse import schedule, verify_schedule
+    cli.add_command(schedule)
+    cli.add_command(verify_schedule)
 
 
 _register_commands()

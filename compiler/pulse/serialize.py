@@ -23,6 +23,7 @@ from qdl.compiler.pulse.schedule import (
     SetPhase, ShiftFrequency, ShiftPhase,
 )
 from qdl.compiler.pulse.waveforms import Constant, Drag, Gaussian, GaussianSquare, Samples, Value, Waveform
+from qdl.errors import QdlError
 
 FORMAT, VERSION = "qdl.pulse_schedule", "0.1"
 PHASE_CONVENTION = "axis=+phase"
@@ -36,7 +37,7 @@ PARAMS = {"gaussian": ("amp", "angle", "sigma"), "gaussian_square": ("amp", "ang
 ELEMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[([0-9, ]+)\]$")
 
 
-class ScheduleFormatError(ValueError):
+class ScheduleFormatError(QdlError, ValueError):
     """A document that is not a valid `qdl.pulse_schedule` (or a value v0.1 cannot express)."""
 
 

@@ -13,7 +13,6 @@ import re
 import pytest
 
 from qdl.compiler.device import load_device
-from qdl.compiler.device.model import DragCal
 from qdl.compiler.expr import Arg, Const
 from qdl.compiler.ir import Argument, BarrierOp, Circuit, GateOp, MeasureOp
 from qdl.compiler.passes.schedule import DelayOp, ScheduleError, schedule_circuit
