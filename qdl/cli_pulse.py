@@ -78,7 +78,6 @@ def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: fl
     from qdl.cli import EXIT_PROGRAM_ERROR, _collect_args
     from qdl.compiler.device import load_device
     from qdl.compiler.pulse.serialize import load
-    from qdl.compiler.pulse.waveforms import WaveformError
     from qdl.runtime.pulse.verify import verify
 
     path = Path(schedule_file)
@@ -93,7 +92,7 @@ def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: fl
     _check_names(values, {p.name.split("[")[0] for p in schedule.parameters}, schedule.circuit or schedule_file)
     try:
         result = verify(schedule, load_device(device), values=values, levels=levels)
-    except WaveformError as exc:
+    except ValueError as exc:  # a parameter without a value, a device without the model's physics
         raise UsageError(f"{schedule_file}: {exc} (give it with --arg NAME=VALUE)") from None
     qubits = ", ".join(str(q) for q in result.qubits)
     click.echo(f"schedule  {schedule.circuit or path.name} on {schedule.device_name}, qubits {qubits}, "

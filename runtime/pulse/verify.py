@@ -86,7 +86,11 @@ def verify(schedule: PulseSchedule, device: Any, values: Mapping[str, object] | 
     if device is None:
         raise ValueError("verifying a schedule needs the device it runs on")
     qubits = schedule.qubits or tuple(sorted({f.qubit for f in schedule.frames}))
-    env = expand_values({**schedule.parameter_values, **(values or {})})
+    given = {**schedule.parameter_values, **(values or {})}
+    missing = [p.name for p in schedule.parameters if p.name not in given and p.name.split("[")[0] not in given]
+    if missing:
+        raise ValueError(f"no value for the parameter(s) {', '.join(missing)}")
+    env = expand_values(given)
     model = model_for(device, qubits, levels)
     index = {q: k for k, q in enumerate(qubits)}
     frames = tuple(replace(f, qubit=index[f.qubit], tracks_qubit=None if f.tracks_qubit is None
