@@ -20,7 +20,9 @@ from qdl.compiler.gates import unitary_of
 from qdl.compiler.pulse.schedule import NativeGate, PulseSchedule, expand_values
 from qdl.compiler.pulse.waveforms import evaluate_value
 from qdl.runtime.pulse.model import Coupling, PulseModel, Transmon
-from qdl.runtime.pulse.simulate import PulseResult, simulate
+from qdl.compiler.pulse.schedule import end_time
+from qdl.runtime.pulse.dressed import bare_frequencies, to_dressed_frame
+from qdl.runtime.pulse.simulate import DRIVING_PORTS, PulseResult, simulate
 
 
 @dataclass(frozen=True)
@@ -81,8 +83,16 @@ def ideal_unitary(gates: tuple[NativeGate, ...], qubits: tuple[int, ...],
 
 
 def verify(schedule: PulseSchedule, device: Any, values: Mapping[str, object] | None = None, *,
-           levels: int | None = None, optimize_z: bool = False, substeps: int | None = None) -> Verification:
-    """Simulate `schedule` on `device` and compare it with the native gates it was lowered from."""
+           levels: int | None = None, optimize_z: bool = False, substeps: int | None = None,
+           basis: str = "dressed") -> Verification:
+    """Simulate `schedule` on `device` and compare it with the native gates it was lowered from.
+
+    `basis="dressed"` (coupled qubits only; see `runtime.pulse.dressed`) takes the device
+    frequencies as dressed ones and compares in the dressed basis; `"bare"` uses them as the
+    bare frequencies and compares in the bare product basis.
+    """
+    if basis not in ("dressed", "bare"):
+        raise ValueError(f"basis must be 'dressed' or 'bare', got {basis!r}")
     if device is None:
         raise ValueError("verifying a schedule needs the device it runs on")
     qubits = schedule.qubits or tuple(sorted({f.qubit for f in schedule.frames}))
@@ -95,7 +105,15 @@ def verify(schedule: PulseSchedule, device: Any, values: Mapping[str, object] | 
     index = {q: k for k, q in enumerate(qubits)}
     frames = tuple(replace(f, qubit=index[f.qubit], tracks_qubit=None if f.tracks_qubit is None
                            else index[f.tracks_qubit]) for f in schedule.frames)
-    result = simulate(replace(schedule, frames=frames), model, values=env, substeps=substeps)
+    dressed = basis == "dressed" and bool(model.couplings)
+    physical = bare_frequencies(model) if dressed else model
+    result = simulate(replace(schedule, frames=frames), physical, values=env, substeps=substeps)
+    if dressed:
+        names = {f.name for f in schedule.frames if schedule.port_kind(f) in DRIVING_PORTS}
+        total = max((end_time(i) for i in schedule.instructions if getattr(i, "frame", None) in names), default=0)
+        unitary = to_dressed_frame(result.unitary, physical, tuple(t.frequency_ghz for t in model.qubits),
+                                   total * model.dt_ns)
+        result = replace(result, unitary=unitary)
     target = ideal_unitary(schedule.gates, qubits, env)
     fidelity = result.fidelity(target, optimize_z=optimize_z)
     return Verification(fidelity, result.leakage, result.corrected(), target, qubits, result)
