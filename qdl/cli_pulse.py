@@ -73,7 +73,9 @@ def _exporter(module: str, name: str, option: str):
 @click.option("--min-fidelity", type=click.FloatRange(0, 1), default=0.999, show_default=True,
               help="Exit with status 1 when the average gate fidelity is below this.")
 @click.option("--levels", type=click.IntRange(min=2), default=None, help="Transmon levels (default: the device's).")
-def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: float, levels) -> None:
+@click.option("--basis", type=click.Choice(["dressed", "bare"]), default="dressed", show_default=True,
+              help="Compare coupled qubits in the dressed basis (device frequencies are dressed) or the bare one.")
+def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: float, levels, basis: str) -> None:
     """Simulate a JSON pulse schedule on a device model and compare it with the gates it came from."""
     from qdl.cli import EXIT_PROGRAM_ERROR, _collect_args
     from qdl.compiler.device import load_device
@@ -91,7 +93,7 @@ def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: fl
     values = _collect_args(arg_texts)
     _check_names(values, {p.name.split("[")[0] for p in schedule.parameters}, schedule.circuit or schedule_file)
     try:
-        result = verify(schedule, load_device(device), values=values, levels=levels)
+        result = verify(schedule, load_device(device), values=values, levels=levels, basis=basis)
     except ValueError as exc:  # a parameter without a value, a device without the model's physics
         raise UsageError(f"{schedule_file}: {exc} (give it with --arg NAME=VALUE)") from None
     qubits = ", ".join(str(q) for q in result.qubits)
