@@ -3,8 +3,9 @@
 The two-qubit tests use ECR(2, 1) with CR/cancellation amplitudes and angles
 calibrated in this model (§8c's own CR numbers are not calibrated for it):
 Nelder-Mead over the four numbers for F_avg(ECR up to final virtual Z) in
-the dressed frame, starting from the bare-frame calibration of
-`tests/runtime/test_pulse_ecr.py`.  `python tests/runtime/test_pulse_schedule_verify.py`
+the dressed frame, starting near the bare-frame calibration of
+`tests/runtime/test_pulse_ecr.py` with the amplitude scaled to the longer
+CR halves used here.  `python tests/runtime/test_pulse_schedule_verify.py`
 re-runs it (needs scipy, a few minutes); the fixture checks the
 calibration again through the lowering before it is used.
 """
@@ -30,7 +31,10 @@ T5 = load_device("t5")
 SX = np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]]) / 2
 # (cr amp, cr angle, cancel amp, cancel angle) of ECR(2, 1), calibrated in the 3-level model, dressed frame
 BARE_FRAME_ECR_2_1 = (0.23588702118662774, -3.1328078607137604, 0.012386586653780687, 0.008894682432899394)
-CALIBRATED_ECR_2_1 = (0.2351698217419676, -3.187364277198733, -0.0015490378731654025, -0.04578566512497933)
+# ... with the CR halves lengthened from §8c's 768 dt (width 512) to 1280 dt (width 1024) at about half the
+# amplitude: F(ECR up to local Z) 0.99983 -> 0.999989, which the 1e-2 bound on <Z> below needs
+CR_DURATION, CR_WIDTH = 1280, 1024
+CALIBRATED_ECR_2_1 = (0.12408340548563172, -3.2115795244242547, -0.0014849793891730475, -0.07023458138726309)
 
 
 def random_sequence(rng: np.random.Generator, qubit: int, n: int = 20) -> tuple[GateOp, ...]:
@@ -118,15 +122,15 @@ def calibrated_t5():
     """t5 with the model-calibrated ECR(2, 1), checked through the lowering: F(ECR up to local Z) ≥ 0.99."""
     device = with_ecr(CALIBRATED_ECR_2_1)
     check = ecr_alone(device).simulate(optimize_z=True)
-    assert check.fidelity >= 0.9998 and check.leakage <= 1e-3  # measured 0.99983; §8d asks ≥ 0.99
+    assert check.fidelity >= 0.99995 and check.leakage <= 1e-3  # measured 0.999989; §8d asks ≥ 0.99
     return device
 
 
 def with_ecr(numbers: tuple[float, float, float, float]):
     """t5 with ECR(2, 1)'s CR amplitude/angle and cancellation amplitude/angle replaced."""
     cr_amp, cr_angle, cancel_amp, cancel_angle = numbers
-    ecr = tuple(dataclasses.replace(c, cr_amp=cr_amp, cr_angle=cr_angle, cancel_amp=cancel_amp,
-                                    cancel_angle=cancel_angle) if c.qubits == (2, 1) else c
+    ecr = tuple(dataclasses.replace(c, duration=CR_DURATION, width=CR_WIDTH, cr_amp=cr_amp, cr_angle=cr_angle,
+                                    cancel_amp=cancel_amp, cancel_angle=cancel_angle) if c.qubits == (2, 1) else c
                 for c in T5.calibrations["ecr"])
     return dataclasses.replace(T5, calibrations={**T5.calibrations, "ecr": ecr})
 
@@ -148,19 +152,28 @@ circuit ansatz(param a: float, param b: float) -> (float, float) {
 """
 
 
+def pulse_level_z(schedule, a: float, b: float) -> tuple[float, float, float]:
+    """<Z> of physical q1 and q2 from |00>, simulated at the pulse level, and the circuit fidelity."""
+    result = schedule.simulate(values={"a": a, "b": b})
+    probs = np.abs(result.unitary[:, 0]) ** 2  # model qubit 0 = physical q1, 1 = q2 (dressed basis)
+    probs = probs / probs.sum()
+    return float(probs @ [1, -1, 1, -1]), float(probs @ [1, 1, -1, -1]), result.fidelity
+
+
 def test_variational_circuit_at_the_pulse_level_matches_the_gate_level(calibrated_t5):
     prog = qdl.compile(VARIATIONAL)
     schedule = prog.ansatz.schedule(calibrated_t5, method="alap")  # symbolic: one schedule for every (a, b)
     assert {p.name for p in schedule.parameters} == {"a", "b"}
     for a, b in [(0.3, -0.7), (1.9, 0.4), (-2.5, 2.2)]:
-        result = schedule.simulate(values={"a": a, "b": b})
-        state = result.unitary[:, 0]  # from |00>; model qubit 0 = physical q1, 1 = q2
-        probs = np.abs(state) ** 2 / np.sum(np.abs(state) ** 2)
-        z1 = probs @ np.array([1, -1, 1, -1])
-        z2 = probs @ np.array([1, 1, -1, -1])
+        z1, z2, fidelity = pulse_level_z(schedule, a, b)
         gate_level = prog.ansatz(a, b)
-        assert abs(z1 - gate_level[0]) <= 1e-2 and abs(z2 - gate_level[1]) <= 1e-2
-        assert result.fidelity >= 0.98
+        assert abs(z1 - gate_level[0]) <= 1e-2 and abs(z2 - gate_level[1]) <= 1e-2  # measured ≤ 6.8e-3 here
+        assert fidelity >= 0.99  # measured 0.996: the ECR's final local Z is not corrected (harmless for <Z>)
+    rng = np.random.default_rng(1)
+    for a, b in rng.uniform(-np.pi, np.pi, size=(3, 2)):  # random points: measured max error 1.09e-2
+        z1, z2, _ = pulse_level_z(schedule, a, b)
+        gate_level = prog.ansatz(a, b)
+        assert abs(z1 - gate_level[0]) <= 1.5e-2 and abs(z2 - gate_level[1]) <= 1.5e-2
 
 
 def test_dressed_frame_makes_idle_coupled_qubits_diagonal():
@@ -189,8 +202,9 @@ def _calibrate() -> None:  # pragma: no cover - offline, see the module docstrin
             return 1.0
         return 1 - ecr_alone(with_ecr(tuple(p))).simulate(optimize_z=True).fidelity
 
-    best = minimize(infidelity, np.array(BARE_FRAME_ECR_2_1), method="Nelder-Mead",
-                    options={"xatol": 1e-6, "fatol": 1e-8, "maxfev": 300})
+    scale = 0.9 * (512 + 160) / (CR_WIDTH + 160)  # the flat top's area as with §8c's 512 dt
+    start = np.array([BARE_FRAME_ECR_2_1[0] * scale, -3.187, -0.0015, -0.046])
+    best = minimize(infidelity, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-8, "maxfev": 200})
     print("CALIBRATED_ECR_2_1 =", tuple(float(x) for x in best.x), "F =", 1 - best.fun)
 
 
