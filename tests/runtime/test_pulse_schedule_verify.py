@@ -55,7 +55,7 @@ def simulate_random_word(seed: int, qubit: int):
     rng = np.random.default_rng(seed)
     ops = random_sequence(rng, qubit)
     angles = rng.uniform(-np.pi, np.pi, size=20)
-    circuit = Circuit("seq", (Argument("t", "FLOAT", (20,), True),), 5, ops, ())
+    circuit = Circuit("seq", (Argument("t", "float", (20,), True),), 5, ops, ())
     schedule = schedule_circuit(circuit, T5, "asap", values={"t": angles}, native=False)
     assert len([i for i in schedule.instructions if i.gate.startswith(("sx", "x"))]) == sum(
         op.gate != "rz" for op in ops)
@@ -90,7 +90,7 @@ def test_random_words_on_the_other_qubits(seed):
 @pytest.mark.parametrize("theta", [0.3, 1.2, -2.0])
 def test_virtual_z_sign_through_the_whole_lowering(theta):
     ops = (GateOp("rz", (0,), (Arg("theta"),)), GateOp("sx", (0,)))
-    circuit = Circuit("c", (Argument("theta", "FLOAT"),), 1, ops, ())
+    circuit = Circuit("c", (Argument("theta", "float"),), 1, ops, ())
     result = schedule_circuit(circuit, T5, values={"theta": theta}, native=False).simulate()
     assert average_gate_fidelity(result.unitary, SX @ rz(theta)) >= 0.99999
     if theta == 0.3:
@@ -100,7 +100,7 @@ def test_virtual_z_sign_through_the_whole_lowering(theta):
 def test_a_json_document_alone_verifies_the_same(tmp_path):
     rng = np.random.default_rng(7)
     ops = random_sequence(rng, 1)
-    circuit = Circuit("seq", (Argument("t", "FLOAT", (20,)),), 2, ops, ())
+    circuit = Circuit("seq", (Argument("t", "float", (20,)),), 2, ops, ())
     schedule = schedule_circuit(circuit, T5, values={"t": rng.uniform(-3, 3, 20)}, native=False)
     path = tmp_path / "s.json"
     path.write_text(json.dumps(dump(schedule)))

@@ -9,7 +9,7 @@ import numpy as np
 
 from qdl.compiler.device import Device, load_device
 from qdl.compiler.expr import Arg, Const, Expr
-from qdl.compiler.ir import Circuit, GateOp, MeasureOp
+from qdl.compiler.ir import INT, Circuit, GateOp, MeasureOp
 from qdl.compiler.passes.schedule.layout import build_layout
 from qdl.compiler.passes.schedule.lower import (
     Block, Lowerer, fail, kernel_name, kernel_waveform,
@@ -133,7 +133,7 @@ def _parameters(circuit: Circuit, instructions: tuple[Instruction, ...],
     out = []
     for arg in sorted(free_args(instructions), key=arg_name):
         argument = declared.get(arg.name)
-        kind = "int" if argument is not None and argument.dtype == "INT" else "angle"
+        kind = "int" if argument is not None and argument.dtype == INT else "angle"
         value = None
         if values is not None and arg.name in values:
             array = np.asarray(values[arg.name], dtype=float)

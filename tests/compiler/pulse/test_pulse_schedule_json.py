@@ -28,7 +28,7 @@ THETA, PHI = Arg("theta"), Arg("phi")
 
 
 def native_circuit() -> Circuit:
-    args = (Argument("theta", "FLOAT", (), True), Argument("phi", "FLOAT", (), True))
+    args = (Argument("theta", "float", (), True), Argument("phi", "float", (), True))
     angle = Binary("+", Binary("*", THETA, Const(0.5)), Unary("sin", PHI))
     ops = (GateOp("rz", (1,), (angle,)), GateOp("sx", (1,)), GateOp("x", (2,)), GateOp("ecr", (2, 1)),
            GateOp("rz", (2,), (Unary("neg", THETA),)), GateOp("sx", (2,)), MeasureOp(1, 0), MeasureOp(2, 1))

@@ -190,9 +190,16 @@ def test_unknown_method():
 
 
 def test_parameters_are_declared_with_values_and_trainability():
-    args = (Argument("theta", "FLOAT", (), True), Argument("w", "FLOAT", (2,), False))
+    args = (Argument("theta", "float", (), True), Argument("w", "float", (2,), False))
     ops = [g("rz", 0, params=(THETA,)), g("sx", 0), g("rz", 0, params=(Arg("w", (1,)) * Const(2.0),))]
     schedule = schedule_circuit(Circuit("c", args, 1, tuple(ops), ()), T5, values={"theta": 0.3, "w": [0.0, 0.5]},
                                 native=False)
     assert [(p.name, p.kind, p.trainable, p.value) for p in schedule.parameters] == [
         ("theta", "angle", True, 0.3), ("w[1]", "angle", False, 0.5)]
+
+
+def test_integer_arguments_are_int_parameters():
+    args = (Argument("k", "int"),)
+    schedule = schedule_circuit(Circuit("c", args, 1, (g("rz", 0, params=(Arg("k") * Const(0.5),)),), ()), T5,
+                                values={"k": 3}, native=False)
+    assert [(p.name, p.kind, p.value) for p in schedule.parameters] == [("k", "int", 3.0)]
