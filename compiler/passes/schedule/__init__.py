@@ -5,7 +5,8 @@
 
 `layout` names ports and frames (R(q)), `lower` turns each native gate into
 a block of pulses (calibrations), `scheduler` places blocks (ASAP/ALAP and
-the timing grid), `build` ties them together.  docs/pulse.md describes it.
+the timing grid), `build` ties them together; `gradient` gives the AD pass's
+shifted evaluations as phase offsets of one schedule.  docs/pulse.md describes it.
 """
 
 from qdl.compiler.passes.schedule.build import resolve_device, schedule_circuit
