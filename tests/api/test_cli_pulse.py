@@ -96,3 +96,12 @@ def test_gate_without_calibration_is_reported_at_its_line(qdlc, tmp_path: Path):
     path.write_text("circuit r() -> float {\n    qubit q;\n    reset q;\n    return expval(Z[0]);\n}\n")
     out = qdlc("schedule", str(path), "--device", "t5")
     assert out.code == 1 and "E0609" in out.err and f"{path}:3:5" in out.err
+
+
+@pytest.mark.parametrize("emit, module, first", [("openpulse", "qdl.compiler.pulse.openpulse", "OPENQASM 3.0;"),
+                                                  ("quil-t", "qdl.compiler.pulse.quilt", "# qdl.pulse_schedule")])
+def test_text_exporters_read_the_document(qdlc, program: Path, emit: str, module: str, first: str):
+    pytest.importorskip(module)  # written separately; runs once both are on one branch
+    out = qdlc("schedule", str(program), "--device", "t5", "--circuit", "pair", "--emit", emit)
+    assert out.code == 0, out.err
+    assert out.out.startswith(first)
