@@ -195,6 +195,15 @@ class CircuitFunction:
             cache[key] = gradient_program(self.circuit, _names(wrt))
         return cache[key]
 
+    def schedule(self, device: Any, method: str = "alap", values: dict[str, Any] | None = None) -> Any:
+        """This circuit as a pulse schedule on `device` (a name, a device file or a `Device`); docs/pulse.md.
+
+        The circuit is lowered with `to-native`, then through the device's
+        calibrations; arguments stay symbolic, `values` records their values.
+        """
+        from qdl.compiler.passes.schedule import schedule_circuit
+        return schedule_circuit(self.circuit, device, method, values=values)
+
     def _nonempty_program(self, wrt: Any):
         program = self.gradient_program(wrt)
         if not program.wrt:

@@ -418,11 +418,14 @@ def _pick_circuit(result: CompileResult, name: str | None, file: str):
 def _register_commands() -> None:
     from qdl.cli_draw import draw, stats
     from qdl.cli_fmt import fmt
+    from qdl.cli_pulse import schedule, verify_schedule
     from qdl.cli_train import train
     cli.add_command(train)
     cli.add_command(draw)
     cli.add_command(stats)
     cli.add_command(fmt)
+    cli.add_command(schedule)
+    cli.add_command(verify_schedule)
 
 
 _register_commands()

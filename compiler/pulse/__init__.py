@@ -1,7 +1,7 @@
-"""Pulse-level descriptions: parametric waveforms (and, later, schedules and their exporters)."""
+"""Pulse-level descriptions: parametric waveforms, schedules (`schedule`) and their JSON form (`serialize`)."""
 
 from qdl.compiler.pulse.waveforms import (
-    AMP_TOLERANCE, Constant, Drag, Gaussian, GaussianSquare, Waveform, WaveformError,
+    AMP_TOLERANCE, Constant, Drag, Gaussian, GaussianSquare, Samples, Waveform, WaveformError,
 )
 
-__all__ = ["AMP_TOLERANCE", "Constant", "Drag", "Gaussian", "GaussianSquare", "Waveform", "WaveformError"]
+__all__ = ["AMP_TOLERANCE", "Constant", "Drag", "Gaussian", "GaussianSquare", "Samples", "Waveform", "WaveformError"]

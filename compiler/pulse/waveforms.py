@@ -217,3 +217,21 @@ class GaussianSquare(Waveform):
         left = _lifted_gaussian(x, t0, -1.0, self.sigma)
         right = _lifted_gaussian(x, t1, self.duration + 1.0, self.sigma)
         return np.where(x <= t0, left, np.where(x >= t1, right, 1.0)).astype(complex)
+
+
+@dataclass(frozen=True)
+class Samples(Waveform):
+    """Explicit complex samples (the JSON `samples` shape): `f(x_k) = values[k]`."""
+
+    duration: int
+    values: tuple[complex, ...]
+    amp: Value = 1.0
+    angle: Value = 0.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if len(self.values) != self.duration:
+            raise WaveformError(f"{len(self.values)} samples for a duration of {self.duration}")
+
+    def _envelope(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(self.values, dtype=complex)

@@ -38,13 +38,14 @@ from qdl.runtime.pulse.fidelity import (
 )
 from qdl.runtime.pulse.model import TWO_PI, PulseModel
 from qdl.runtime.pulse.schedule import (
-    Play, PulseSchedule, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase,
+    Frame, Play, PulseSchedule, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase, end_time,
 )
 
 SUBSTEP_PHASE = 0.05  # largest |Δω|·h per sub-step (rad) when substeps are chosen automatically
 # Commutator-free 4th-order Magnus (Blanes & Moan 2006): Gauss-Legendre nodes and weights.
 CF4_NODES = (0.5 - math.sqrt(3) / 6, 0.5 + math.sqrt(3) / 6)
 CF4_WEIGHTS = (0.25 - math.sqrt(3) / 6, 0.25 + math.sqrt(3) / 6)
+DRIVING_PORTS = ("drive", "control")  # frames on measure/acquire/flux ports do not drive the model
 CHUNK = 4096  # sub-steps exponentiated per batch (bounds memory on long 2-qubit schedules)
 
 
@@ -114,19 +115,20 @@ def simulate(schedule: PulseSchedule, model: PulseModel, *,
     `(Ω_q/2)(D_f O + h.c.)`, for effective models (e.g. Z_c ⊗ σ⁺_t for a pure
     ZX cross-resonance); ω_q is still the frame's `qubit` frequency.
     """
-    total = schedule.duration
+    driving = [f for f in schedule.frames if schedule.port_kind(f) in DRIVING_PORTS]
+    names = {f.name for f in driving}
+    total = max((end_time(i) for i in schedule.instructions if getattr(i, "frame", None) in names), default=0)
     overrides = dict(drive_operators or {})
-    tracks = [_frame_track(schedule, f.name, model, total, values, overrides.get(f.name))
-              for f in schedule.frames]
+    tracks = [_frame_track(schedule, f.name, model, total, values, overrides.get(f.name)) for f in driving]
     rate = _fastest_rate(tracks, model)
     steps = substeps or max(1, math.ceil(rate * model.dt_ns / SUBSTEP_PHASE))
     unitary = _propagate(tracks, model, total, steps, time_dependent=rate > 0)
-    phases = tuple(_tracked_phase(schedule, tracks, q) for q in range(model.num_qubits))
+    phases = tuple(_tracked_phase(driving, tracks, q) for q in range(model.num_qubits))
     return PulseResult(unitary, model, phases, steps)
 
 
-def _tracked_phase(schedule: PulseSchedule, tracks: list[FrameTrack], qubit: int) -> float:
-    for frame, track in zip(schedule.frames, tracks):
+def _tracked_phase(frames: list[Frame], tracks: list[FrameTrack], qubit: int) -> float:
+    for frame, track in zip(frames, tracks):
         if frame.tracks_qubit == qubit:
             return track.final_phase
     return 0.0
@@ -142,13 +144,13 @@ def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: i
     final_phase, final_freq = float(frame.phase), float(frame.frequency_ghz)
     drive = np.zeros(total, dtype=complex)
     busy = np.zeros(total, dtype=bool)
-    for inst in sorted((i for i in schedule.instructions if i.frame == name), key=lambda i: i.t0):
+    for inst in sorted((i for i in schedule.instructions if getattr(i, "frame", None) == name), key=lambda i: i.t0):
         if isinstance(inst, Play):
             span = slice(inst.t0, inst.t0 + inst.waveform.duration)
             if busy[span].any():
                 raise ValueError(f"overlapping plays on frame `{name}` at t0 = {inst.t0}")
             busy[span] = True
-            drive[span] = inst.waveform.samples(values)
+            drive[span] = inst.waveform.samples(values)[: total - inst.t0]
         elif isinstance(inst, (ShiftPhase, SetPhase)):
             value = evaluate_value(inst.phase, values, "phase")
             final_phase = final_phase + value if isinstance(inst, ShiftPhase) else value

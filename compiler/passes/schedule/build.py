@@ -1,0 +1,142 @@
+"""Schedule a circuit on a device: native gates -> blocks -> placed pulse instructions (`PulseSchedule`)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from qdl.compiler.device import Device, load_device
+from qdl.compiler.expr import Arg, Const, Expr
+from qdl.compiler.ir import INT, Circuit, GateOp, MeasureOp
+from qdl.compiler.passes.schedule.layout import build_layout
+from qdl.compiler.passes.schedule.lower import (
+    Block, Lowerer, fail, kernel_name, kernel_waveform,
+)
+from qdl.compiler.passes.schedule.scheduler import place
+from qdl.compiler.pulse.schedule import Instruction, NativeGate, Parameter, Play, PulseSchedule, ShiftPhase
+from qdl.compiler.pulse.timing import timing_violations
+
+OUT_OF_RANGE = "E0606"
+
+
+def resolve_device(device: Device | str) -> Device:
+    """A `Device` as given, or loaded from a built-in name or a file path."""
+    return device if isinstance(device, Device) else load_device(device)
+
+
+def to_native(circuit: Circuit, device: Device) -> Circuit:
+    """`circuit` rewritten into the device's native gates (the `to-native` pass)."""
+    from qdl.compiler.passes.lower.to_native import ToNative
+    from qdl.compiler.passes.manager import PassContext
+    return ToNative(device=device.path or device.name).run_circuit(circuit, PassContext())
+
+
+def schedule_circuit(circuit: Circuit, device: Device | str, method: str = "alap", *,
+                     values: Mapping[str, object] | None = None, native: bool = True,
+                     ops: Sequence[object] | None = None) -> PulseSchedule:
+    """Lower `circuit` to a pulse schedule on `device` by `method` ("asap" or "alap").
+
+    `native` first runs `to-native` for the device; `ops` replaces the
+    circuit's ops (already native; may contain `DelayOp`).  `values` gives the
+    circuit arguments' values recorded with the declared parameters.
+    """
+    device = resolve_device(device)
+    if native and ops is None:
+        circuit = to_native(circuit, device)
+    ops = list(circuit.ops if ops is None else ops)
+    _check_size(circuit, ops, device)
+    layout = build_layout(device, _qubits(ops), _pairs(ops), _measured(ops))
+    lowerer = Lowerer(device, layout)
+    blocks = [b for b in (lowerer.block(op) for op in ops) if b is not None]
+    blocks, starts = place(blocks, method)
+    instructions = _absolute(blocks, starts)
+    durations = sorted({i.duration for i in instructions if getattr(i, "kernel", "")})
+    schedule = PulseSchedule(
+        layout.frames, instructions, layout.ports, _parameters(circuit, instructions, values),
+        device.name, device.dt, dataclasses.asdict(device.timing),
+        tuple((kernel_name(d), kernel_waveform(d)) for d in durations), _gates(ops), _qubits(ops),
+        circuit.name, device)
+    problems = timing_violations(schedule)
+    if problems:  # the lowering should never produce these; report rather than emit a bad schedule
+        raise fail("E0607", "the schedule breaks the device timing: " + "; ".join(problems), circuit.span)
+    return schedule
+
+
+def _check_size(circuit: Circuit, ops: list[object], device: Device) -> None:
+    used = _qubits(ops)
+    if circuit.num_qubits > device.num_qubits or (used and used[-1] >= device.num_qubits):
+        n = max(circuit.num_qubits, used[-1] + 1 if used else 0)
+        raise fail(OUT_OF_RANGE, f"circuit `{circuit.name}` needs {n} qubits; device `{device.name}` has "
+                   f"{device.num_qubits}", circuit.span, "this circuit",
+                   help="use fewer qubits or a larger device")
+
+
+def _op_qubits(op: object) -> tuple[int, ...]:
+    if isinstance(op, GateOp):
+        return op.all_qubits
+    qubits = getattr(op, "qubits", None)
+    return tuple(qubits) if qubits is not None else (getattr(op, "qubit"),)
+
+
+def _qubits(ops: Iterable[object]) -> tuple[int, ...]:
+    return tuple(sorted({q for op in ops for q in _op_qubits(op)}))
+
+
+def _pairs(ops: Iterable[object]) -> tuple[tuple[int, int], ...]:
+    pairs: dict[tuple[int, int], None] = {}
+    for op in ops:
+        if isinstance(op, GateOp) and len(op.qubits) == 2 and op.gate != "gphase":
+            pairs[(op.qubits[0], op.qubits[1])] = None
+    return tuple(pairs)
+
+
+def _measured(ops: Iterable[object]) -> tuple[int, ...]:
+    return tuple(sorted({op.qubit for op in ops if isinstance(op, MeasureOp)}))
+
+
+def _absolute(blocks: list[Block], starts: list[int]) -> tuple[Instruction, ...]:
+    out = [dataclasses.replace(i, t0=i.t0 + start) for block, start in zip(blocks, starts)
+           for i in block.instructions]
+    return tuple(sorted(out, key=lambda i: i.t0))  # stable: program order among equal t0
+
+
+def _gates(ops: Iterable[object]) -> tuple[NativeGate, ...]:
+    out = []
+    for op in ops:
+        if isinstance(op, GateOp) and op.gate != "gphase":
+            params = tuple(p.value if isinstance(p, Const) else p for p in op.params)
+            out.append(NativeGate(op.gate, op.qubits, params))
+    return tuple(out)
+
+
+def free_args(instructions: Iterable[Instruction]) -> frozenset[Arg]:
+    """The circuit-argument elements the instructions depend on."""
+    out: frozenset[Arg] = frozenset()
+    for inst in instructions:
+        if isinstance(inst, Play):
+            out |= inst.waveform.free_args()
+        elif isinstance(inst, ShiftPhase) and isinstance(inst.phase, Expr):
+            out |= inst.phase.free_args()
+    return out
+
+
+def arg_name(arg: Arg) -> str:
+    """`theta`, or `w[1]` / `w[1,0]` for an element of an array argument."""
+    return arg.name + (f"[{','.join(str(i) for i in arg.index)}]" if arg.index else "")
+
+
+def _parameters(circuit: Circuit, instructions: tuple[Instruction, ...],
+                values: Mapping[str, object] | None) -> tuple[Parameter, ...]:
+    declared = {a.name: a for a in circuit.arguments}
+    out = []
+    for arg in sorted(free_args(instructions), key=arg_name):
+        argument = declared.get(arg.name)
+        kind = "int" if argument is not None and argument.dtype == INT else "angle"
+        value = None
+        if values is not None and arg.name in values:
+            array = np.asarray(values[arg.name], dtype=float)
+            value = float(array[arg.index] if arg.index else array)
+        out.append(Parameter(arg_name(arg), kind, bool(argument and argument.trainable), value))
+    return tuple(out)

@@ -1,0 +1,216 @@
+"""Native gates -> blocks of pulse instructions through the device calibrations (reference note §2.4, §4.3).
+
+A `Block` is one operation's instructions with times relative to its start,
+the frames it occupies (its resources, §6) and the alignment its start needs.
+
+* `rz(θ)`: `shift_phase(-θ)` on every frame tracking the qubit (θ stays an
+  expression of circuit arguments); no duration.
+* `sx`, `x`: the calibrated DRAG pulse on the qubit's drive frame.
+* `ecr(c, t)`: CR(+π/4) — the Gaussian-square CR tone on `cr{c}_{t}` with the
+  cancellation tone on the target's drive frame — then X on the control, then
+  CR(−π/4) with both amplitudes negated.  It occupies both drive frames and
+  the CR frame.
+* `measure q -> b`: stimulus on `m{q}_frame`, acquire on `a{q}_frame` (from the
+  same start, on the acquire grid), then the ring-down delay; it blocks the
+  qubit (`Layout.exclusive`) until the ring-down ends.
+* `barrier`: aligns R(q) of its qubits; `delay`: blocks the qubit.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qdl.compiler.device import Device
+from qdl.compiler.device.model import CrossResonanceCal, DragCal, MeasureCal, VirtualCal
+from qdl.compiler.diagnostics import SourceMap, Span, error, render_all
+from qdl.compiler.expr import Const, Expr, format_expr, neg
+from qdl.compiler.ir import BarrierOp, GateOp, MeasureOp
+from qdl.compiler.passes.schedule.layout import Layout
+from qdl.compiler.pulse.schedule import Acquire, Barrier, Delay, Instruction, Play, ShiftPhase
+from qdl.compiler.pulse.waveforms import Constant, Drag, GaussianSquare, Waveform, WaveformError
+from qdl.errors import QdlError
+
+OUT_OF_RANGE, OFF_GRID, NO_CALIBRATION = "E0606", "E0607", "E0609"
+
+
+class ScheduleError(QdlError, ValueError):
+    """A circuit that cannot be lowered to pulses on a device; `str(err)` is the rendered diagnostic."""
+
+    def __init__(self, rendered: str, diagnostics: list) -> None:
+        super().__init__(rendered)
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True)
+class DelayOp:
+    """Idle qubit `qubit` for `duration` dt (stretched to the next aligned start when needed, §6)."""
+
+    qubit: int
+    duration: int
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Block:
+    """One operation as instructions relative to its start, with the frames it occupies."""
+
+    instructions: tuple[Instruction, ...]
+    resources: tuple[str, ...]
+    duration: int
+    alignment: int = 1
+    stretchable: bool = False  # a delay: may grow to meet the next operation's alignment
+
+
+def fail(code: str, message: str, span: Span | None, label: str = "", help: str | None = None) -> ScheduleError:
+    """A `ScheduleError` whose diagnostic shows `span` (read from disk when the file exists)."""
+    sources = SourceMap()
+    if span is not None and Path(span.file).is_file():
+        sources.add(span.file, Path(span.file).read_text(encoding="utf-8"))
+    diagnostic = error(code, message, span, label, help=help)
+    return ScheduleError(render_all([diagnostic], sources), [diagnostic])
+
+
+def calibration_span(device: Device, gate: str) -> Span | None:
+    """The `[calibrations.<gate>]` table of the device file, for messages about a calibration."""
+    if not device.path or not Path(device.path).is_file():
+        return None
+    text = Path(device.path).read_text(encoding="utf-8")
+    for header in (f"[calibrations.{gate}]", f"[[calibrations.{gate}]]"):
+        at = text.find(header)
+        if at >= 0:
+            return Span(device.path, at, at + len(header))
+    return None
+
+
+def gate_label(name: str, qubits: tuple[int, ...], params: tuple[Expr, ...] = ()) -> str:
+    """`rz(theta) q0`, `ecr q2, q1`: the originating gate recorded on each instruction."""
+    args = f"({', '.join(format_expr(p) for p in params)})" if params else ""
+    return f"{name}{args} " + ", ".join(f"q{q}" for q in qubits)
+
+
+class Lowerer:
+    """Turns the ops of a native circuit into blocks for one device and layout."""
+
+    def __init__(self, device: Device, layout: Layout) -> None:
+        self.device = device
+        self.layout = layout
+        timing = device.timing
+        self.pulse_alignment = timing.pulse_alignment
+        self.measure_alignment = math.lcm(timing.pulse_alignment, timing.acquire_alignment)
+
+    def block(self, op: object) -> Block | None:
+        """The block of one op (None for ops with no time or pulses, like `gphase`)."""
+        if isinstance(op, GateOp):
+            return self._gate(op)
+        if isinstance(op, MeasureOp):
+            return self._measure(op)
+        if isinstance(op, BarrierOp):
+            frames = tuple(f for q in op.qubits for f in self.layout.resources(q))
+            return Block((Barrier(0, frames, gate_label("barrier", op.qubits)),), frames, 0)
+        if isinstance(op, DelayOp):
+            label = f"delay({op.duration}) q{op.qubit}"
+            return Block((Delay(0, self.layout.drive(op.qubit), op.duration, label),),
+                         self.layout.exclusive(op.qubit), op.duration, stretchable=True)
+        raise fail(NO_CALIBRATION, f"`{type(op).__name__}` cannot be scheduled on a pulse device",
+                   getattr(op, "span", None), "here", help="remove it, or schedule the circuit before it")
+
+    def _gate(self, op: GateOp) -> Block | None:
+        if op.gate == "gphase":
+            return None  # a global phase is not observable on hardware
+        label = gate_label(op.gate, op.qubits, op.params)
+        if op.condition is not None or op.controls:
+            raise fail(NO_CALIBRATION, f"`{label}` is conditioned or controlled; a pulse schedule has neither",
+                       op.span, "here", help="lower the circuit with `to-native` and remove classical conditions")
+        cal = self.device.calibrations.get(op.gate)
+        if isinstance(cal, VirtualCal) and len(op.qubits) == 1:
+            frames = self.layout.tracking(op.qubits[0])
+            phase = neg(op.params[0])
+            value = phase.value if isinstance(phase, Const) else phase
+            return Block(tuple(ShiftPhase(0, f, value, label) for f in frames), frames, 0)
+        if isinstance(cal, DragCal) and len(op.qubits) == 1:
+            play = self._drag(op.gate, op.qubits[0], op, label)
+            return Block((play,), (play.frame,), play.waveform.duration, self.pulse_alignment)
+        if isinstance(cal, tuple) and len(op.qubits) == 2:
+            return self._ecr(op, cal, label)
+        raise fail(NO_CALIBRATION, f"`{label}`: device `{self.device.name}` has no calibration for `{op.gate}`",
+                   op.span, "no pulses for this gate",
+                   help=f"lower the circuit to the native gates first (`to-native{{device=...}}`); "
+                        f"calibrated: {', '.join(sorted(self.device.calibrations))}")
+
+    def _drag(self, gate: str, q: int, op: GateOp, label: str) -> Play:
+        cal = self.device.calibrations[gate]
+        assert isinstance(cal, DragCal)
+        wf = self._waveform(gate, op, lambda: Drag(cal.duration, cal.amp[q], cal.sigma, cal.beta[q], cal.angle[q]))
+        return Play(0, self.layout.drive(q), wf, f"{gate}_q{q}", label)
+
+    def _ecr(self, op: GateOp, cals: tuple, label: str) -> Block:
+        c, t = op.qubits
+        cal = next((k for k in cals if isinstance(k, CrossResonanceCal) and k.qubits == (c, t)), None)
+        if cal is None or not isinstance(self.device.calibrations.get("x"), DragCal):
+            have = ", ".join(f"({k.qubits[0]}, {k.qubits[1]})" for k in cals)
+            raise fail(NO_CALIBRATION, f"`{label}`: no ECR calibration for control {c}, target {t}", op.span,
+                       "uncalibrated direction", help=f"calibrated [control, target] pairs: {have}; "
+                       "route the circuit onto them (`to-native` flips a cx onto a calibrated direction)")
+        cr, drive_t = self.layout.cross_resonance(c, t), self.layout.drive(t)
+        out: list[Instruction] = []
+        echo = self._drag("x", c, op, label)
+        for k, sign in enumerate((1.0, -1.0)):
+            start = k * (cal.duration + echo.waveform.duration)
+            tag = "p" if sign > 0 else "m"
+            tone = self._waveform("ecr", op, lambda: GaussianSquare(
+                cal.duration, sign * cal.cr_amp, cal.sigma, cal.width, cal.cr_angle))
+            cancel = self._waveform("ecr", op, lambda: GaussianSquare(
+                cal.duration, sign * cal.cancel_amp, cal.sigma, cal.width, cal.cancel_angle))
+            out += [Play(start, cr, tone, f"cr_{tag}_q{c}_q{t}", label),
+                    Play(start, drive_t, cancel, f"cancel_{tag}_q{c}_q{t}", label)]
+            if sign > 0:
+                out.append(Play(cal.duration, echo.frame, echo.waveform, echo.name, label))
+        duration = 2 * cal.duration + echo.waveform.duration
+        return Block(tuple(out), (self.layout.drive(c), drive_t, cr), duration, self.pulse_alignment)
+
+    def _measure(self, op: MeasureOp) -> Block:
+        cal = self.device.calibrations.get("measure")
+        q = op.qubit
+        if not isinstance(cal, MeasureCal):
+            raise fail(NO_CALIBRATION, f"device `{self.device.name}` has no `measure` calibration", op.span,
+                       "measured here", help="add a [calibrations.measure] table to the device file")
+        stimulus = self._waveform("measure", op, lambda: GaussianSquare(cal.duration, cal.amp[q], cal.sigma,
+                                                                          cal.width))
+        label = f"measure q{q}"
+        ring = cal.duration
+        instructions = (Play(0, self.layout.measure(q), stimulus, f"m_q{q}", label),
+                        Acquire(0, self.layout.acquire(q), cal.acquire_duration, q, op.bit,
+                                kernel_name(cal.acquire_duration), label),
+                        Delay(ring, self.layout.measure(q), cal.ringdown_delay, label))
+        duration = max(cal.duration, cal.acquire_duration) + cal.ringdown_delay
+        return Block(instructions, self.layout.exclusive(q), duration, self.measure_alignment)
+
+    def _waveform(self, gate: str, op: object, make) -> Waveform:
+        """Build a calibrated waveform, turning range and grid violations into diagnostics on the calibration."""
+        span = calibration_span(self.device, gate)
+        where = f" (calibration `{gate}` of {self.device.path or self.device.name})"
+        try:
+            wf = make()
+            if not wf.is_symbolic:
+                wf.samples()  # checks |d| ≤ 1 + 1e-7 on every sample
+        except WaveformError as exc:
+            raise fail(OUT_OF_RANGE, f"{exc}{where}", span, "this calibration",
+                       help="calibrated amplitudes must satisfy |amp| ≤ 1") from None
+        timing = self.device.timing
+        if wf.duration % timing.granularity or wf.duration < timing.min_length:
+            raise fail(OFF_GRID, f"pulse duration {wf.duration} dt is off the timing grid: it must be a multiple of "
+                       f"the granularity {timing.granularity} and at least min_length {timing.min_length}{where}",
+                       span, "this calibration", help="round the duration to the device's timing grid")
+        return wf
+
+
+def kernel_name(duration: int) -> str:
+    """The acquire kernel (a boxcar of the acquire's length) referenced by measurements."""
+    return f"boxcar_{duration}"
+
+
+def kernel_waveform(duration: int) -> Waveform:
+    """The boxcar integration kernel of `kernel_name(duration)`."""
+    return Constant(duration, 1.0)

@@ -1,0 +1,308 @@
+"""Pulse schedules: ports, frames and absolutely-timed instructions (reference note §2.1, §8a).
+
+This is the data model behind the canonical JSON schedule `qdl.pulse_schedule`
+v0.1 (`compiler.pulse.serialize`), the scheduler's output
+(`compiler.passes.schedule`) and the simulator's input (`runtime.pulse`).
+
+Frames (§2.1): a frame plays on a port (the drive line of qubit `qubit` for
+drive and cross-resonance frames) at `frequency_ghz` with a phase.
+`shift_phase`/`set_phase` change the phase of every later `play` on that
+frame; `shift_frequency`/`set_frequency` are phase-continuous.  The carrier
+is locked to absolute time.  `tracks_qubit` names the qubit whose virtual Z
+(`rz(θ) → shift_phase(-θ)`, §4.3) the frame follows.  Times are integers of
+dt; amplitudes, angles, β and phases may be `compiler.expr` expressions of
+circuit arguments, declared as `parameters`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping, Union
+
+import numpy as np
+
+from qdl.compiler.expr import Const, add
+from qdl.compiler.pulse.waveforms import Value, Waveform, evaluate_value
+
+
+@dataclass(frozen=True)
+class Port:
+    """A hardware I/O line: `kind` is drive, control, measure, acquire or flux."""
+
+    name: str
+    kind: str
+    qubits: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """A (port, frequency, phase) triple; `qubit` is the qubit whose line the port is."""
+
+    name: str
+    qubit: int
+    frequency_ghz: float
+    phase: float = 0.0
+    tracks_qubit: int | None = None
+    port: str = ""
+
+
+@dataclass(frozen=True)
+class Play:
+    """Play `waveform` on `frame` from sample `t0`; `name` keys it in the JSON `waveforms` table."""
+
+    t0: int
+    frame: str
+    waveform: Waveform
+    name: str = ""
+    gate: str = ""
+
+
+@dataclass(frozen=True)
+class ShiftPhase:
+    """Add `phase` (rad; may be an expression of circuit arguments) to the frame's phase from `t0` on."""
+
+    t0: int
+    frame: str
+    phase: Value
+    gate: str = ""
+
+
+@dataclass(frozen=True)
+class SetPhase:
+    """Set the frame's phase to `phase` (rad; may be symbolic) from `t0` on."""
+
+    t0: int
+    frame: str
+    phase: Value
+    gate: str = ""
+
+
+@dataclass(frozen=True)
+class ShiftFrequency:
+    """Add `delta_ghz` to the frame's frequency from `t0` on (phase-continuous)."""
+
+    t0: int
+    frame: str
+    delta_ghz: float
+    gate: str = ""
+
+
+@dataclass(frozen=True)
+class SetFrequency:
+    """Set the frame's frequency to `frequency_ghz` from `t0` on (phase-continuous)."""
+
+    t0: int
+    frame: str
+    frequency_ghz: float
+    gate: str = ""
+
+
+@dataclass(frozen=True)
+class Delay:
+    """Idle `duration` samples on a frame (only extends the schedule)."""
+
+    t0: int
+    frame: str
+    duration: int
+    gate: str = ""
+
+
+@dataclass(frozen=True)
+class Acquire:
+    """Capture `duration` samples on an acquire frame into `memory_slot`, integrated with `kernel`."""
+
+    t0: int
+    frame: str
+    duration: int
+    qubit: int
+    memory_slot: int
+    kernel: str = ""
+    gate: str = ""
+
+
+@dataclass(frozen=True)
+class Barrier:
+    """Align the clocks of `frames` at `t0` (no duration; kept for the exporters)."""
+
+    t0: int
+    frames: tuple[str, ...]
+    gate: str = ""
+
+
+Instruction = Union[Play, ShiftPhase, SetPhase, ShiftFrequency, SetFrequency, Delay, Acquire, Barrier]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A declared free parameter: a circuit-argument element such as `theta` or `w[1]`."""
+
+    name: str
+    kind: str = "real"  # real | angle | int
+    trainable: bool = False
+    value: float | None = None
+    bounds: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class NativeGate:
+    """One native gate of the scheduled circuit (physical qubits), kept to rebuild the ideal unitary."""
+
+    name: str
+    qubits: tuple[int, ...]
+    params: tuple[Value, ...] = ()
+
+
+def end_time(inst: Instruction) -> int:
+    """The sample after the instruction's last one (its `t0` for instantaneous ones)."""
+    if isinstance(inst, Play):
+        return inst.t0 + inst.waveform.duration
+    if isinstance(inst, (Delay, Acquire)):
+        return inst.t0 + inst.duration
+    return inst.t0
+
+
+def instruction_frames(inst: Instruction) -> tuple[str, ...]:
+    """The frames an instruction names."""
+    return inst.frames if isinstance(inst, Barrier) else (inst.frame,)
+
+
+def _plain(value: Value) -> Value:
+    return value.value if isinstance(value, Const) else value
+
+
+@dataclass(frozen=True)
+class PulseSchedule:
+    """Frames and instructions; instructions at one `t0` apply in the order listed.
+
+    The optional fields carry the rest of the JSON document: the device's
+    name, dt (s) and timing constraints, ports, declared parameters, acquire
+    kernels and the native gates the schedule implements (`gates`, on the
+    physical `qubits`).  `device` (not compared) is the `Device` it was
+    lowered for, used by `simulate()`.
+    """
+
+    frames: tuple[Frame, ...]
+    instructions: tuple[Instruction, ...]
+    ports: tuple[Port, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    device_name: str = ""
+    dt: float | None = None
+    timing: Mapping[str, int] | None = None
+    kernels: tuple[tuple[str, Waveform], ...] = ()
+    gates: tuple[NativeGate, ...] = ()
+    qubits: tuple[int, ...] = ()
+    circuit: str = ""
+    device: Any = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.frames]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate frame names in {names}")
+        for inst in self.instructions:
+            for name in instruction_frames(inst):
+                if name not in names:
+                    raise ValueError(f"instruction {inst} uses the undeclared frame `{name}`")
+            if inst.t0 < 0:
+                raise ValueError(f"instruction {inst} starts before 0")
+
+    @property
+    def duration(self) -> int:
+        """Total length in samples of dt."""
+        return max((end_time(i) for i in self.instructions), default=0)
+
+    def frame(self, name: str) -> Frame:
+        """The frame called `name`."""
+        return next(f for f in self.frames if f.name == name)
+
+    def port_kind(self, frame: Frame) -> str:
+        """The kind of the frame's port ("drive" when no ports are declared)."""
+        return next((p.kind for p in self.ports if p.name == frame.port), "drive")
+
+    @property
+    def final_frame_phases(self) -> dict[str, Value]:
+        """Accumulated phase of every frame whose phase changed: its initial phase plus the shifts (§5.3)."""
+        out: dict[str, Value] = {}
+        for frame in self.frames:
+            phase: Value = frame.phase
+            touched = False
+            for inst in self.instructions:
+                if isinstance(inst, (ShiftPhase, SetPhase)) and inst.frame == frame.name:
+                    phase = _plain(add(phase, inst.phase)) if isinstance(inst, ShiftPhase) else inst.phase
+                    touched = True
+            if touched:
+                out[frame.name] = phase
+        return out
+
+    @property
+    def parameter_values(self) -> dict[str, float]:
+        """Declared parameter values by name (parameters without a value are left out)."""
+        return {p.name: p.value for p in self.parameters if p.value is not None}
+
+    def bind(self, values: Mapping[str, object] | None = None, **kwargs: object) -> "PulseSchedule":
+        """The schedule with every symbolic value evaluated (declared values, then `values`, then kwargs)."""
+        env = expand_values({**self.parameter_values, **(values or {}), **kwargs})
+        return replace(self, instructions=tuple(_bind(i, env) for i in self.instructions),
+                       kernels=tuple((n, w.bind(env)) for n, w in self.kernels),
+                       gates=tuple(replace(g, params=tuple(evaluate_value(p, env, "param") for p in g.params))
+                                   for g in self.gates),
+                       parameters=())
+
+    def samples(self, values: Mapping[str, object] | None = None) -> dict[str, np.ndarray]:
+        """Per frame, the complex samples `d_k·e^{iφ_k}` over the whole schedule (phases included)."""
+        env = expand_values({**self.parameter_values, **(values or {})})
+        total = self.duration
+        out: dict[str, np.ndarray] = {}
+        for frame in self.frames:
+            drive = np.zeros(total, dtype=complex)
+            phase = np.full(total, float(frame.phase))
+            for inst in (i for i in self.instructions if getattr(i, "frame", None) == frame.name):
+                if isinstance(inst, Play):
+                    drive[inst.t0:inst.t0 + inst.waveform.duration] = inst.waveform.samples(env)
+                elif isinstance(inst, ShiftPhase):
+                    phase[inst.t0:] += evaluate_value(inst.phase, env, "phase")
+                elif isinstance(inst, SetPhase):
+                    phase[inst.t0:] = evaluate_value(inst.phase, env, "phase")
+            out[frame.name] = drive * np.exp(1j * phase)
+        return out
+
+    def to_json(self) -> dict:
+        """The `qdl.pulse_schedule` v0.1 document (a plain dict)."""
+        from qdl.compiler.pulse.serialize import dump
+        return dump(self)
+
+    def simulate(self, device: Any = None, values: Mapping[str, object] | None = None, **options: Any):
+        """Simulate on `device` (default: the one it was lowered for); see `runtime.pulse.verify`."""
+        from qdl.runtime.pulse.verify import verify
+        return verify(self, device if device is not None else self.device, values=values, **options)
+
+
+def expand_values(values: Mapping[str, object]) -> dict[str, object]:
+    """Values keyed by argument name; element keys `w[1]` are folded into arrays `w`."""
+    out: dict[str, object] = {}
+    elements: dict[str, dict[tuple[int, ...], float]] = {}
+    for key, value in values.items():
+        if "[" in key and key.endswith("]"):
+            base, index = key[:-1].split("[", 1)
+            elements.setdefault(base, {})[tuple(int(i) for i in index.split(","))] = float(value)
+        else:
+            out[key] = value
+    for base, items in elements.items():
+        if base in out:
+            continue
+        shape = tuple(max(ix[d] for ix in items) + 1 for d in range(len(next(iter(items)))))
+        array = np.full(shape, np.nan)
+        for ix, v in items.items():
+            array[ix] = v
+        out[base] = array
+    return out
+
+
+def _bind(inst: Instruction, env: Mapping[str, object]) -> Instruction:
+    if isinstance(inst, Play):
+        return replace(inst, waveform=inst.waveform.bind(env))
+    if isinstance(inst, (ShiftPhase, SetPhase)):
+        return replace(inst, phase=evaluate_value(inst.phase, env, "phase"))
+    return inst
+
+
+from qdl.compiler.pulse.builder import SequenceBuilder, drive_frames  # noqa: E402,F401  (kept importable here)
