@@ -292,3 +292,44 @@ def test_an_unreachable_scheduler_is_a_clear_error_within_the_timeout(qdlc, comm
 def test_executor_flags_that_do_not_fit_are_usage_errors(qdlc, command, flags, message):
     outcome = qdlc(command, "examples/vqe_h2.qdl", *flags)
     assert outcome.code == 2 and message in outcome.err
+
+
+# --- docs/scaling.md ------------------------------------------------------------------------
+
+
+def doc_blocks(lang: str) -> list[str]:
+    """The fenced blocks of docs/scaling.md in language `lang`, without those marked `skip:`."""
+    import re
+    text = (REPO / "docs" / "scaling.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"^```([^\n`]*)\n(.*?)^```[ \t]*$", text, re.M | re.S)
+    return [body for info, body in blocks if info.split()[:1] == [lang] and "skip:" not in info]
+
+
+def test_the_python_examples_of_the_scaling_doc_run(monkeypatch):
+    """In order, in one namespace (the later blocks use the first block's cluster), from the repository root."""
+    monkeypatch.chdir(REPO)
+    blocks = doc_blocks("python")
+    assert len(blocks) == 2
+    namespace: dict = {}
+    try:
+        for block in blocks:
+            exec(compile(block, "docs/scaling.md", "exec"), namespace)
+    finally:
+        qdl.set_executor(None)
+        for name in ("client", "cluster"):
+            if name in namespace:
+                namespace[name].close()
+
+
+def test_the_commands_of_the_scaling_doc_run(client, qdlc, monkeypatch, tmp_path):
+    """Against the module's cluster (its address replaces the doc's), in a scratch directory."""
+    import shlex
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    monkeypatch.chdir(tmp_path)
+    commands = [line for block in doc_blocks("sh") for line in block.splitlines() if line.startswith("qdlc ")]
+    assert len(commands) == 4 and sum("--executor dask" in c for c in commands) == 3
+    for command in commands:
+        argv = shlex.split(command.replace("tcp://127.0.0.1:8786", client.scheduler.address))[1:]
+        outcome = qdlc(*argv)
+        assert outcome.code == 0, (command, outcome.err)
+    assert (tmp_path / "vqe.train" / "theta.npy").is_file()
