@@ -29,6 +29,7 @@ one-thread `LocalExecutor`.
 from __future__ import annotations
 
 import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,10 +98,9 @@ class LocalExecutor(Executor):
     def adjoint_derivatives(self, program: "GradientProgram", adjoint: "CompiledAdjoint",
                             slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """One adjoint call per thread, each on its own rows (the kernel releases the GIL)."""
-        parts = [p for p in np.array_split(np.arange(len(slots)), max(1, min(self.threads, len(slots)))) if len(p)]
-        if len(parts) <= 1:
+        if self.threads == 1 or len(slots) < 2:  # training steps of small circuits: no overhead per call
             return adjoint.derivatives_of_slots(slots)
-        from concurrent.futures import ThreadPoolExecutor
+        parts = np.array_split(np.arange(len(slots)), min(self.threads, len(slots)))
         with ThreadPoolExecutor(len(parts)) as pool:
             got = list(pool.map(lambda p: adjoint.derivatives_of_slots(slots[p[0]:p[-1] + 1]), parts))
         return np.concatenate([g[0] for g in got]), np.concatenate([g[1] for g in got])
