@@ -153,6 +153,9 @@ def _prefix_shared(compiled: CompiledCircuit, rows: np.ndarray, starts: np.ndarr
     end = len(compiled.plan.rows)
     out = np.empty((count, batch, max(compiled.plan.results.width, 1)))
     states = np.empty((batch, 2**compiled.plan.num_qubits), dtype=PRECISIONS[compiled.plan.precision])
+    # One buffer for the copies, grown when needed: a fresh one per group costs page faults, many more
+    # where malloc hands freed memory back at once (Dask's workers set MALLOC_TRIM_THRESHOLD_).
+    spare = states[:0]
     position, flags = 0, START
     for row in np.unique(starts[1:]):
         compiled.resume(rows[0], states, position, int(row), flags, threads)
@@ -160,7 +163,10 @@ def _prefix_shared(compiled: CompiledCircuit, rows: np.ndarray, starts: np.ndarr
         group = np.flatnonzero(starts == row)
         group = group[group > 0]
         for chunk in np.array_split(group, -(-len(group) * batch // per_call)):
-            copies = np.tile(states, (len(chunk), 1))
+            if len(spare) < len(chunk) * batch:
+                spare = np.empty((len(chunk) * batch, states.shape[1]), dtype=states.dtype)
+            copies = spare[:len(chunk) * batch]
+            copies.reshape(len(chunk), batch, -1)[:] = states
             slots = rows[chunk].reshape(len(chunk) * batch, -1)
             got = compiled.resume(slots, copies, position, end, REDUCE, threads)
             out[chunk] = got.reshape(len(chunk), batch, -1)
