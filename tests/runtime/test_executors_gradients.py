@@ -217,15 +217,27 @@ def test_ctrl_c_cancels_the_futures_and_the_cluster_stays_usable(client, kind):
     real_cancel = client.cancel
     client.cancel = lambda futures, *a, **k: cancelled.append(list(futures)) or real_cancel(futures, *a, **k)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    interrupt = threading.Timer(0.3, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+    reached = threading.Event()
+
+    def press_ctrl_c() -> None:
+        """SIGINT to the main thread; again if it did not get through (Python drops a KeyboardInterrupt
+        raised inside a finalizer, such as a garbage-collected future's), as a user would press again."""
+        time.sleep(0.3)
+        for _ in range(5):
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+            if reached.wait(1.0):
+                return
+
+    presser = threading.Thread(target=press_ctrl_c)
     started = time.monotonic()
     try:
         with pytest.raises(KeyboardInterrupt):
-            interrupt.start()
+            presser.start()
             try:
                 run(400)
             finally:
-                interrupt.join()  # a batch done before the signal is interrupted here, and the checks below fail
+                reached.set()
+                presser.join()  # a batch done before the signal is interrupted here, and the checks below fail
     finally:
         signal.signal(signal.SIGINT, previous)
         del client.cancel
