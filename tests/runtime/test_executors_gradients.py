@@ -171,20 +171,6 @@ def test_workers_build_the_adjoint_once_and_refuse_another(client, prog):
         client.gather(client.submit(run_adjoint_chunk, replace(job, key="0" * 64), np.zeros((1, 6)), pure=False))
 
 
-def test_shift_parts_cover_every_evaluation_once():
-    from qdl.runtime.executors.chunking import shift_parts
-    starts = np.array([0, 9, 0, 4, 4, 7, 1])
-    for batch, tasks, size in [(1, 4, None), (3, 4, None), (10, 4, None), (2, 1, None), (2, 8, 3), (1, 1, 1)]:
-        parts = shift_parts(batch, starts, 12, tasks, size)
-        seen = np.zeros((len(starts), batch), dtype=int)
-        for elements, terms, base in parts:
-            seen[1 + terms, elements] += 1
-            seen[0, elements] += base
-        assert (seen == 1).all(), (batch, tasks, size)
-    assert len(shift_parts(1, starts, 12, 4)) == 4 and len(shift_parts(10, starts, 12, 4)) == 4
-    assert len(shift_parts(1, np.array([0]), 12, 4)) == 1  # no shifted evaluation: the value alone
-
-
 WIDE = """
 circuit wide(t: float[3]) -> float {
     qubit q[14];
