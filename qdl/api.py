@@ -110,7 +110,7 @@ class CircuitFunction:
     # --- derivatives (see docs/autodiff.md) -------------------------------------------
 
     def jacobian(self, *args: Any, method: str = "best", wrt: str | Sequence[str] | None = None,
-                 shots: int | None = None, seed: int | None = None,
+                 shots: int | None = None, seed: int | None = None, executor: Any = None,
                  **kwargs: Any) -> Any:
         """Derivatives of every result with respect to `wrt` (default: the `param` arguments).
 
@@ -119,28 +119,30 @@ class CircuitFunction:
         None with one `param` argument), else a tuple of them in `wrt` order.
         `method`: "best" (adjoint when it applies, else parameter shift),
         "parameter-shift", "adjoint" or "finite-diff".  With `shots` (and an
-        optional `seed`), parameter-shift estimates from samples.
+        optional `seed`), parameter-shift estimates from samples.  `executor`: as in a call
+        (it runs parameter shift's batch and the adjoint's batch on the `llvm` back end).
         """
-        return self._derivatives(args, kwargs, method, wrt, shots, seed)[1]
+        return self._derivatives(args, kwargs, method, wrt, shots, seed, executor)[1]
 
     def grad(self, *args: Any, method: str = "best", wrt: str | Sequence[str] | None = None,
-             shots: int | None = None, seed: int | None = None,
+             shots: int | None = None, seed: int | None = None, executor: Any = None,
              **kwargs: Any) -> Any:
         """Gradient of a circuit returning one `expval` or `var`; shapes as in `jacobian`."""
         _check_scalar(self.circuit)
-        return self.jacobian(*args, method=method, wrt=wrt, shots=shots, seed=seed, **kwargs)
+        return self.jacobian(*args, method=method, wrt=wrt, shots=shots, seed=seed, executor=executor, **kwargs)
 
     def value_and_grad(self, *args: Any, method: str = "best", wrt: str | Sequence[str] | None = None,
-                       shots: int | None = None, seed: int | None = None,
+                       shots: int | None = None, seed: int | None = None, executor: Any = None,
                        **kwargs: Any) -> tuple[Any, Any]:
         """`(f(*args), f.grad(*args))` sharing the unshifted evaluation."""
         _check_scalar(self.circuit)
-        return self._derivatives(args, kwargs, method, wrt, shots, seed)
+        return self._derivatives(args, kwargs, method, wrt, shots, seed, executor)
 
     def value_and_jacobian(self, *args: Any, method: str = "best", wrt: str | Sequence[str] | None = None,
-                           shots: int | None = None, seed: int | None = None, **kwargs: Any) -> tuple[Any, Any]:
+                           shots: int | None = None, seed: int | None = None, executor: Any = None,
+                           **kwargs: Any) -> tuple[Any, Any]:
         """`(f(*args), f.jacobian(*args))` from one evaluation, for any results (training loops, bridges)."""
-        return self._derivatives(args, kwargs, method, wrt, shots, seed)
+        return self._derivatives(args, kwargs, method, wrt, shots, seed, executor)
 
     def hessian(self, *args: Any, wrt: str | Sequence[str] | None = None, **kwargs: Any) -> Any:
         """Second derivatives of one `expval` or `var` by the shift rules applied twice.
@@ -212,13 +214,14 @@ class CircuitFunction:
         return program
 
     def _derivatives(self, args: Any, kwargs: Any, method: str, wrt: Any, shots: int | None = None,
-                     seed: int | None = None) -> tuple[Any, Any]:
+                     seed: int | None = None, executor: Any = None) -> tuple[Any, Any]:
+        chosen = current_executor(executor)  # checked even where the fast path runs here
         fast = None
         if self.backend == "llvm" and shots is None and not kwargs and method in ("best", "adjoint") \
                 and (wrt is None or isinstance(wrt, str)):
             fast = self._fast_derivatives(args, wrt)
         values, derivs = fast or self._general_derivatives(self._nonempty_program(wrt), args, kwargs, method,
-                                                           shots, seed)
+                                                           shots, seed, chosen)
         if isinstance(wrt, str) or (wrt is None and derivs and len(derivs[0]) == 1):  # one `param` argument
             derivs = [d[0] for d in derivs]
         if self.circuit.returns_tuple:
@@ -226,14 +229,15 @@ class CircuitFunction:
         return values[0], derivs[0]
 
     def _general_derivatives(self, program: Any, args: Any, kwargs: Any, method: str, shots: int | None,
-                             seed: int | None) -> tuple[list, list]:
+                             seed: int | None, executor: Executor | None = None) -> tuple[list, list]:
         """(values, per result a tuple of derivatives in `program.wrt` order) from `runtime.gradients`."""
         from qdl.runtime.gradients import jacobian
         bound, batch = bind(self.circuit, args, kwargs)
         if shots is not None:
             _check_sampling(self.circuit, shots, seed)
         try:
-            result = jacobian(program, bound, method, shots, seed, backend=self.backend, precision=self.precision)
+            result = jacobian(program, bound, method, shots, seed, backend=self.backend, precision=self.precision,
+                              executor=executor)
         except ValueError as exc:
             if isinstance(exc, QdlError):
                 raise

@@ -322,9 +322,10 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, pre
 @click.option("--seed", type=click.IntRange(min=0), default=None, help="Seed for --shots.")
 @click.option("--format", "out_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="How results are printed.")
+@executor_options
 @with_limits
 def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, precision, method, stats, shots, seed,
-         out_format, max_ops, max_memory, style) -> None:
+         out_format, executor_name, threads, scheduler, connect_timeout, max_ops, max_memory, style) -> None:
     """Print the values and derivatives of a circuit of FILE at the given arguments."""
     from qdl.arguments import bind
     from qdl.cli_values import format_jacobian, gradient_stats
@@ -332,6 +333,7 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, precision
     from qdl.runtime.gradients import jacobian
 
     _check_precision(backend, precision)
+    chosen = make_executor(executor_name, threads, scheduler, connect_timeout)
     result = _compile(file, _options(max_ops, max_memory, precision), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
@@ -344,7 +346,7 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, precision
     if stats:
         click.echo(gradient_stats(program), err=True)
     bound, batch = bind(circuit, (), _collect_args(arg_texts))
-    jac = jacobian(program, bound, method, shots, seed, backend=backend, precision=precision)
+    jac = jacobian(program, bound, method, shots, seed, backend=backend, precision=precision, executor=chosen)
     click.echo(format_jacobian(circuit, jac, program.wrt, out_format, batch is not None))
 
 

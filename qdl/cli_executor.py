@@ -1,4 +1,4 @@
-"""`--executor`, `--threads`, `--scheduler` and `--connect-timeout`: where `qdlc run` runs a batch's kernel."""
+"""`--executor`, `--threads`, `--scheduler`, `--connect-timeout`: where `qdlc run`, `grad`, `train` run batches."""
 
 from __future__ import annotations
 

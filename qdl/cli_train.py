@@ -9,6 +9,7 @@ import click
 import numpy as np
 from click import UsageError
 
+from qdl.cli_executor import executor_options, make_executor
 from qdl.errors import ArgumentError
 
 OPTIMIZERS = ("adam", "momentum", "sgd")
@@ -42,13 +43,16 @@ OPTIMIZERS = ("adam", "momentum", "sgd")
               help="Checkpoint every N steps (also at the end and on Ctrl-C).")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in DIR.")
 @click.option("--backend", type=click.Choice(["llvm", "reference"]), default="llvm", show_default=True)
+@executor_options
 def train(file: str, circuit_name, data, target_column, input_name, arg_texts, loss, optimizer, lr, steps,
-          batch_size, seed, directory, every, resume, backend) -> None:
+          batch_size, seed, directory, every, resume, backend, executor_name, threads, scheduler,
+          connect_timeout) -> None:
     """Train the `param` arguments of a circuit of FILE; progress on stderr, a summary on stdout."""
     from qdl.api import CircuitFunction
     from qdl.cli import EXIT_PROGRAM_ERROR, _collect_args, _compile, _options, _pick_circuit
     from qdl.train import Task, Trainer, data_input, load_data, shaped_rows
 
+    chosen = make_executor(executor_name, threads, scheduler, connect_timeout)
     result = _compile(file, _options(None, None), "rich")
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
@@ -67,7 +71,7 @@ def train(file: str, circuit_name, data, target_column, input_name, arg_texts, l
     loss = loss or ("value" if data is None else "mse")
     if loss != "value" and y is None:
         raise UsageError(f"--loss {loss} needs targets: a CSV target column or an .npz with `y`")
-    task = Task(function, loss, name, fixed)
+    task = Task(function, loss, name, fixed, executor=chosen)
     folder = Path(directory or f"{Path(file).stem}-{circuit.name}.train")
     trainer = Trainer(task, _optimizer(optimizer, lr), folder, batch_size, seed)
     params = trainer.resume() if resume else trainer.initial(initial, seed)

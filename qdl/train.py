@@ -41,6 +41,7 @@ class Task:
     loss: str
     input: str | None = None  # the argument receiving data rows; None: no data, minimise the value
     fixed: Mapping[str, Any] = field(default_factory=dict)
+    executor: Any = None  # runs each step's gradient batch (None: the current one, `qdl.executor`)
 
     @property
     def params(self) -> list[str]:
@@ -52,7 +53,7 @@ class Task:
         values = dict(self.fixed, **params)
         if self.input is not None:
             values[self.input] = x
-        f, jac = self.function.value_and_jacobian(method="best", wrt=self.params, **values)
+        f, jac = self.function.value_and_jacobian(method="best", wrt=self.params, executor=self.executor, **values)
         f = np.asarray(f, dtype=np.float64)
         loss, dloss = _loss(self.loss, f, y)
         grads = {name: np.tensordot(dloss, j, axes=dloss.ndim) for name, j in zip(self.params, jac)}

@@ -21,6 +21,11 @@ rule of the program turns slot derivatives into argument derivatives:
   O(h²) truncation and O(ε/h) rounding errors, ~1e-10 absolute).
 * `best`: adjoint when it applies, else parameter shift.
 
+On the `llvm` back end, parameter shift's batch and the compiled adjoint's
+batch run on an executor (`runtime.executors`: this process's threads, or a
+Dask cluster), given by `executor=`; the reference paths, finite differences
+and shots always run in this process.
+
 `precision="single"` (llvm only) runs parameter shift's batch and the
 compiled adjoint on complex64 states (their sums in double); finite
 differences always run on the reference in double (their step needs
@@ -32,7 +37,7 @@ Arguments are batched like `reference.simulate`: shape (B,) + argument shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -94,13 +99,13 @@ def _adjoint_unsupported(program: GradientProgram) -> str | None:
 
 def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: str = "best",
              shots: int | None = None, seed: int | None = None, backend: str = "reference",
-             precision: str = "double") -> Jacobian:
+             precision: str = "double", executor: Any = None) -> Jacobian:
     """Values and Jacobians of `program.circuit`'s results at `args` (batched).
 
     With `shots`, values and derivatives are estimated from samples (parameter
     shift only; see `sampled_jacobian`).  `backend="llvm"` runs the adjoint
     method in compiled code, and parameter shift as one batch through one kernel,
-    both on states of the given `precision`.
+    both on states of the given `precision`, on `executor` (default: one thread here).
     """
     if shots is not None:
         from qdl.runtime.shots import sampled_jacobian  # shots build on this module's helpers
@@ -111,9 +116,9 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
     if method == "finite-diff":
         values, columns, count = _finite_diff(program, linear, args)
     elif method == "adjoint" and backend == "llvm":
-        values, columns, count = _llvm_adjoint(program, linear, args, batch, precision)
+        values, columns, count = _llvm_adjoint(program, linear, args, batch, precision, executor)
     elif backend == "llvm":
-        values, slot_derivs, count = _llvm_shift(program, linear, args, batch, method, precision)
+        values, slot_derivs, count = _llvm_shift(program, linear, args, batch, method, precision, executor)
         columns = _chain(program, slot_derivs, values, args, batch)
     else:
         values, slot_derivs, count = _slot_derivatives(program, linear, args, batch, method)
@@ -170,23 +175,23 @@ def _slot_derivatives(program: GradientProgram, linear: Circuit, args: Mapping[s
 
 
 def _llvm_shift(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int,
-                method: str, precision: str = "double"):
+                method: str, precision: str = "double", executor: Any = None):
     """Parameter shift as one batch of shifted slot vectors through one LLVM kernel (`runtime.llvm.shift`)."""
     from qdl.runtime.llvm import Unsupported
     from qdl.runtime.llvm.shift import shift_derivatives
     try:
-        return shift_derivatives(program, linear, args, batch, precision=precision)
+        return shift_derivatives(program, linear, args, batch, precision=precision, executor=executor)
     except Unsupported:  # mid-circuit measurement, reset or conditions: one reference run per shift
         return _slot_derivatives(program, linear, args, batch, method)
 
 
 def _llvm_adjoint(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray], batch: int,
-                  precision: str = "double"):
+                  precision: str = "double", executor: Any = None):
     """The adjoint kernel of the LLVM back end; circuits it cannot compile take the numpy sweep."""
     from qdl.runtime.llvm import Unsupported
     from qdl.runtime.llvm.adjoint import linear_jacobian
     try:
-        return linear_jacobian(program, linear, args, batch, precision)
+        return linear_jacobian(program, linear, args, batch, precision, executor)
     except Unsupported:
         values, slot_derivs, count = _slot_derivatives(program, linear, args, batch, "adjoint")
         return values, _chain(program, slot_derivs, values, args, batch), count

@@ -1,11 +1,20 @@
 """Executors: where the kernel of a batched call runs, chunk by chunk of slot rows.
 
-An `Executor` takes a compiled circuit and its slot matrix (B, slots) and
-returns what `CompiledCircuit.execute_slots` returns: the final states and
-the reduced results, rows in batch order.  Everything before (binding
-arguments, evaluating parameter expressions into slots) and after (unpacking
-results, drawing shots) runs in the calling process, so an executor changes
-where the simulation runs, never what it computes.
+An `Executor` runs three kinds of batch, each plain data in, arrays out, rows
+in batch order:
+
+* `execute_slots(compiled, slots)`: a forward batch, what
+  `CompiledCircuit.execute_slots` returns (final states, reduced results);
+* `shift_results(compiled, batch)`: the evaluations of a parameter-shift
+  gradient (`runtime.llvm.shift.ShiftBatch`);
+* `adjoint_derivatives(program, adjoint, slots)`: the compiled adjoint's
+  values and slot derivatives (`runtime.llvm.adjoint.CompiledAdjoint` of the
+  gradient program `program`).
+
+Everything before (binding arguments, evaluating parameter expressions into
+slots) and after (unpacking results, drawing shots, the chain rule) runs in
+the calling process, so an executor changes where the simulation runs, never
+what it computes.
 
 * `LocalExecutor(threads=N)`, the default: `execute_slots` itself, the batch
   split across N threads of this process (the kernel releases the GIL);
@@ -14,13 +23,13 @@ where the simulation runs, never what it computes.
 
 Which executor a call uses: its `executor=` keyword, else the innermost
 `executor(...)` context, else the one given to `set_executor`, else a
-one-thread `LocalExecutor`.  Forward batches only, for now: gradients and
-Jacobians run in this process whatever is chosen.
+one-thread `LocalExecutor`.
 """
 
 from __future__ import annotations
 
 import contextvars
+from concurrent.futures import ThreadPoolExecutor
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +40,10 @@ import numpy as np
 from qdl.errors import QdlError
 
 if TYPE_CHECKING:
+    from qdl.compiler.autodiff import GradientProgram
+    from qdl.runtime.llvm.adjoint import CompiledAdjoint
     from qdl.runtime.llvm.kernel import CompiledCircuit
+    from qdl.runtime.llvm.shift import ShiftBatch
 
 
 class ExecutorError(QdlError):
@@ -55,6 +67,16 @@ class Executor(ABC):
     def execute_slots(self, compiled: "CompiledCircuit", slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The (B, 2**n or 0) final states and the (B, width) reduced results of the slot rows."""
 
+    def shift_results(self, compiled: "CompiledCircuit", batch: "ShiftBatch") -> np.ndarray:
+        """(count, B, width) reduced results of a parameter-shift batch (default: this process, one thread)."""
+        from qdl.runtime.llvm.shift import evaluate_shift_batch
+        return evaluate_shift_batch(compiled, batch)
+
+    def adjoint_derivatives(self, program: "GradientProgram", adjoint: "CompiledAdjoint",
+                            slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(values (B, O), ∂<H_o>/∂slot (B, O, W)) of the slot rows (default: this process, one thread)."""
+        return adjoint.derivatives_of_slots(slots)
+
 
 @dataclass(frozen=True)
 class LocalExecutor(Executor):
@@ -68,6 +90,20 @@ class LocalExecutor(Executor):
 
     def execute_slots(self, compiled: "CompiledCircuit", slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return compiled.execute_slots(slots, self.threads)
+
+    def shift_results(self, compiled: "CompiledCircuit", batch: "ShiftBatch") -> np.ndarray:
+        from qdl.runtime.llvm.shift import evaluate_shift_batch
+        return evaluate_shift_batch(compiled, batch, self.threads)
+
+    def adjoint_derivatives(self, program: "GradientProgram", adjoint: "CompiledAdjoint",
+                            slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One adjoint call per thread, each on its own rows (the kernel releases the GIL)."""
+        if self.threads == 1 or len(slots) < 2:  # training steps of small circuits: no overhead per call
+            return adjoint.derivatives_of_slots(slots)
+        parts = np.array_split(np.arange(len(slots)), min(self.threads, len(slots)))
+        with ThreadPoolExecutor(len(parts)) as pool:
+            got = list(pool.map(lambda p: adjoint.derivatives_of_slots(slots[p[0]:p[-1] + 1]), parts))
+        return np.concatenate([g[0] for g in got]), np.concatenate([g[1] for g in got])
 
 
 def needs_states(compiled: "CompiledCircuit") -> bool:

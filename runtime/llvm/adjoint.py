@@ -82,7 +82,12 @@ class CompiledAdjoint:
 
     def slot_derivatives(self, args: Mapping[str, np.ndarray], batch: int) -> tuple[np.ndarray, np.ndarray]:
         """(values (B, O), ∂<H_o>/∂slot (B, O, W)) with W the program's slots in order."""
-        slots = self.forward.slots.read(args, batch)
+        return self.derivatives_of_slots(self.forward.slots.read(args, batch))
+
+    def derivatives_of_slots(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`slot_derivatives` of the forward kernel's slot rows (B, slots) (what executors ship)."""
+        slots = np.ascontiguousarray(slots, dtype=np.float64)  # the kernels read raw rows
+        batch = slots.shape[0]
         states = self._states(slots)
         values = np.empty((batch, self.plan.num_observables))
         grads = np.empty((batch, self.plan.num_observables, self.matrices.outputs))
@@ -107,10 +112,14 @@ class CompiledAdjoint:
         self.forward.kernel.fn(slots.ctypes.data, batch, work.mats_at, work.state_at, work.scratch_at, work.out_at)
         return work.state
 
-    def linear_jacobian(self, args: Mapping[str, np.ndarray],
-                        batch: int) -> tuple[list[np.ndarray], list[np.ndarray], int]:
-        """(values, per result (B, elements), simulations), the shape `runtime.gradients` recombines."""
-        values, grads = self.slot_derivatives(args, batch)
+    def linear_jacobian(self, args: Mapping[str, np.ndarray], batch: int,
+                        run: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]] | None = None,
+                        ) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+        """(values, per result (B, elements), simulations), the shape `runtime.gradients` recombines.
+
+        `run` computes `derivatives_of_slots` of the slot rows (an executor's); default: here.
+        """
+        values, grads = (run or self.derivatives_of_slots)(self.forward.slots.read(args, batch))
         columns = self.chain.apply(grads, args, batch)
         count = values.shape[1]
         return [values[:, o] for o in range(count)], [columns[:, o] for o in range(count)], 1
@@ -215,9 +224,12 @@ def _build(program: GradientProgram, linear: Circuit, keys: tuple[tuple[int, int
 
 
 def linear_jacobian(program: GradientProgram, linear: Circuit, args: Mapping[str, np.ndarray],
-                    batch: int, precision: str = "double") -> tuple[list[np.ndarray], list[np.ndarray], int]:
-    """`CompiledAdjoint.linear_jacobian` of the cached compiled form."""
-    return compile_adjoint(program, linear, precision).linear_jacobian(args, batch)
+                    batch: int, precision: str = "double",
+                    executor: Any = None) -> tuple[list[np.ndarray], list[np.ndarray], int]:
+    """`CompiledAdjoint.linear_jacobian` of the cached compiled form, its kernels run by `executor` (default: here)."""
+    compiled = compile_adjoint(program, linear, precision)
+    run = None if executor is None else (lambda slots: executor.adjoint_derivatives(program, compiled, slots))
+    return compiled.linear_jacobian(args, batch, run)
 
 
 def _fingerprint(plan: AdjointPlan, matrices: MatrixTables, num_slots: int) -> str:

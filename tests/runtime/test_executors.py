@@ -201,20 +201,28 @@ circuit wide(t: float[3]) -> float {
 """
 
 
-def test_a_worker_killed_mid_batch_has_its_chunks_recomputed(client):
+@pytest.mark.parametrize("kind", ["forward", "gradient"])
+def test_a_worker_killed_mid_batch_has_its_chunks_recomputed(client, kind):
     """Last in the module: it kills a worker (its nanny starts a new one, awaited at the end)."""
     wide = qdl.compile(WIDE).wide
     t = np.random.default_rng(0).uniform(-1, 1, (400, 3))
-    dask = DaskExecutor(client, chunk_size=2)  # 200 tasks of ~4 ms: about a second of work for 2 workers
-    wide(t[:4], executor=dask)  # both workers compile before the clock starts
+    if kind == "forward":  # 200 tasks of ~4 ms: about a second of work for 2 workers
+        dask = DaskExecutor(client, chunk_size=2)
+        run = (lambda batch: wide(t[:batch], executor=dask))
+    else:  # parameter shift, 57 evaluations a point: 228 tasks of 25 evaluations
+        dask = DaskExecutor(client, chunk_size=25)
+        run = (lambda batch: wide.value_and_grad(t[:batch // 4], method="parameter-shift", wrt="t", executor=dask))
+    client.wait_for_workers(2, timeout=30)
+    run(8)  # both workers compile before the clock starts
     victim = sorted(client.nthreads())[0]
     pid = client.run(os.getpid, workers=[victim])[victim]
     killer = threading.Timer(0.15, os.kill, (pid, signal.SIGKILL))
     killer.start()
     try:
-        got = wide(t, executor=dask)
+        got = run(400)
     finally:
         killer.join()
     assert victim not in client.nthreads()  # it did die, while the batch ran
-    assert_identical(got, wide(t))
+    expected = wide(t) if kind == "forward" else wide.value_and_grad(t[:100], method="parameter-shift", wrt="t")
+    assert_identical(got, expected)
     client.wait_for_workers(2, timeout=30)
