@@ -235,3 +235,46 @@ def test_cache_info_and_clear_cover_programs(program: Path) -> None:
     before = stats()
     qdl.load(program)
     assert delta(before)["misses"] == 1
+
+
+def test_a_toolchain_change_misses(program: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    qdl.load(program)
+    monkeypatch.setattr(program_cache, "toolchain", lambda: "another qdl")
+    before = stats()
+    qdl.load(program)
+    assert delta(before)["misses"] == 1
+
+
+def test_circuits_the_kernel_cannot_run_come_from_the_cache_too(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDL_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "teleport.qdl"
+    path.write_text((Path(__file__).parents[3] / "examples" / "teleport.qdl").read_text())
+    cold = qdl.load(path).teleport(0.7, 0.3)
+    before = stats()
+    warm = qdl.load(path)
+    assert delta(before)["hits"] == 1
+    np.testing.assert_allclose(warm.teleport(0.7, 0.3)[3], cold[3], atol=1e-12)  # the reference, on the IR
+    assert warm.teleport(0.7, 0.3)[0] == pytest.approx(np.cos(0.7), abs=1e-12)
+
+
+def test_warm_circuits_pickle_and_take_every_path_as_eager_ones(program: Path) -> None:
+    import pickle
+    qdl.load(program)
+    warm = qdl.load(program)
+    eager = compile_file(program).module["probs3"]
+    copy = pickle.loads(pickle.dumps(warm.probs3.circuit))
+    assert type(copy) is type(eager) and copy == eager
+    reference = qdl.load(program, backend="reference")
+    np.testing.assert_allclose(warm.probs3.state(0.4), reference.probs3.state(0.4), atol=1e-12)
+    np.testing.assert_allclose(warm.probs3.jacobian(0.4), reference.probs3.jacobian(0.4), atol=1e-9)
+
+
+def test_openqasm_files_take_the_full_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("QDL_CACHE_DIR", str(tmp_path / "cache"))
+    path = tmp_path / "bell.qasm"
+    path.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0], q[1];\n')
+    before = stats()
+    np.testing.assert_allclose(qdl.load(path).main(), [0.5, 0, 0, 0.5], atol=1e-12)
+    assert delta(before) == {"hits": 0, "misses": 0, "stored": 0, "front_end_runs": 0}
+    assert not cache.entries("programs")
