@@ -360,7 +360,7 @@ def cache_info() -> None:
     """Where the caches are, and how many kernels, programs and bytes they hold."""
     from qdl.runtime.llvm import cache as kernels
     entries, programs = kernels.entries(), kernels.entries("programs")
-    size = sum(p.stat().st_size for p in entries + programs if p.exists())
+    size = sum(p.stat().st_size for p in entries + programs + kernels.entries("ir") if p.exists())
     click.echo(f"location: {kernels.cache_dir()}\nkernels: {len(entries)}\n"
                f"programs: {len(programs)} ({kernels.cache_dir('programs')})\nsize: {size} bytes")
 
@@ -369,7 +369,7 @@ def cache_info() -> None:
 def cache_clear() -> None:
     """Delete every cached kernel and program (they are rebuilt on demand)."""
     from qdl.runtime.llvm import cache as kernels
-    removed = kernels.clear() + kernels.clear("programs")
+    removed = kernels.clear() + kernels.clear("programs") + kernels.clear("ir")
     click.echo(f"removed {removed} file(s) from {kernels.cache_root()}")
 
 

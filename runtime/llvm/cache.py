@@ -1,9 +1,9 @@
 """The persistent caches: one checksummed file per entry, written atomically.
 
-Two kinds share the format: "llvm" holds kernels' object code (`<key>.o`),
+Kinds share the format: "llvm" holds kernels' object code (`llvm/<key>.o`),
 "programs" the source-level artifacts of `runtime.llvm.program_cache`
-(`<key>.prog`).  Location: `$QDL_CACHE_DIR/<kind>`, else
-`~/.cache/qdl/<kind>` (XDG_CACHE_HOME honoured).
+(`programs/<key>.prog`) and "ir" their programs' IR (`programs/<key>.ir`).
+Location: under `$QDL_CACHE_DIR`, else `~/.cache/qdl` (XDG_CACHE_HOME honoured).
 An entry is `MAGIC + crc32(payload) + len(payload) + payload`; a short,
 truncated or mismatching entry reads as a miss (and is overwritten by the
 rebuild), so a crash mid-write or a flipped bit never reaches the JIT.  The
@@ -24,7 +24,7 @@ from pathlib import Path
 
 MAGIC = b"QDLOBJ2\n"
 _HEADER = struct.Struct("<IQ")  # crc32 and length of the payload
-KINDS = {"llvm": ".o", "programs": ".prog"}  # kind -> file suffix
+KINDS = {"llvm": ("llvm", ".o"), "programs": ("programs", ".prog"), "ir": ("programs", ".ir")}  # folder, suffix
 
 
 def cache_root() -> Path:
@@ -38,11 +38,11 @@ def cache_root() -> Path:
 
 def cache_dir(kind: str = "llvm") -> Path:
     """The folder of one kind of entries."""
-    return cache_root() / kind
+    return cache_root() / KINDS[kind][0]
 
 
 def entry_path(key: str, kind: str = "llvm") -> Path:
-    return cache_dir(kind) / f"{key}{KINDS[kind]}"
+    return cache_dir(kind) / f"{key}{KINDS[kind][1]}"
 
 
 def load(key: str, kind: str = "llvm") -> bytes | None:
@@ -66,7 +66,7 @@ def store(key: str, payload: bytes, kind: str = "llvm") -> None:
     path = entry_path(key, kind)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=KINDS[kind])
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=KINDS[kind][1])
         with os.fdopen(fd, "wb") as out:
             out.write(MAGIC + _HEADER.pack(zlib.crc32(payload), len(payload)) + payload)
         os.replace(tmp, path)
@@ -82,7 +82,8 @@ def entries(kind: str = "llvm") -> list[Path]:
     directory = cache_dir(kind)
     if not directory.is_dir():
         return []
-    return sorted(directory.glob(f"*{KINDS[kind]}")) + sorted(directory.glob(".tmp-*"))
+    suffix = KINDS[kind][1]
+    return sorted(directory.glob(f"*{suffix}")) + sorted(directory.glob(f".tmp-*{suffix}"))
 
 
 def clear(kind: str = "llvm") -> int:

@@ -2,9 +2,10 @@
 
 `CachedCircuit` is a `Circuit` whose every field but `ops` is set when it is
 made; reading `ops` (the IR text, passes, gradient programs, the reference
-back end, hashing, pickling) re-runs the front end once for the whole
-program, on the very texts that were hashed (`ProgramSource`), so the IR is
-the one an eager load would have built.  It also carries its kernel's plan
+back end, hashing, pickling) builds the whole program's IR once
+(`ProgramSource`: from the IR stored beside the entry, else by running the
+front end again on the very texts that were hashed), so the IR is the one
+an eager load would have built.  It also carries its kernel's plan
 (`Prebuilt`), which `runtime.llvm.kernel.compile_circuit` takes instead of
 lowering the circuit again.  `LazyPlan` is a `KernelPlan` without its op
 tables: a call only needs the plan's sizes; emitting LLVM IR (after the

@@ -16,6 +16,10 @@ checksummed file, published atomically) holds:
   object-code cache key is derived from it and the host CPU at link time);
 * the rendered warnings.
 
+The program's IR is stored beside it (`<key>.ir`, a pickle) and read only
+when something asks for the IR; when it is missing or damaged, the front end
+runs again on the texts the hit verified.
+
 A hit reads the main file and the imported files, checks them against the
 manifest, and returns a `Program` of `lazy_program.CachedCircuit`s; a miss
 (absent, corrupt or stale entry, anything unexpected) compiles as usual,
@@ -50,7 +54,7 @@ from qdl.runtime.llvm.lazy_program import (
 
 FORMAT = "qdl-program-1"  # bump when an entry's layout changes
 KIND = "programs"
-STATS = {"hits": 0, "misses": 0, "stored": 0, "front_end_runs": 0}
+STATS = {"hits": 0, "misses": 0, "stored": 0, "front_end_runs": 0, "ir_loads": 0}
 Optimize = Callable[[CompileResult], CompileResult]
 MakeProgram = Callable[[CompileResult], Any]
 
@@ -144,7 +148,8 @@ def _warm(request: Request, optimize: Optimize, make_program: MakeProgram) -> An
         snapshot = _verify(entry) if entry.get("format") == FORMAT else None
         if snapshot is None:
             return None
-        source = ProgramSource(partial(_rebuild, request, optimize), snapshot)
+        expected = [tuple(c["fields"][name] for name in CHEAP_FIELDS) for c in entry["circuits"]]
+        source = ProgramSource(partial(_rebuild, request, optimize, expected), snapshot)
         circuits = tuple(_cached_circuit(c, source, k, request.precision) for k, c in enumerate(entry["circuits"]))
         program = make_program(CompileResult(Module(circuits), DiagnosticSink()))
         program.warnings = entry["warnings"]
@@ -172,8 +177,21 @@ def _verify(entry: Mapping[str, Any]) -> dict[Path, str] | None:
     return snapshot
 
 
-def _rebuild(request: Request, optimize: Optimize, snapshot: Mapping[Path, str]) -> Module:
-    """The program's module from the texts a hit verified: the front end (and passes) once more."""
+def _rebuild(request: Request, optimize: Optimize, expected: list[tuple], snapshot: Mapping[Path, str]) -> Module:
+    """The program's module: the stored IR when it is whole and matches, else the front end (and passes) again.
+
+    The front end runs on the texts a hit verified, so it builds the IR the
+    load stood for even if the files changed since.
+    """
+    blob = cache.load(request.key, "ir")
+    try:
+        module = pickle.loads(blob) if blob is not None else None
+        if isinstance(module, Module) and [tuple(getattr(c, n) for n in CHEAP_FIELDS) for c in module.circuits] \
+                == expected:
+            STATS["ir_loads"] += 1
+            return module
+    except Exception:  # noqa: BLE001 - a damaged or foreign pickle: the front end rebuilds it
+        pass
     loader = partial(RecordingLoader, snapshot=snapshot)
     result = optimize(compile_source(request.text, request.name, request.options, base_dir=request.path.parent,
                                      loader=loader))
@@ -247,6 +265,8 @@ def _store(request: Request, result: CompileResult, loader: RecordingLoader) -> 
                for p, t in loader.texts.items()]
     entry = {"format": FORMAT, "imports": imports, "probes": loader.probes, "circuits": stored,
              "warnings": result.render() if result.sink.diagnostics else ""}
+    # The IR first: a reader that finds the entry mostly finds its IR too (else it runs the front end).
+    cache.store(request.key, pickle.dumps(result.module, protocol=pickle.HIGHEST_PROTOCOL), "ir")
     cache.store(request.key, pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL), KIND)
     STATS["stored"] += 1
     return Module(tuple(circuits))

@@ -58,6 +58,15 @@ def program(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path / "src" / "main.qdl"
 
 
+def compile_source(main: str, base_dir: Path, lib: str):
+    """The module of `main` compiled eagerly from a fresh folder holding `lib` (same display names)."""
+    fresh = base_dir.parent / "eager"
+    fresh.mkdir(exist_ok=True)
+    (fresh / "lib.qdl").write_text(lib)
+    (fresh / "main.qdl").write_text(main)
+    return compile_file(fresh / "main.qdl").module
+
+
 def stats() -> dict:
     return dict(program_cache.STATS)
 
@@ -70,7 +79,7 @@ def test_a_warm_load_is_a_hit_and_computes_the_same(program: Path) -> None:
     before = stats()
     cold = qdl.load(program)
     warm = qdl.load(program)
-    assert delta(before) == {"hits": 1, "misses": 1, "stored": 1, "front_end_runs": 1}
+    assert delta(before) == {"hits": 1, "misses": 1, "stored": 1, "front_end_runs": 1, "ir_loads": 0}
     assert isinstance(warm.module.circuits[0], CachedCircuit)
     assert warm.circuits == cold.circuits == ("energy", "probs3")
     assert warm.energy.signature == cold.energy.signature
@@ -89,12 +98,30 @@ def test_the_lazy_ir_materializes_equal_to_the_eager_ir(program: Path) -> None:
     materialized_before = lazy_program.STATS["materialized"]
     warm.energy(W)  # a call needs no IR
     assert lazy_program.STATS["materialized"] == materialized_before
+    before = stats()
     assert warm.ir == format_module(eager)
     assert lazy_program.STATS["materialized"] == materialized_before + 1
+    assert delta(before)["ir_loads"] == 1 and delta(before)["front_end_runs"] == 0  # the stored IR
     assert warm.module.circuits == eager.circuits and eager.circuits == warm.module.circuits
     assert hash(warm.module.circuits[0]) == hash(eager.circuits[0])
     grad = warm.energy.grad(W)  # gradient programs read the IR
     np.testing.assert_allclose(grad, qdl.load(program, backend="reference").energy.grad(W), atol=1e-9)
+
+
+@pytest.mark.parametrize("damage", ["delete", "corrupt"])
+def test_without_its_stored_ir_the_front_end_rebuilds_it(program: Path, damage: str) -> None:
+    qdl.load(program)
+    warm = qdl.load(program)
+    (ir_file,) = cache.entries("ir")
+    if damage == "delete":
+        ir_file.unlink()
+    else:
+        ir_file.write_bytes(ir_file.read_bytes()[:-3] + b"xyz")
+    program.write_text("// edited after the load: the IR still stands for the text that was loaded\n")
+    (program.parent / "lib.qdl").write_text("")
+    before = stats()
+    assert warm.ir == format_module(compile_source(MAIN, base_dir=program.parent, lib=LIB))
+    assert delta(before)["front_end_runs"] == 1 and delta(before)["ir_loads"] == 0
 
 
 def test_a_lazy_plan_builds_its_tables_equal_to_a_fresh_plan(program: Path) -> None:
@@ -152,7 +179,7 @@ def test_a_corrupt_entry_is_rebuilt(program: Path) -> None:
     entry.write_bytes(bytes(blob))
     before = stats()
     assert qdl.load(program).energy(W) == pytest.approx(want, abs=1e-12)
-    assert delta(before) == {"hits": 0, "misses": 1, "stored": 1, "front_end_runs": 1}
+    assert delta(before) == {"hits": 0, "misses": 1, "stored": 1, "front_end_runs": 1, "ir_loads": 0}
     assert cache.load(entry.stem, "programs") is not None  # rewritten whole
     entry.write_bytes(entry.read_bytes()[:40])  # truncated
     assert qdl.load(program).energy(W) == pytest.approx(want, abs=1e-12)
@@ -186,8 +213,8 @@ CHILD = textwrap.dedent("""
     import qdl
     program = qdl.load(sys.argv[1])
     w = np.array([[0.1, -0.4, 0.7], [0.3, 0.2, -0.9]])
-    out = {"energy": program.energy(w), "probs": program.probs3(0.7).tolist(), "warnings": program.warnings,
-           "stats": program_cache.STATS, "llvm": jit.STATS["llvm_compiles"]}
+    out = {"energy": program.energy(w), "probs": program.probs3(0.7).tolist(), "warnings": program.warnings}
+    out.update(ir=program.ir, stats=program_cache.STATS, llvm=jit.STATS["llvm_compiles"])
     print(json.dumps(out))
 """)
 
@@ -208,8 +235,9 @@ def test_a_second_process_runs_neither_the_parser_nor_llvm(program: Path) -> Non
     cold = result(run_child(program, "allow"))
     warm = result(run_child(program, "forbid"))
     assert cold["stats"]["misses"] == 1 and cold["llvm"] >= 1
-    assert warm["stats"] == {"hits": 1, "misses": 0, "stored": 0, "front_end_runs": 0} and warm["llvm"] == 0
-    assert warm["energy"] == cold["energy"] and warm["probs"] == cold["probs"]
+    assert warm["stats"] == {"hits": 1, "misses": 0, "stored": 0, "front_end_runs": 0, "ir_loads": 1}
+    assert warm["llvm"] == 0
+    assert warm["energy"] == cold["energy"] and warm["probs"] == cold["probs"] and warm["ir"] == cold["ir"]
     assert warm["warnings"] == cold["warnings"]
 
 
@@ -276,5 +304,5 @@ def test_openqasm_files_take_the_full_path(tmp_path: Path, monkeypatch: pytest.M
     path.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nh q[0];\ncx q[0], q[1];\n')
     before = stats()
     np.testing.assert_allclose(qdl.load(path).main(), [0.5, 0, 0, 0.5], atol=1e-12)
-    assert delta(before) == {"hits": 0, "misses": 0, "stored": 0, "front_end_runs": 0}
+    assert delta(before) == {"hits": 0, "misses": 0, "stored": 0, "front_end_runs": 0, "ir_loads": 0}
     assert not cache.entries("programs")
