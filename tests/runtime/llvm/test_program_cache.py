@@ -206,10 +206,12 @@ CHILD = textwrap.dedent("""
     from qdl.runtime.llvm import jit, program_cache
     if sys.argv[2] == "forbid":
         def forbidden(*a, **k):
-            raise AssertionError("the front end or LLVM ran on a warm load")
+            raise AssertionError("the front end, the lowering or LLVM ran on a warm load")
         lark.Lark.parse = forbidden
         driver.parse = modules.parse = forbidden
         jit.compile_object = forbidden
+        from qdl.runtime.llvm import kernel
+        kernel.lower = kernel.emit = forbidden  # nor the lowering to a kernel plan, nor LLVM IR
     import qdl
     program = qdl.load(sys.argv[1])
     w = np.array([[0.1, -0.4, 0.7], [0.3, 0.2, -0.9]])
