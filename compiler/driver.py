@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from qdl.compiler.diagnostics import DiagnosticSink, error, render_all
 from qdl.compiler.frontend import ast
@@ -39,11 +40,13 @@ class CompileResult:
 
 def compile_source(text: str, filename: str = "<string>", options: CompileOptions | None = None,
                    base_dir: str | Path | None = None, *, observable: str | None = None,
-                   language: str | None = None) -> CompileResult:
+                   language: str | None = None,
+                   loader: Callable[[DiagnosticSink, CompileOptions], ModuleLoader] = ModuleLoader) -> CompileResult:
     """Compile program text; imports resolve against `base_dir` (default: the file's folder or cwd).
 
     `language` is "qdl" or "qasm" (default: from the file name, then the text);
-    `observable` is what an OpenQASM program's `main` returns the expectation of.
+    `observable` is what an OpenQASM program's `main` returns the expectation of;
+    `loader` makes the qdl `ModuleLoader` (the program cache records imports with its own).
     """
     options = options or CompileOptions()
     base = Path(base_dir) if base_dir is not None else _default_base(filename)
@@ -58,7 +61,7 @@ def compile_source(text: str, filename: str = "<string>", options: CompileOption
                         help="a qdl circuit names its results in its `return` statement"))
         return CompileResult(None, sink, program)
     path = (base / Path(filename).name).resolve() if filename and not filename.startswith("<") else None
-    module = ModuleLoader(sink, options).compile_program(program, base, path)
+    module = loader(sink, options).compile_program(program, base, path)
     return CompileResult(None if sink.has_errors else module, sink, program)
 
 

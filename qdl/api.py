@@ -425,7 +425,15 @@ def load(path: str | Path, *, observable: str | None = None, max_ops: int | None
     see docs/backends.md for what still computes in double).
     """
     _check_backend(backend, precision)
-    result = compile_file(path, _options(max_ops, max_memory, precision), observable=observable)
+    options = _options(max_ops, max_memory, precision)
+    if backend == "llvm" and observable is None:  # a warm load skips the front end (docs/backends.md)
+        from qdl.runtime.llvm import program_cache
+        program = program_cache.load(path, options, (opt_level, passes), precision,
+                                     lambda result: _optimized(result, opt_level, passes),
+                                     lambda result: _program(result, backend, precision))
+        if program is not None:
+            return program
+    result = compile_file(path, options, observable=observable)
     return _program(_optimized(result, opt_level, passes), backend, precision)
 
 

@@ -360,23 +360,25 @@ def _gradient_programs(result: CompileResult, circuit_name: str | None, file: st
 
 @cli.group()
 def cache() -> None:
-    """Inspect or clear the on-disk cache of compiled kernels."""
+    """Inspect or clear the on-disk caches of compiled kernels and loaded programs."""
 
 
 @cache.command("info")
 def cache_info() -> None:
-    """Where the cache is, and how many kernels and bytes it holds."""
+    """Where the caches are, and how many kernels, programs and bytes they hold."""
     from qdl.runtime.llvm import cache as kernels
-    entries = kernels.entries()
-    size = sum(p.stat().st_size for p in entries if p.exists())
-    click.echo(f"location: {kernels.cache_dir()}\nkernels: {len(entries)}\nsize: {size} bytes")
+    entries, programs = kernels.entries(), kernels.entries("programs")
+    size = sum(p.stat().st_size for p in entries + programs + kernels.entries("ir") if p.exists())
+    click.echo(f"location: {kernels.cache_dir()}\nkernels: {len(entries)}\n"
+               f"programs: {len(programs)} ({kernels.cache_dir('programs')})\nsize: {size} bytes")
 
 
 @cache.command("clear")
 def cache_clear() -> None:
-    """Delete every cached kernel (they are rebuilt on demand)."""
+    """Delete every cached kernel and program (they are rebuilt on demand)."""
     from qdl.runtime.llvm import cache as kernels
-    click.echo(f"removed {kernels.clear()} file(s) from {kernels.cache_dir()}")
+    removed = kernels.clear() + kernels.clear("programs") + kernels.clear("ir")
+    click.echo(f"removed {removed} file(s) from {kernels.cache_root()}")
 
 
 @cli.command()

@@ -41,8 +41,13 @@ def cache_key(content: str) -> str:
     """sha256 of `content` (what determines the IR) and everything else that changes the object code."""
     tm = target_machine()
     parts = (content, tm.triple, llvm.get_host_cpu_name(), llvm.get_host_cpu_features().flatten(),
-             llvmlite.__version__, version("qdl"), CODEGEN_VERSION)
+             llvmlite.__version__, _qdl_version(), CODEGEN_VERSION)
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _qdl_version() -> str:
+    return version("qdl")  # a metadata lookup costs milliseconds: once per process, not per kernel
 
 
 def optimized(ir_text: str) -> llvm.ModuleRef:

@@ -143,7 +143,7 @@ class CompiledCircuit:
         dtype = PRECISIONS[self.plan.precision]
         check_memory(batch * dtype.itemsize * 2**self.plan.num_qubits)
         states = np.empty((batch, 2**self.plan.num_qubits), dtype=dtype)
-        return states, self.resume(slots, states, 0, len(self.plan.rows), START | REDUCE, threads)
+        return states, self.resume(slots, states, 0, row_count(self.plan), START | REDUCE, threads)
 
     def resume(self, slots: np.ndarray, states: np.ndarray, first_row: int, end_row: int, flags: int,
                threads: int = 1) -> np.ndarray:
@@ -260,22 +260,45 @@ def compile_circuit(circuit: Circuit, block: int | None = None, distinct_slots: 
     the state in qubit order pass False).  `precision` is "double"
     (complex128 states) or "single" (complex64; see the module docstring).
     """
-    key = (circuit, block, distinct_slots, relabel_swaps, check_precision(precision))
+    precision = check_precision(precision)
+    prebuilt = getattr(circuit, "prebuilt_kernel", None)  # a circuit of the program cache brings its plan
+    if prebuilt is not None and (ready := prebuilt(block, distinct_slots, relabel_swaps, precision)) is not None:
+        return ready
+    key = (circuit, block, distinct_slots, relabel_swaps, precision)
     hit = _CIRCUITS.get(key)
     if hit is not None:
         jit.STATS["memory_hits"] += 1
         return hit
+    plan, options = plan_circuit(circuit, block, distinct_slots, relabel_swaps, precision)
+    compiled = link_circuit(circuit, plan, SlotReader.of(circuit, plan.slots), options, fingerprint(plan))
+    if len(_CIRCUITS) >= MAX_CACHED_CIRCUITS:
+        del _CIRCUITS[next(iter(_CIRCUITS))]  # oldest first; its kernel stays linked in `_KERNELS`
+    _CIRCUITS[key] = compiled
+    return compiled
+
+
+def plan_circuit(circuit: Circuit, block: int | None = None, distinct_slots: bool = False,
+                 relabel_swaps: bool | None = None,
+                 precision: str = "double") -> tuple[KernelPlan, tuple[int | None, bool, bool, str]]:
+    """The kernel plan of `circuit` and `compile_circuit`'s options resolved (`relabel_swaps` decided)."""
     if relabel_swaps is None:
         layout = ReductionLayout.of(circuit)  # samples walk the state in qubit order, as the reference's do
         relabel_swaps = not layout.host and all(slot.kind not in (STATE, SAMPLE) for slot in layout.slots)
     ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
     plan = lower(circuit, ops, block, distinct_slots, relabel_swaps, precision)
-    compiled = CompiledCircuit(circuit, plan, _kernel(plan, fingerprint(plan)), SlotReader.of(circuit, plan.slots),
-                               (block, distinct_slots, relabel_swaps, precision))
-    if len(_CIRCUITS) >= MAX_CACHED_CIRCUITS:
-        del _CIRCUITS[next(iter(_CIRCUITS))]  # oldest first; its kernel stays linked in `_KERNELS`
-    _CIRCUITS[key] = compiled
-    return compiled
+    return plan, (block, distinct_slots, relabel_swaps, precision)
+
+
+def link_circuit(circuit: Circuit, plan: KernelPlan, slots: SlotReader,
+                 options: tuple[int | None, bool, bool, str], tag: str) -> CompiledCircuit:
+    """A `CompiledCircuit` from a plan whose fingerprint is `tag`: object code from disk or LLVM, then linked."""
+    return CompiledCircuit(circuit, plan, _kernel(plan, tag), slots, options)
+
+
+def row_count(plan: KernelPlan) -> int:
+    """`len(plan.rows)`, without building the rows of a plan the program cache loads lazily."""
+    count = getattr(plan, "row_count", None)
+    return len(plan.rows) if count is None else count
 
 
 def fingerprint(plan: KernelPlan) -> str:
