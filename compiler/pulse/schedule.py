@@ -171,14 +171,25 @@ def _plain(value: Value) -> Value:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where the program's qubits sit: program qubit i starts on physical qubit
+    `initial[i]` and ends on `final[i]` after the `swaps` SWAPs routing added."""
+
+    initial: tuple[int, ...]
+    final: tuple[int, ...]
+    swaps: int = 0
+
+
+@dataclass(frozen=True)
 class PulseSchedule:
     """Frames and instructions; instructions at one `t0` apply in the order listed.
 
     The optional fields carry the rest of the JSON document: the device's
     name, dt (s) and timing constraints, ports, declared parameters, acquire
     kernels and the native gates the schedule implements (`gates`, on the
-    physical `qubits`).  `device` (not compared) is the `Device` it was
-    lowered for, used by `simulate()`.
+    physical `qubits`; `placement` maps the program's qubits onto them).
+    `device` (not compared) is the `Device` it was lowered for, used by
+    `simulate()`.
     """
 
     frames: tuple[Frame, ...]
@@ -193,6 +204,7 @@ class PulseSchedule:
     qubits: tuple[int, ...] = ()
     circuit: str = ""
     device: Any = field(default=None, compare=False, repr=False)
+    placement: "Placement | None" = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.frames]

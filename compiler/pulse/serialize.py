@@ -19,7 +19,7 @@ from typing import Any
 
 from qdl.compiler.expr import Arg, Binary, Const, Expr, Unary, apply, div
 from qdl.compiler.pulse.schedule import (
-    Acquire, Barrier, Delay, Frame, Instruction, NativeGate, Parameter, Play, Port, PulseSchedule, SetFrequency,
+    Acquire, Barrier, Delay, Frame, Instruction, NativeGate, Parameter, Placement, Play, Port, PulseSchedule, SetFrequency,
     SetPhase, ShiftFrequency, ShiftPhase,
 )
 from qdl.compiler.pulse.waveforms import Constant, Drag, Gaussian, GaussianSquare, Samples, Value, Waveform
@@ -199,6 +199,9 @@ def dump(schedule: PulseSchedule) -> dict:
                    "gates": [{"name": g.name, "qubits": list(g.qubits), "params": [value_to_json(p) for p in g.params]}
                              for g in schedule.gates]},
     }
+    if schedule.placement is not None:
+        placed = schedule.placement
+        doc["source"]["layout"] = {"initial": list(placed.initial), "final": list(placed.final), "swaps": placed.swaps}
     return doc
 
 
@@ -221,9 +224,15 @@ def load(doc: dict) -> PulseSchedule:
             tuple(_parameter_from_json(p) for p in doc["parameters"]), doc["device"]["name"],
             doc["device"]["dt"], doc["device"].get("timing"),
             tuple((n, w) for n, w in waveforms.items() if n not in played), gates,
-            tuple(source.get("qubits", ())), source.get("circuit", ""))
+            tuple(source.get("qubits", ())), source.get("circuit", ""), placement=_placement(source.get("layout")))
     except (KeyError, TypeError) as exc:
         raise ScheduleFormatError(f"malformed {FORMAT} document: missing or wrong {exc}") from None
+
+
+def _placement(layout: dict | None) -> Placement | None:
+    if layout is None:
+        return None
+    return Placement(tuple(layout["initial"]), tuple(layout["final"]), int(layout.get("swaps", 0)))
 
 
 def _parameter_to_json(p: Parameter) -> dict:

@@ -15,7 +15,9 @@ from qdl.compiler.passes.schedule.lower import (
     Block, Lowerer, fail, kernel_name, kernel_waveform,
 )
 from qdl.compiler.passes.schedule.scheduler import place
-from qdl.compiler.pulse.schedule import Instruction, NativeGate, Parameter, Play, PulseSchedule, ShiftPhase
+from qdl.compiler.pulse.schedule import (
+    Instruction, NativeGate, Parameter, Placement, Play, PulseSchedule, ShiftPhase,
+)
 from qdl.compiler.pulse.timing import timing_violations
 
 OUT_OF_RANGE = "E0606"
@@ -26,25 +28,41 @@ def resolve_device(device: Device | str) -> Device:
     return device if isinstance(device, Device) else load_device(device)
 
 
-def to_native(circuit: Circuit, device: Device) -> Circuit:
-    """`circuit` rewritten into the device's native gates (the `to-native` pass)."""
+def native_placement(circuit: Circuit, device: Device) -> tuple[Circuit, Placement | None]:
+    """`circuit` placed and routed on the device, in its native gates (`layout,route,to-native`).
+
+    The layout keeps the program's qubit numbering when every two-qubit gate
+    already acts on a coupled pair.  The `Placement` (None when nothing was
+    placed) gives each program qubit's first and last physical qubit.
+    """
     from qdl.compiler.passes.lower.to_native import ToNative
     from qdl.compiler.passes.manager import PassContext
-    return ToNative(device=device.path or device.name).run_circuit(circuit, PassContext())
+    from qdl.compiler.passes.route import Layout, Route
+    name, ctx = device.path or device.name, PassContext()
+    for step in (Layout(device=name), Route(device=name), ToNative(device=name)):
+        circuit = step.run_circuit(circuit, ctx)
+    report = ctx.facts.get("layout", {}).get(circuit.name)
+    return circuit, (Placement(report.initial, report.final, report.swaps) if report else None)
+
+
+def to_native(circuit: Circuit, device: Device) -> Circuit:
+    """`circuit` placed, routed and rewritten into the device's native gates."""
+    return native_placement(circuit, device)[0]
 
 
 def schedule_circuit(circuit: Circuit, device: Device | str, method: str = "alap", *,
                      values: Mapping[str, object] | None = None, native: bool = True,
-                     ops: Sequence[object] | None = None) -> PulseSchedule:
+                     ops: Sequence[object] | None = None, placement: Placement | None = None) -> PulseSchedule:
     """Lower `circuit` to a pulse schedule on `device` by `method` ("asap" or "alap").
 
-    `native` first runs `to-native` for the device; `ops` replaces the
-    circuit's ops (already native; may contain `DelayOp`).  `values` gives the
-    circuit arguments' values recorded with the declared parameters.
+    `native` first places, routes and translates the circuit for the device
+    (`native_placement`; the schedule records the `placement`); `ops` replaces
+    the circuit's ops (already native; may contain `DelayOp`).  `values` gives
+    the circuit arguments' values recorded with the declared parameters.
     """
     device = resolve_device(device)
     if native and ops is None:
-        circuit = to_native(circuit, device)
+        circuit, placement = native_placement(circuit, device)
     ops = list(circuit.ops if ops is None else ops)
     _check_size(circuit, ops, device)
     layout = build_layout(device, _qubits(ops), _pairs(ops), _measured(ops))
@@ -57,7 +75,7 @@ def schedule_circuit(circuit: Circuit, device: Device | str, method: str = "alap
         layout.frames, instructions, layout.ports, _parameters(circuit, instructions, values),
         device.name, device.dt, dataclasses.asdict(device.timing),
         tuple((kernel_name(d), kernel_waveform(d)) for d in durations), _gates(ops), _qubits(ops),
-        circuit.name, device)
+        circuit.name, device, placement)
     problems = timing_violations(schedule)
     if problems:  # the lowering should never produce these; report rather than emit a bad schedule
         raise fail("E0607", "the schedule breaks the device timing: " + "; ".join(problems), circuit.span)

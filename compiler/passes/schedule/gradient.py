@@ -22,7 +22,7 @@ from qdl.compiler.autodiff import gradient_program
 from qdl.compiler.device import Device
 from qdl.compiler.expr import Const, add
 from qdl.compiler.ir import Circuit
-from qdl.compiler.passes.schedule.build import arg_name, resolve_device, schedule_circuit, to_native
+from qdl.compiler.passes.schedule.build import arg_name, native_placement, resolve_device, schedule_circuit
 from qdl.compiler.pulse.schedule import PulseSchedule, ShiftPhase
 from qdl.compiler.pulse.serialize import dump, value_to_json
 
@@ -93,9 +93,9 @@ def gradient_schedules(circuit: Circuit, device: Device | str, method: str = "al
                        values: Mapping[str, object] | None = None) -> GradientSchedules:
     """The schedule of `circuit` on `device` and its parameter-shift evaluations as phase offsets."""
     device = resolve_device(device)
-    native = to_native(circuit, device)
+    native, placement = native_placement(circuit, device)
     program = gradient_program(native, wrt)
-    base = schedule_circuit(native, device, method, values=values, native=False)
+    base = schedule_circuit(native, device, method, values=values, native=False, placement=placement)
     evaluations = []
     for k, slot in enumerate(program.slots):
         for term in slot.rule.terms:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import numpy as np
 import pytest
 
 from qdl.compiler.device import load_device
@@ -203,3 +204,41 @@ def test_integer_arguments_are_int_parameters():
     schedule = schedule_circuit(Circuit("c", args, 1, (g("rz", 0, params=(Arg("k") * Const(0.5),)),), ()), T5,
                                 values={"k": 3}, native=False)
     assert [(p.name, p.kind, p.value) for p in schedule.parameters] == [("k", "int", 3.0)]
+
+
+def _embedded_state(psi: np.ndarray, positions: tuple[int, ...], num_physical: int) -> np.ndarray:
+    """`psi` of the program's qubits with program qubit i on physical qubit positions[i], others |0>."""
+    out = np.zeros(2**num_physical, dtype=complex)
+    for index, amplitude in enumerate(psi):
+        out[sum(((index >> i) & 1) << p for i, p in enumerate(positions))] = amplitude
+    return out
+
+
+def _number(value, env) -> float:
+    return float(value.evaluate(env)) if hasattr(value, "evaluate") else float(value)
+
+
+def test_a_circuit_off_the_coupling_map_is_routed_and_its_placement_recorded():
+    """A triangle of cx on t5 (which has none): routed, every ECR calibrated, the state equal up to the placement."""
+    from qdl.compiler.pulse.serialize import load
+    from qdl.runtime import reference
+    ops = [g("h", 0), g("ry", 2, params=(THETA,)), g("cx", 0, 2), g("cx", 2, 1), g("rx", 1, params=(Const(0.4),)),
+           g("cx", 1, 0), g("ry", 0, params=(THETA,))]
+    source = circuit(ops, 3, (Argument("theta", "float"),))
+    schedule = schedule_circuit(source, T5, "alap", values={"theta": 0.7})
+    placed = schedule.placement
+    assert placed is not None and placed.swaps >= 1 and sorted(placed.initial) == sorted(set(placed.initial))
+    ecrs = [gate.qubits for gate in schedule.gates if gate.name == "ecr"]
+    assert ecrs and all(T5.calibrated_direction(*pair) for pair in ecrs)
+    assert load(schedule.to_json()).placement == placed
+    env = {"theta": np.float64(0.7)}
+    native = [GateOp(gate.name, gate.qubits, tuple(Const(_number(p, env)) for p in gate.params))
+              for gate in schedule.gates]
+    u_native, u_source = reference.unitary(native, T5.num_qubits), reference.unitary(ops, 3, env)
+    overlaps = []
+    for k in range(8):  # program basis state k, placed on the initial qubits, ends as U|k> on the final ones
+        start = _embedded_state(np.eye(8)[k], placed.initial, T5.num_qubits)
+        want = _embedded_state(u_source[:, k], placed.final, T5.num_qubits)
+        overlaps.append(np.vdot(want, u_native @ start))
+    np.testing.assert_allclose(overlaps, overlaps[0], atol=1e-9)  # one global phase for every column
+    assert abs(abs(overlaps[0]) - 1) < 1e-9
