@@ -226,6 +226,26 @@ class PulseSchedule:
         """The frame called `name`."""
         return next(f for f in self.frames if f.name == name)
 
+    def plot(self, path: str, values: Mapping[str, float] | None = None) -> None:
+        """Write the timeline (one row per frame) to a .png or .svg file; needs `qdl[plot]`."""
+        from qdl.runtime.pulse.plot import plot_timeline
+        plot_timeline(self.to_json(), path, values=values)
+
+    def _repr_svg_(self) -> str | None:
+        """A notebook shows the timeline (None without matplotlib: then `_repr_html_`)."""
+        from qdl.runtime.pulse.plot import timeline_svg
+        return timeline_svg(self.to_json())
+
+    def _repr_html_(self) -> str:
+        """A notebook's summary without matplotlib: device, length, frames, parameters."""
+        import html
+        seconds = f" ({self.duration * self.dt * 1e9:.1f} ns)" if self.dt else ""
+        rows = [("device", self.device_name or "-"), ("duration", f"{self.duration} dt{seconds}"),
+                ("frames", ", ".join(f.name for f in self.frames)), ("instructions", str(len(self.instructions))),
+                ("parameters", ", ".join(p.name for p in self.parameters) or "-")]
+        body = "".join(f"<tr><th>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in rows)
+        return f"<table><caption>pulse schedule of {html.escape(self.circuit or '?')}</caption>{body}</table>"
+
     def port_kind(self, frame: Frame) -> str:
         """The kind of the frame's port ("drive" when no ports are declared)."""
         return next((p.kind for p in self.ports if p.name == frame.port), "drive")

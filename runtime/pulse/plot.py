@@ -15,8 +15,9 @@ bottom axis is in dt, the top one in ns.  Needs matplotlib (`pip install 'qdl[pl
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -51,6 +52,21 @@ def plot_timeline(doc: Mapping, path: str, *, values: Mapping[str, float] | None
     suffix = Path(path).suffix.lower()
     if suffix not in SUFFIXES:
         raise QdlError(f"cannot write a timeline to `{path}`: use a .png or .svg file name")
+    _save(doc, path, suffix[1:], values, window)
+
+
+def timeline_svg(doc: Mapping, *, values: Mapping[str, float] | None = None) -> str | None:
+    """The timeline as SVG text (a notebook's display), or None without matplotlib."""
+    buffer = io.StringIO()
+    try:
+        _save(doc, buffer, "svg", values, None)
+    except PlotExtraError:
+        return None
+    return buffer.getvalue()
+
+
+def _save(doc: Mapping, target: Any, fmt: str, values: Mapping[str, float] | None,
+          window: tuple[int, int] | None) -> None:
     common.validate(doc)
     bound = {**common.parameter_values(doc), **(values or {})}
     plt = _pyplot()
@@ -71,7 +87,7 @@ def plot_timeline(doc: Mapping, path: str, *, values: Mapping[str, float] | None
         ax.set_ylim(-1.3 * peak, 1.3 * peak)
         ax.tick_params(labelsize=7)
     _axes_labels(fig, axes, doc, window)
-    fig.savefig(path, format=suffix[1:], dpi=110)
+    fig.savefig(target, format=fmt, dpi=110)
     plt.close(fig)
 
 
