@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from qdl.compiler.deep_stack import run_deep
 from qdl.compiler.diagnostics import DiagnosticSink, error, render_all
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.modules import ModuleLoader, display_name, read_source
@@ -48,6 +49,12 @@ def compile_source(text: str, filename: str = "<string>", options: CompileOption
     `observable` is what an OpenQASM program's `main` returns the expectation of;
     `loader` makes the qdl `ModuleLoader` (the program cache records imports with its own).
     """
+    return run_deep(_compile_source, text, filename, options, base_dir, observable, language, loader)
+
+
+def _compile_source(text: str, filename: str, options: CompileOptions | None, base_dir: str | Path | None,
+                    observable: str | None, language: str | None,
+                    loader: Callable[[DiagnosticSink, CompileOptions], ModuleLoader]) -> CompileResult:
     options = options or CompileOptions()
     base = Path(base_dir) if base_dir is not None else _default_base(filename)
     if (language or _language(filename, text)) == "qasm":
