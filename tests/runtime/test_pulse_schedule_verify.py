@@ -128,14 +128,13 @@ def calibrated_t5():
     """t5 with the model-calibrated ECR(2, 1) and its local-Z corrections, checked through the lowering.
 
     With the corrections the ECR's pulses implement the ECR itself, not only
-    up to local Z: F against the exact gate ≥ 0.99 (§8d) and within 1e-6 of
-    the uncorrected pulses' F up to local Z.
+    up to local Z: F against the exact gate (no local-Z freedom) ≥ 0.99 (§8d);
+    `test_stored_ecr_phases_are_the_calibration_and_fix_the_local_z` compares
+    it with the uncorrected pulses.
     """
     device = with_ecr(CALIBRATED_ECR_2_1, ECR_2_1_PHASES)
     check = ecr_alone(device).simulate()
-    up_to_z = ecr_alone(with_ecr(CALIBRATED_ECR_2_1)).simulate(optimize_z=True).fidelity
-    assert up_to_z >= 0.99995 and check.leakage <= 1e-3  # measured 0.999989
-    assert check.fidelity >= 0.99 and check.fidelity >= up_to_z - 1e-6  # measured 0.999989 (0.996 uncorrected)
+    assert check.fidelity >= 0.99995 and check.leakage <= 1e-3  # measured 0.999989 (0.99608 uncorrected)
     return device
 
 
