@@ -28,7 +28,12 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from qdl.compiler.device import load_device
 from qdl.compiler.device.model import CrossResonanceCal
+from qdl.compiler.ir import Circuit, GateOp
+from qdl.compiler.passes.schedule import schedule_circuit
+from qdl.errors import QdlError
+from qdl.runtime.pulse.verify import verify
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,6 @@ def with_ecr_phases(device: Any, qubits: tuple[int, int], control_phase: float, 
 
 def ecr_schedule(device: Any, control: int, target: int) -> Any:
     """The pulse schedule of one `ecr(control, target)` on `device`, starting at t = 0."""
-    from qdl.compiler.ir import Circuit, GateOp
-    from qdl.compiler.passes.schedule import schedule_circuit
     circuit = Circuit("ecr", (), device.num_qubits, (GateOp("ecr", (control, target)),), ())
     return schedule_circuit(circuit, device, native=False)
 
@@ -92,7 +95,6 @@ def calibrate_ecr_phases(device: Any, control: int, target: int, **verify_option
     Any phases the device already has for this direction are ignored (set to
     0 for the measurement); `verify_options` go to `verify` (`basis`, `levels`).
     """
-    from qdl.runtime.pulse.verify import verify
     bare = with_ecr_phases(device, (control, target), 0.0, 0.0)
     result = verify(ecr_schedule(bare, control, target), bare, **verify_options)
     phi = dict(zip(result.qubits, local_z_phases(result.unitary, result.target)))
@@ -113,8 +115,6 @@ def calibrate_device(device: Any, pairs: Sequence[tuple[int, int]] | None = None
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Print the corrections of every ECR direction of a device (see the module docstring)."""
-    from qdl.compiler.device import load_device
-    from qdl.errors import QdlError
     parser = argparse.ArgumentParser(prog="python -m qdl.runtime.pulse.ecr_phases", description=__doc__.split("\n")[0])
     parser.add_argument("device", nargs="?", default="t5", help="built-in device name or device file (default t5)")
     parser.add_argument("--pair", action="append", metavar="C,T", help="only this [control, target] direction")
