@@ -7,6 +7,7 @@ are unknown or have no calibration, per-qubit arrays of the wrong length.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import networkx as nx
@@ -17,6 +18,7 @@ from qdl.compiler.gates import lookup
 
 OUT_OF_RANGE, OFF_GRID, BAD_COUPLING, NO_CALIBRATION = "E0606", "E0607", "E0608", "E0609"
 AMP_TOLERANCE = 1e-7  # a calibrated |amp| of 1 + rounding is accepted (reference note §8d)
+PHASE_KEYS = ("control_phase", "target_phase")  # virtual-Z corrections of a 2q calibration, radians
 ALL_TO_ALL = "all-to-all"
 
 
@@ -126,6 +128,8 @@ def _check_calibration(cal: dict[str, Any], path: tuple[Any, ...], data: dict[st
                                     help="give one value per qubit, or one number for all"))
     for key in ("amp", "cr_amp", "cancel_amp"):
         problems += _check_amplitude(cal.get(key), path + (key,))
+    for key in PHASE_KEYS:
+        problems += _check_phase(cal.get(key), path + (key,))
     if "sigma" in cal and cal["sigma"] <= 0:
         problems.append(Problem(OUT_OF_RANGE, path + ("sigma",), "`sigma` must be positive", f"found {cal['sigma']}"))
     if "width" in cal and not 0 <= cal["width"] <= cal["duration"]:
@@ -145,6 +149,15 @@ def _check_amplitude(value: Any, path: tuple[Any, ...]) -> list[Problem]:
                             help="pulse amplitudes are fractions of the full drive range; "
                                  "lengthen the pulse instead")]
     return []
+
+
+def _check_phase(value: Any, path: tuple[Any, ...]) -> list[Problem]:
+    # a phase beyond ±2π is almost surely in degrees, and inf/nan are valid TOML floats
+    if value is None or (math.isfinite(value) and abs(value) <= 2 * math.pi):
+        return []
+    return [Problem(OUT_OF_RANGE, path, f"`{path[-1]}` {value} is not an angle in radians within ±2π",
+                    "must be finite, |phase| ≤ 2π",
+                    help="phases are radians (degrees × π/180); reduce the angle modulo 2π")]
 
 
 def _check_duration(cal: dict[str, Any], path: tuple[Any, ...], timing: dict[str, int]) -> list[Problem]:

@@ -199,4 +199,5 @@ def _calibration(gate: str, cal: Any, n: int) -> Calibration:
 
 def _cross_resonance(c: dict[str, Any]) -> CrossResonanceCal:
     fields = {k: v for k, v in c.items() if k != "shape"}
-    return CrossResonanceCal(**{**fields, "qubits": tuple(c["qubits"])})
+    phases = {k: float(c.get(k, 0.0)) for k in ("control_phase", "target_phase")}  # absent: no correction
+    return CrossResonanceCal(**{**fields, **phases, "qubits": tuple(c["qubits"])})

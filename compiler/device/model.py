@@ -79,7 +79,13 @@ class DragCal:
 
 @dataclass(frozen=True, slots=True)
 class CrossResonanceCal:
-    """One ECR direction: Gaussian-square CR tone on the control plus a cancellation tone on the target."""
+    """One ECR direction: Gaussian-square CR tone on the control plus a cancellation tone on the target.
+
+    `control_phase` and `target_phase` (rad) are virtual Z gates that follow
+    the pulses, `rz(control_phase)` on the control and `rz(target_phase)` on
+    the target: they cancel the local Z rotations a real CR drive leaves, so
+    that the pulses implement the ECR itself rather than ECR up to local Z.
+    """
 
     qubits: tuple[int, int]
     duration: int
@@ -89,6 +95,8 @@ class CrossResonanceCal:
     cr_angle: float
     cancel_amp: float
     cancel_angle: float
+    control_phase: float = 0.0
+    target_phase: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -62,7 +62,7 @@ CALIBRATIONS: dict[str, dict[str, Field]] = {
     "drag": _fields("shape duration sigma amp beta angle", shape="str", duration="int",
                     amp="number_or_list", beta="number_or_list", angle="number_or_list"),
     "cross_resonance": _fields("qubits shape duration width sigma cr_amp cr_angle cancel_amp cancel_angle",
-                               qubits="pair", shape="str", duration="int", width="int"),
+                               "control_phase target_phase", qubits="pair", shape="str", duration="int", width="int"),
     "measure": _fields("shape duration width sigma amp ringdown_delay acquire_duration", shape="str",
                        duration="int", width="int", amp="number_or_list", ringdown_delay="int",
                        acquire_duration="int"),

@@ -8,8 +8,10 @@ the frames it occupies (its resources, §6) and the alignment its start needs.
 * `sx`, `x`: the calibrated DRAG pulse on the qubit's drive frame.
 * `ecr(c, t)`: CR(+π/4) — the Gaussian-square CR tone on `cr{c}_{t}` with the
   cancellation tone on the target's drive frame — then X on the control, then
-  CR(−π/4) with both amplitudes negated.  It occupies both drive frames and
-  the CR frame.
+  CR(−π/4) with both amplitudes negated, then the calibration's local-Z
+  corrections `rz(control_phase)`, `rz(target_phase)` as `shift_phase`s at
+  its end.  It occupies both drive frames and the CR frame (and, when it
+  shifts phases, every frame tracking either qubit).
 * `measure q -> b`: stimulus on `m{q}_frame`, acquire on `a{q}_frame` (from the
   same start, on the acquire grid), then the ring-down delay; it blocks the
   qubit (`Layout.exclusive`) until the ring-down ends.
@@ -168,7 +170,23 @@ class Lowerer:
             if sign > 0:
                 out.append(Play(cal.duration, echo.frame, echo.waveform, echo.name, label))
         duration = 2 * cal.duration + echo.waveform.duration
-        return Block(tuple(out), (self.layout.drive(c), drive_t, cr), duration, self.pulse_alignment)
+        corrections, frames = self._ecr_phases(cal, duration, label)
+        resources = tuple(dict.fromkeys((self.layout.drive(c), drive_t, cr) + frames))
+        return Block(tuple(out) + corrections, resources, duration, self.pulse_alignment)
+
+    def _ecr_phases(self, cal: CrossResonanceCal, at: int, label: str) -> tuple[tuple[ShiftPhase, ...],
+                                                                                   tuple[str, ...]]:
+        """The calibration's virtual-Z corrections at the end of the ECR, and the frames they shift.
+
+        `rz(control_phase)` on the control and `rz(target_phase)` on the target:
+        `shift_phase(-θ)` on every frame tracking the qubit, like a circuit `rz`.
+        A zero phase gives no instruction, so uncorrected calibrations lower as before.
+        """
+        out: list[ShiftPhase] = []
+        for q, theta in zip(cal.qubits, (cal.control_phase, cal.target_phase)):
+            if theta:
+                out += [ShiftPhase(at, f, -theta, label) for f in self.layout.tracking(q)]
+        return tuple(out), tuple(dict.fromkeys(i.frame for i in out))
 
     def _measure(self, op: MeasureOp) -> Block:
         cal = self.device.calibrations.get("measure")

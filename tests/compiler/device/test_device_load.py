@@ -96,7 +96,23 @@ BROKEN = [
      'with tracks_qubit == q\nduration = 0', 'implementation = "virtual"\nduration = 16', "E0606", "duration = 16",
      "no time"),
     ("unknown shape", 'shape = "drag"', 'shape = "dragg"', "E0606", 'shape = "dragg"', "dragg"),
+    ("phase in degrees", "cancel_angle = 0.022", "cancel_angle = 0.022\ntarget_phase = 8.0", "E0606",
+     "target_phase = 8.0", "radians"),
+    ("phase not finite", "cancel_angle = 0.022", "cancel_angle = 0.022\ncontrol_phase = nan", "E0606",
+     "control_phase = nan", "within ±2π"),
+    ("phase of the wrong type", "cancel_angle = 0.022", 'cancel_angle = 0.022\ncontrol_phase = "0.1"', "E0605",
+     'control_phase = "0.1"', "a number"),
+    ("misspelt phase", "cancel_angle = 0.022", "cancel_angle = 0.022\ntarget_phse = 0.1", "E0603",
+     "target_phse = 0.1", "did you mean `target_phase`"),
 ]
+
+
+def test_ecr_phases_load_and_default_to_zero() -> None:
+    text = T5.replace("cancel_angle = 0.022", "cancel_angle = 0.022\ncontrol_phase = -1\ntarget_phase = 0.25", 1)
+    ecr = {c.qubits: c for c in parse_device(text, "phases.toml").calibrations["ecr"]}
+    assert (ecr[(2, 1)].control_phase, ecr[(2, 1)].target_phase) == (-1.0, 0.25)
+    assert isinstance(ecr[(2, 1)].control_phase, float)
+    assert all((c.control_phase, c.target_phase) == (0.0, 0.0) for q, c in ecr.items() if q != (2, 1))
 
 
 @pytest.mark.parametrize("what, old, new, code, line_text, message", BROKEN, ids=[b[0] for b in BROKEN])

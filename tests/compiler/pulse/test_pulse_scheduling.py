@@ -90,6 +90,23 @@ def test_virtual_z_shifts_every_frame_tracking_the_qubit_by_minus_theta():
     assert {k: str(v) for k, v in schedule.final_frame_phases.items()} == {"q1_drive": "-theta", "cr2_1": "-theta"}
 
 
+def test_ecr_phases_are_virtual_z_after_the_pulses():
+    """`control_phase`/`target_phase` lower exactly as `rz` gates after an uncorrected ECR would."""
+    ecr = tuple(dataclasses.replace(c, control_phase=0.3, target_phase=-0.5) if c.qubits == (2, 1) else c
+                for c in T5.calibrations["ecr"])
+    corrected = dataclasses.replace(T5, calibrations={**T5.calibrations, "ecr": ecr})
+    ops = [g("ecr", 2, 1), g("ecr", 3, 1)]  # cr3_1 also tracks q1
+    schedule = schedule_circuit(circuit(ops, 4), corrected, "asap", native=False)
+    shifts = sorted((i.t0, i.frame, i.phase) for i in schedule.instructions if isinstance(i, ShiftPhase))
+    assert shifts == [(1696, "cr2_1", 0.5), (1696, "cr3_1", 0.5), (1696, "q1_drive", 0.5), (1696, "q2_drive", -0.3)]
+    assert all(i.gate == "ecr q2, q1" for i in schedule.instructions if isinstance(i, ShiftPhase))
+    explicit = [ops[0], g("rz", 2, params=(Const(0.3),)), g("rz", 1, params=(Const(-0.5),)), ops[1]]
+    reference = schedule_circuit(circuit(explicit, 4), T5, "asap", native=False)
+    key = lambda i: (i.t0, type(i).__name__, i.frame, getattr(i, "phase", None))  # noqa: E731
+    assert sorted(map(key, schedule.instructions)) == sorted(map(key, reference.instructions))
+    assert schedule.duration == reference.duration
+
+
 @pytest.mark.parametrize("method", ["asap", "alap"])
 def test_delay_before_measure_is_stretched_to_the_acquire_grid(method):
     schedule = schedule_circuit(circuit([g("x", 0), DelayOp(0, 100), MeasureOp(0, 0)]), T5, method, native=False)
