@@ -202,8 +202,12 @@ class ModuleLoader:
                              notes=searched, help=_import_help(item.path)))
         return None
 
+    def _source(self, path: Path, item: ast.Import) -> str | None:
+        """The text of the imported file (None, with a diagnostic, when it cannot be read)."""
+        return read_source(path, self.sink, item.span)
+
     def _load(self, path: Path, item: ast.Import) -> Scope | None:
-        text = read_source(path, self.sink, item.span)
+        text = self._source(path, item)
         if text is None:
             return None
         program = parse(text, display_name(path), self.sink)

@@ -24,10 +24,8 @@ from typing import Any, Callable, Mapping
 from qdl.compiler.backends.llvm import KernelPlan
 from qdl.compiler.diagnostics import DiagnosticSink
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.modules import STDLIB_PREFIX, ModuleLoader, display_name, read_source, stdlib_root
-from qdl.compiler.frontend.parser import parse
+from qdl.compiler.frontend.modules import STDLIB_PREFIX, ModuleLoader, stdlib_root
 from qdl.compiler.frontend.statements import CompileOptions
-from qdl.compiler.frontend.context import Scope
 from qdl.compiler.ir import Circuit, Module
 
 STATS = {"materialized": 0, "plans_built": 0}  # how often the lazy parts were built (tests, benchmarks)
@@ -61,24 +59,14 @@ class RecordingLoader(ModuleLoader):
             self.reliable = False
         return path
 
-    def _load(self, path: Path, item: ast.Import) -> Scope | None:
-        # `ModuleLoader._load` with the text taken from the snapshot when there is one, and recorded.
+    def _source(self, path: Path, item: ast.Import) -> str | None:
+        # The text from the snapshot when there is one, and recorded for the cache key.
         text = self.snapshot.get(path)
         if text is None:
-            text = read_source(path, self.sink, item.span)
-            if text is None:
-                return None
-        self.texts[path] = text
-        program = parse(text, display_name(path), self.sink)
-        if program is None:
-            return None
-        self.loading.append(path)
-        try:
-            scope = self.declare(program, path.parent)
-        finally:
-            self.loading.pop()
-        self.scopes[path] = scope
-        return scope
+            text = super()._source(path, item)
+        if text is not None:
+            self.texts[path] = text
+        return text
 
 
 def _candidates(import_path: str, base_dir: Path) -> list[Path]:

@@ -21,7 +21,7 @@ from qdl.runtime.executors import ExecutorError, LocalExecutor, MissingExtraErro
 
 if os.environ.get("QDL_REQUIRE_EXTRAS") != "1":
     pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'qdl[dask]')")
-from distributed import Client, LocalCluster  # noqa: E402
+import distributed  # noqa: E402,F401  (the `client` fixture of conftest.py starts a LocalCluster)
 
 from qdl.runtime.executors import DaskExecutor  # noqa: E402
 from qdl.runtime.executors.worker import job_of  # noqa: E402
@@ -35,16 +35,6 @@ circuit two(x: float, param t: float[2]) -> (float, float[4]) {
 circuit s(t: float) -> complex[4] { qubit q[2]; ry(t) q[0]; cx q[0], q[1]; rz(t / 2) q[1]; return state(); }
 circuit shots(t: float) -> int[2] { qubit q[2]; ry(t) q[0]; cx q[0], q[1]; return sample(q); }
 """
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                           dashboard_address=None)
-    client = Client(cluster, set_as_default=False)
-    yield client
-    client.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module")

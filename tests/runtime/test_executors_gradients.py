@@ -22,7 +22,7 @@ from qdl.runtime.executors import ExecutorError, LocalExecutor
 
 if os.environ.get("QDL_REQUIRE_EXTRAS") != "1":
     pytest.importorskip("distributed", reason="dask.distributed is not installed (pip install 'qdl[dask]')")
-from distributed import Client, LocalCluster  # noqa: E402
+import distributed  # noqa: E402,F401  (the `client` fixture of conftest.py starts a LocalCluster)
 
 from qdl.runtime.executors import DaskExecutor  # noqa: E402
 
@@ -49,16 +49,6 @@ circuit layers(param w: float[6, 4]) -> float {
     return expval(Z[0] Z[3] + 0.5 * X[1]);
 }
 """
-
-
-@pytest.fixture(scope="module")
-def client():
-    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1, host="127.0.0.1",
-                           dashboard_address=None)
-    client = Client(cluster, set_as_default=False)
-    yield client
-    client.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module")
