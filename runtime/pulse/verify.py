@@ -22,6 +22,7 @@ from qdl.compiler.pulse.waveforms import evaluate_value
 from qdl.runtime.pulse.model import Coupling, PulseModel, Transmon
 from qdl.compiler.pulse.schedule import end_time
 from qdl.runtime.pulse.dressed import bare_frequencies, to_dressed_frame
+from qdl.runtime.pulse.fidelity import optimal_z_phases
 from qdl.runtime.pulse.simulate import DRIVING_PORTS, PulseResult, simulate
 
 
@@ -31,7 +32,8 @@ class Verification:
 
     `unitary` is the computational block with the final frame phases undone
     and `target` the circuit's unitary, both little-endian over `qubits`
-    (the physical qubits, in increasing order).
+    (the physical qubits, in increasing order).  With `noise=True`,
+    `fidelity` and `leakage` are those of the Lindblad channel (`channel`).
     """
 
     fidelity: float
@@ -40,6 +42,8 @@ class Verification:
     target: np.ndarray
     qubits: tuple[int, ...]
     result: PulseResult
+    unitary_fidelity: float | None = None  # the closed-system fidelity (equal to `fidelity` without noise)
+    channel: Any = None  # with noise=True: the open-system `ChannelResult` that `fidelity` and `leakage` come from
 
 
 def model_for(device: Any, qubits: tuple[int, ...], levels: int | None = None) -> PulseModel:
@@ -84,7 +88,7 @@ def ideal_unitary(gates: tuple[NativeGate, ...], qubits: tuple[int, ...],
 
 def verify(schedule: PulseSchedule, device: Any, values: Mapping[str, object] | None = None, *,
            levels: int | None = None, optimize_z: bool = False, substeps: int | None = None,
-           basis: str = "dressed") -> Verification:
+           basis: str = "dressed", noise: bool = False) -> Verification:
     """Simulate `schedule` on `device` and compare it with the native gates it was lowered from.
 
     `basis="dressed"` (coupled qubits only; see `runtime.pulse.dressed`) takes the device
@@ -116,4 +120,13 @@ def verify(schedule: PulseSchedule, device: Any, values: Mapping[str, object] | 
         result = replace(result, unitary=unitary)
     target = ideal_unitary(schedule.gates, qubits, env)
     fidelity = result.fidelity(target, optimize_z=optimize_z)
-    return Verification(fidelity, result.leakage, result.corrected(), target, qubits, result)
+    if not noise:
+        return Verification(fidelity, result.leakage, result.corrected(), target, qubits, result, fidelity)
+    from qdl.runtime.pulse.open_system import open_channel
+    channel = open_channel(replace(schedule, frames=frames), physical, device, qubits, env, substeps,
+                           tuple(t.frequency_ghz for t in model.qubits) if dressed else None)
+    z_phases = result.frame_phases
+    if optimize_z:  # the coherent gate's best final virtual Z, on top of the tracked one
+        z_phases = tuple(a + b for a, b in zip(z_phases, optimal_z_phases(result.corrected(), target)))
+    return Verification(channel.fidelity(target, z_phases=z_phases), channel.leakage, result.corrected(), target,
+                        qubits, result, fidelity, channel)
