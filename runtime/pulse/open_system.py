@@ -46,8 +46,8 @@ from qdl.runtime.pulse.fidelity import computational_indices, rz_correction
 from qdl.runtime.pulse.model import PulseModel
 from qdl.runtime.pulse.schedule import PulseSchedule
 from qdl.runtime.pulse.simulate import (
-    CF4_NODES, CF4_WEIGHTS, DRIVING_PORTS, SUBSTEP_PHASE, _chain, _fastest_rate, _frame_track, _hamiltonians,
-    _tracked_phase,
+    CF4_NODES, CF4_WEIGHTS, DRIVING_PORTS, SUBSTEP_PHASE, FrameTrack, _chain, _fastest_rate, _frame_track,
+    _hamiltonians, _tracked_phase,
 )
 
 CHUNK_BYTES = 1 << 25  # superoperators exponentiated per batch: at most ~32 MB of them
@@ -202,7 +202,7 @@ def simulate_open(schedule: PulseSchedule, model: PulseModel, decoherence: Decoh
     return ChannelResult(process, model, phases, steps, decoherence, total)
 
 
-def _propagate(tracks: list, model: PulseModel, dissipation: np.ndarray, total: int, substeps: int,
+def _propagate(tracks: list[FrameTrack], model: PulseModel, dissipation: np.ndarray, total: int, substeps: int,
                time_dependent: bool) -> np.ndarray:
     """Π expm(L h) over sub-steps; the CF4 pair of `simulate` when H varies inside a sample."""
     h = model.dt_ns / substeps
@@ -234,7 +234,7 @@ def _step_propagators(generators: np.ndarray, h: float) -> np.ndarray:
 
 def to_dressed_channel(process: np.ndarray, bare: PulseModel, dressed_ghz: tuple[float, ...],
                        duration_ns: float) -> np.ndarray:
-    """The process in the dressed basis and frame: `U → A U B` of `dressed.to_dressed_frame` as `ρ → A E(BρB†) A†`."""
+    """The process in the dressed basis and frame: `to_dressed_frame`'s `U → A U B` as `ρ → A E(BρB†) A†`."""
     from qdl.runtime.pulse.dressed import dressed_basis, to_dressed_frame
 
     _, s = dressed_basis(bare)

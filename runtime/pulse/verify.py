@@ -12,7 +12,7 @@ compares the computational block with the unitary of the native gates in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -24,6 +24,9 @@ from qdl.compiler.pulse.schedule import end_time
 from qdl.runtime.pulse.dressed import bare_frequencies, to_dressed_frame
 from qdl.runtime.pulse.fidelity import optimal_z_phases
 from qdl.runtime.pulse.simulate import DRIVING_PORTS, PulseResult, simulate
+
+if TYPE_CHECKING:  # the open-system module needs scipy; import it only when noise is asked for
+    from qdl.runtime.pulse.open_system import ChannelResult
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Verification:
     qubits: tuple[int, ...]
     result: PulseResult
     unitary_fidelity: float | None = None  # the closed-system fidelity (equal to `fidelity` without noise)
-    channel: Any = None  # with noise=True: the open-system `ChannelResult` that `fidelity` and `leakage` come from
+    channel: ChannelResult | None = None  # with noise=True: where `fidelity` and `leakage` come from
 
 
 def model_for(device: Any, qubits: tuple[int, ...], levels: int | None = None) -> PulseModel:
