@@ -146,6 +146,11 @@ def test_drag_x_channel_matches_the_master_equation_ode():
         rho = solve_ivp(rhs(h), (0, dt), rho.reshape(-1).view(float), method="DOP853",
                         rtol=1e-10, atol=1e-12).y[:, -1].view(complex).reshape(9, 3, 3)
     assert np.max(np.abs(channel.superoperator - rho.reshape(9, 9).T)) <= 1e-8
+    # a channel: trace preserving on the full space, and its Choi matrix is positive
+    diag = np.arange(3) * 4
+    np.testing.assert_allclose(channel.superoperator[diag].sum(axis=0), np.eye(3).reshape(-1), atol=1e-12)
+    choi = channel.superoperator.reshape(3, 3, 3, 3).transpose(0, 2, 1, 3).reshape(9, 9)  # (i k),(j l)
+    assert np.min(np.linalg.eigvalsh(choi)) >= -1e-12
 
 
 def test_drag_x_propagator_matches_solve_ivp():
@@ -222,3 +227,36 @@ def test_cli_noise_flag(qdlc, tmp_path: Path):
     assert 1 - with_noise == pytest.approx(limit + 1 - closed, rel=0.10)
     failing = qdlc("verify-schedule", str(target), "--device", "t5", "--noise", "--min-fidelity", "0.9999")
     assert failing.code == 1 and "below --min-fidelity" in failing.err
+
+
+def coherent_t5(factor: float = 1e12):
+    """t5 with T1, T2 stretched by `factor`: the open system is then closed to far below 1e-10."""
+    from dataclasses import replace
+    device = load_device("t5")
+    qubits = tuple(replace(q, t1_us=q.t1_us * factor, t2_us=q.t2_us * factor) for q in device.qubits)
+    return replace(device, qubits=qubits)
+
+
+def test_verify_with_noise_reduces_to_the_closed_verifier_on_a_coupled_pair():
+    """The dressed-frame transform and the frame + best virtual-Z correction of the channel match the unitary path."""
+    prog = qdl.compile("circuit g(t: float) -> float { qubit q[2]; rz(t) q[0]; sx q[0]; x q[1]; "
+                       "rz(-t) q[1]; return expval(Z[1]); }")
+    check = prog.g.schedule("t5").simulate(coherent_t5(), values={"t": 0.7}, noise=True, substeps=1,
+                                           optimize_z=True)
+    assert abs(check.fidelity - check.unitary_fidelity) <= 1e-10
+    assert abs(check.leakage - check.result.leakage) <= 1e-10
+    assert check.unitary_fidelity >= 0.999
+
+
+def test_cli_noise_needs_coherence_times(qdlc, tmp_path: Path):
+    device = tmp_path / "no_t1.toml"
+    text = (Path(__file__).resolve().parents[2] / "stdlib" / "devices" / "t5.toml").read_text()
+    device.write_text("\n".join(line for line in text.splitlines() if not line.startswith("t1_us")))
+    program = tmp_path / "p.qdl"
+    program.write_text("circuit f() -> float { qubit q; x q; return expval(Z[0]); }\n")
+    target = tmp_path / "s.json"
+    assert qdlc("schedule", str(program), "--device", str(device), "-o", str(target)).code == 0
+    assert qdlc("verify-schedule", str(target), "--device", str(device)).code == 0
+    out = qdlc("verify-schedule", str(target), "--device", str(device), "--noise")
+    assert out.code == 2 and "lacks t1_us or t2_us of qubit 0" in out.err and "Traceback" not in out.err
+    assert "--arg" not in out.err
