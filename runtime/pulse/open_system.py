@@ -86,6 +86,10 @@ class Decoherence:
                                  f"the open-system simulation needs both")
             t1.append(float(info.t1_us) * 1e3)
             t2.append(float(info.t2_us) * 1e3)
+            try:
+                cls((t1[-1],), (t2[-1],))
+            except ValueError as exc:  # name the physical qubit, not the model's index
+                raise ValueError(f"device `{device.name}`, qubit {q}: {str(exc).split(': ', 1)[1]}") from None
         return cls(tuple(t1), tuple(t2))
 
     def collapse_operators(self, model: PulseModel) -> list[np.ndarray]:

@@ -260,3 +260,12 @@ def test_cli_noise_needs_coherence_times(qdlc, tmp_path: Path):
     out = qdlc("verify-schedule", str(target), "--device", str(device), "--noise")
     assert out.code == 2 and "lacks t1_us or t2_us of qubit 0" in out.err and "Traceback" not in out.err
     assert "--arg" not in out.err
+
+
+def test_device_with_t2_above_twice_t1_names_the_physical_qubit():
+    from dataclasses import replace
+    device = load_device("t5")
+    qubits = list(device.qubits)
+    qubits[3] = replace(qubits[3], t2_us=3 * qubits[3].t1_us)
+    with pytest.raises(ValueError, match=r"qubit 3: T2 = .* exceeds 2·T1"):
+        Decoherence.from_device(replace(device, qubits=tuple(qubits)), (1, 3))
