@@ -75,7 +75,10 @@ def _exporter(module: str, name: str, option: str):
 @click.option("--levels", type=click.IntRange(min=2), default=None, help="Transmon levels (default: the device's).")
 @click.option("--basis", type=click.Choice(["dressed", "bare"]), default="dressed", show_default=True,
               help="Compare coupled qubits in the dressed basis (device frequencies are dressed) or the bare one.")
-def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: float, levels, basis: str) -> None:
+@click.option("--noise", is_flag=True,
+              help="Include decoherence: a Lindblad simulation with the device's t1_us/t2_us (needs scipy).")
+def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: float, levels, basis: str,
+                    noise: bool) -> None:
     """Simulate a JSON pulse schedule on a device model and compare it with the gates it came from."""
     from qdl.cli import EXIT_PROGRAM_ERROR, _collect_args
     from qdl.compiler.device import load_device
@@ -93,13 +96,18 @@ def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: fl
     values = _collect_args(arg_texts)
     _check_names(values, {p.name.split("[")[0] for p in schedule.parameters}, schedule.circuit or schedule_file)
     try:
-        result = verify(schedule, load_device(device), values=values, levels=levels, basis=basis)
+        result = verify(schedule, load_device(device), values=values, levels=levels, basis=basis, noise=noise)
     except ValueError as exc:  # a parameter without a value, a device without the model's physics
-        raise UsageError(f"{schedule_file}: {exc} (give it with --arg NAME=VALUE)") from None
+        hint = " (give it with --arg NAME=VALUE)" if "no value for the parameter" in str(exc) else ""
+        raise UsageError(f"{schedule_file}: {exc}{hint}") from None
+    except ImportError as exc:  # --noise without scipy
+        raise UsageError(f"--noise needs scipy: pip install 'qdl[pulse]' ({exc})") from None
     qubits = ", ".join(str(q) for q in result.qubits)
     click.echo(f"schedule  {schedule.circuit or path.name} on {schedule.device_name}, qubits {qubits}, "
                f"{schedule.duration} dt")
-    click.echo(f"fidelity  {result.fidelity:.8f}")
+    click.echo(f"fidelity  {result.fidelity:.8f}" + (" (with T1/T2)" if noise else ""))
+    if noise:
+        click.echo(f"closed    {result.unitary_fidelity:.8f} (without T1/T2)")
     click.echo(f"leakage   {result.leakage:.3e}")
     if result.fidelity < min_fidelity:
         click.echo(f"error: fidelity {result.fidelity:.6f} is below --min-fidelity {min_fidelity}", err=True)

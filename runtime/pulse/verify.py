@@ -12,7 +12,7 @@ compares the computational block with the unitary of the native gates in
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 
@@ -22,7 +22,11 @@ from qdl.compiler.pulse.waveforms import evaluate_value
 from qdl.runtime.pulse.model import Coupling, PulseModel, Transmon
 from qdl.compiler.pulse.schedule import end_time
 from qdl.runtime.pulse.dressed import bare_frequencies, to_dressed_frame
+from qdl.runtime.pulse.fidelity import optimal_z_phases
 from qdl.runtime.pulse.simulate import DRIVING_PORTS, PulseResult, simulate
+
+if TYPE_CHECKING:  # the open-system module needs scipy; import it only when noise is asked for
+    from qdl.runtime.pulse.open_system import ChannelResult
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,8 @@ class Verification:
 
     `unitary` is the computational block with the final frame phases undone
     and `target` the circuit's unitary, both little-endian over `qubits`
-    (the physical qubits, in increasing order).
+    (the physical qubits, in increasing order).  With `noise=True`,
+    `fidelity` and `leakage` are those of the Lindblad channel (`channel`).
     """
 
     fidelity: float
@@ -40,6 +45,8 @@ class Verification:
     target: np.ndarray
     qubits: tuple[int, ...]
     result: PulseResult
+    unitary_fidelity: float | None = None  # the closed-system fidelity (equal to `fidelity` without noise)
+    channel: ChannelResult | None = None  # with noise=True: where `fidelity` and `leakage` come from
 
 
 def model_for(device: Any, qubits: tuple[int, ...], levels: int | None = None) -> PulseModel:
@@ -84,7 +91,7 @@ def ideal_unitary(gates: tuple[NativeGate, ...], qubits: tuple[int, ...],
 
 def verify(schedule: PulseSchedule, device: Any, values: Mapping[str, object] | None = None, *,
            levels: int | None = None, optimize_z: bool = False, substeps: int | None = None,
-           basis: str = "dressed") -> Verification:
+           basis: str = "dressed", noise: bool = False) -> Verification:
     """Simulate `schedule` on `device` and compare it with the native gates it was lowered from.
 
     `basis="dressed"` (coupled qubits only; see `runtime.pulse.dressed`) takes the device
@@ -116,4 +123,13 @@ def verify(schedule: PulseSchedule, device: Any, values: Mapping[str, object] | 
         result = replace(result, unitary=unitary)
     target = ideal_unitary(schedule.gates, qubits, env)
     fidelity = result.fidelity(target, optimize_z=optimize_z)
-    return Verification(fidelity, result.leakage, result.corrected(), target, qubits, result)
+    if not noise:
+        return Verification(fidelity, result.leakage, result.corrected(), target, qubits, result, fidelity)
+    from qdl.runtime.pulse.open_system import open_channel
+    channel = open_channel(replace(schedule, frames=frames), physical, device, qubits, env, substeps,
+                           tuple(t.frequency_ghz for t in model.qubits) if dressed else None)
+    z_phases = result.frame_phases
+    if optimize_z:  # the coherent gate's best final virtual Z, on top of the tracked one
+        z_phases = tuple(a + b for a, b in zip(z_phases, optimal_z_phases(result.corrected(), target)))
+    return Verification(channel.fidelity(target, z_phases=z_phases), channel.leakage, result.corrected(), target,
+                        qubits, result, fidelity, channel)
