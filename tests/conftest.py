@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from qdl.cli import main
+# The pulse simulators multiply many small matrices: OpenBLAS threads cost more than they
+# give there (5-10x slower on a loaded 2-core machine). Set before numpy loads its BLAS.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from qdl.cli import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
