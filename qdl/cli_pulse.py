@@ -23,28 +23,46 @@ EMITTERS = ("json", "openpulse", "quil-t")
 @click.option("--emit", type=click.Choice(EMITTERS), default="json", show_default=True,
               help="json: the qdl.pulse_schedule document; openpulse: OpenQASM 3 + OpenPulse; quil-t: Quil-T.")
 @click.option("--plot", "plot_path", default=None, metavar="OUT.png", help="Also draw the schedule's timeline.")
+@click.option("--gradient", is_flag=True,
+              help="Emit the qdl.pulse_gradient document: the schedule, its parameter-shift evaluations as "
+                   "phase offsets and the recombination recipe (with --emit json).")
+@click.option("--wrt", multiple=True, metavar="NAME", help="With --gradient: differentiate these arguments only.")
 @click.option("-o", "--output", default=None, metavar="PATH", help="Write here instead of stdout.")
-def schedule(file: str, device: str, circuit_name, arg_texts, method: str, emit: str, plot_path, output) -> None:
+def schedule(file: str, device: str, circuit_name, arg_texts, method: str, emit: str, plot_path, gradient: bool,
+             wrt: tuple[str, ...], output) -> None:
     """Lower a circuit of FILE to a pulse schedule on a device and print it."""
     from qdl.cli import EXIT_PROGRAM_ERROR, _collect_args, _compile, _options, _pick_circuit, _write_output
-    from qdl.compiler.passes.schedule import schedule_circuit
 
+    if (gradient and emit != "json") or (wrt and not gradient):
+        raise UsageError("--gradient goes with --emit json, and --wrt with --gradient")
     result = _compile(file, _options(None, None), "rich")
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
     circuit = _pick_circuit(result, circuit_name, file)
     values = _collect_args(arg_texts)
     _check_names(values, {a.name for a in circuit.arguments}, circuit.name)
-    doc = schedule_circuit(circuit, device, method, values=values or None).to_json()
+    if wrt:
+        _check_names(dict.fromkeys(wrt), {a.name for a in circuit.arguments}, circuit.name, "--wrt")
+    doc = _document(circuit, device, method, values or None, gradient, wrt)
     _write_output(_emit(doc, emit), output)
     if plot_path:
-        _exporter("qdl.runtime.pulse.plot", "plot_timeline", "--plot")(doc, plot_path)
+        schedule_doc = doc["schedule"] if gradient else doc
+        _exporter("qdl.runtime.pulse.plot", "plot_timeline", "--plot")(schedule_doc, plot_path)
 
 
-def _check_names(values: dict, names: set[str], circuit: str) -> None:
+def _document(circuit, device: str, method: str, values: dict | None, gradient: bool, wrt: tuple[str, ...]) -> dict:
+    """The schedule's JSON document, or with `gradient` the qdl.pulse_gradient one."""
+    from qdl.compiler.passes.schedule import schedule_circuit
+    if not gradient:
+        return schedule_circuit(circuit, device, method, values=values).to_json()
+    from qdl.compiler.passes.schedule.gradient import gradient_schedules
+    return gradient_schedules(circuit, device, method, wrt=list(wrt) or None, values=values).to_json()
+
+
+def _check_names(values: dict, names: set[str], circuit: str, option: str = "--arg") -> None:
     unknown = sorted(set(values) - names)
     if unknown:
-        raise UsageError(f"--arg {unknown[0]}: circuit `{circuit}` has no such argument; "
+        raise UsageError(f"{option} {unknown[0]}: circuit `{circuit}` has no such argument; "
                          f"its arguments: {', '.join(sorted(names)) or 'none'}")
 
 

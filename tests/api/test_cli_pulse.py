@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -101,7 +102,31 @@ def test_gate_without_calibration_is_reported_at_its_line(qdlc, tmp_path: Path):
 @pytest.mark.parametrize("emit, module, first", [("openpulse", "qdl.compiler.pulse.openpulse", "OPENQASM 3.0;"),
                                                   ("quil-t", "qdl.compiler.pulse.quilt", "# qdl.pulse_schedule")])
 def test_text_exporters_read_the_document(qdlc, program: Path, emit: str, module: str, first: str):
-    pytest.importorskip(module)  # written separately; runs once both are on one branch
+    assert importlib.import_module(module)
     out = qdlc("schedule", str(program), "--device", "t5", "--circuit", "pair", "--emit", emit)
     assert out.code == 0, out.err
     assert out.out.startswith(first)
+
+
+def test_schedule_gradient_emits_the_phase_offset_evaluations(qdlc, program: Path, tmp_path: Path):
+    from qdl.compiler.driver import compile_file
+    from qdl.compiler.passes.schedule.gradient import gradient_schedules
+    out = qdlc("schedule", str(program), "--device", "t5", "--circuit", "pair", "--arg", "a=0.4", "--gradient")
+    assert out.code == 0, out.err
+    doc = json.loads(out.out)
+    assert doc["format"] == "qdl.pulse_gradient" and doc["wrt"] == ["a"]
+    jsonschema.validate(doc["schedule"], SCHEMA)
+    assert doc["evaluations"] and all(e["phase_offsets"] for e in doc["evaluations"])
+    assert all(o["offset"] == -e["shift"] for e in doc["evaluations"] for o in e["phase_offsets"])
+    circuit = compile_file(program).module["pair"]
+    assert doc == json.loads(json.dumps(gradient_schedules(circuit, "t5", values={"a": 0.4}).to_json()))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--gradient", "--emit", "openpulse"], "--gradient goes with --emit json"),
+    (["--wrt", "a"], "--wrt with --gradient"),
+    (["--gradient", "--wrt", "b"], "--wrt b: circuit `pair` has no such argument"),
+])
+def test_schedule_gradient_usage_errors(qdlc, program: Path, argv, message):
+    out = qdlc("schedule", str(program), "--device", "t5", "--circuit", "pair", *argv)
+    assert out.code == 2 and message in out.err and "Traceback" not in out.err
