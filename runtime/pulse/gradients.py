@@ -33,8 +33,8 @@ from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.pulse.waveforms import Drag, Waveform, evaluate_value
 from qdl.runtime.pulse.fidelity import average_gate_fidelity, computational_indices, leakage, rz_correction
 from qdl.runtime.pulse.model import TWO_PI, PulseModel
-from qdl.runtime.pulse.schedule import Play, PulseSchedule, SetPhase, ShiftPhase
-from qdl.runtime.pulse.simulate import DRIVING_PORTS, _fastest_rate, _frame_track, end_time
+from qdl.runtime.pulse.schedule import Frame, Play, PulseSchedule, SetPhase, ShiftPhase
+from qdl.runtime.pulse.simulate import DRIVING_PORTS, _fastest_rate, _frame_track, _hamiltonians, end_time
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,13 @@ def _partials(value: object, values: Mapping[str, object], wrt: Sequence[str]) -
 
 def _sample_partials(wf: Waveform, values: Mapping[str, object], wrt: Sequence[str]) -> np.ndarray:
     """∂samples/∂p (len(wrt) × duration, complex): samples are amp·e^{i angle}·f(x), f affine in DRAG β."""
-    bound = wf.bind(values) if wf.is_symbolic else wf
+    out = np.zeros((len(wrt), wf.duration), dtype=complex)
+    if not wf.is_symbolic:
+        return out
+    bound = wf.bind(values)
     x = np.arange(wf.duration, dtype=float) + 0.5
     amp, rot = float(bound.amp), np.exp(1j * float(bound.angle))
     env = bound._envelope(x)
-    out = np.zeros((len(wrt), wf.duration), dtype=complex)
     out += _partials(wf.amp, values, wrt)[:, None] * (rot * env)
     out += _partials(wf.angle, values, wrt)[:, None] * (1j * amp * rot * env)
     if isinstance(wf, Drag):  # f = G + iβ·slope·G: ∂f/∂β = f(β=1) - f(β=0) exactly
@@ -103,6 +105,33 @@ def fidelity_gradient(schedule: PulseSchedule, model: PulseModel, target: np.nda
     wrt = tuple(wrt)
     if missing := [n for n in wrt if n not in values]:
         raise ValueError(f"no value for the parameter(s) {', '.join(missing)} to differentiate")
+    driving, tracks, total = _tracks(schedule, model, values)
+    energies, vectors = np.linalg.eigh(_step_hamiltonians(tracks, model, total))
+    steps = (vectors * np.exp(-1j * model.dt_ns * energies)[:, None, :]) @ _dagger(vectors)
+    before, after, unitary = _partial_products(steps, model.dim)
+    offsets = [_offset_frame(driving, q) for q in range(model.num_qubits)]
+    phases = tuple(0.0 if k is None else tracks[k].final_phase for k in offsets)
+    fidelity, z, y_target, v = _adjoint(unitary, model, target, phases)
+    # sensitivity of F to each step's generator, in the step's eigenbasis: B_k = P_{k-1} Z Q_k
+    sens = _dagger(vectors) @ (before @ z @ after) @ vectors
+    gamma = _frechet_kernel(energies, model.dt_ns)
+    scale = 2.0 / (target.shape[0] * (target.shape[0] + 1))
+    grad = np.zeros(len(wrt))
+    for k, (frame, track) in enumerate(zip(driving, tracks)):
+        dd, dfinal = _drive_partials(schedule, frame.name, total, track.drive, values, wrt)
+        half_rabi = 0.5 * TWO_PI * model.qubits[track.qubit].drive_strength_ghz
+        op = half_rabi * track.operator  # ∂H = Re ∂D·(op + op†) + Im ∂D·i(op - op†)
+        for part, gen in ((dd.real, op + _dagger(op)), (dd.imag, 1j * (op - _dagger(op)))):
+            per_step = np.einsum("knm,kmn->k", sens, (_dagger(vectors) @ gen @ vectors) * gamma).real
+            grad += scale * (part @ per_step)
+        if frame.tracks_qubit is not None and offsets[frame.tracks_qubit] == k:  # its phase is Φ_q
+            dc = _rz_correction_partial(phases, frame.tracks_qubit)  # the correction ⊗ Rz(-Φ_q) moves
+            grad += scale * np.trace(y_target @ dc @ v).real * dfinal
+    return FidelityGradient(fidelity, leakage(v), dict(zip(wrt, grad.tolist())), unitary)
+
+
+def _tracks(schedule: PulseSchedule, model: PulseModel, values: Mapping[str, object]) -> tuple[list, list, int]:
+    """The driving frames, their `simulate` tracks and the sample count; refuses time-dependent H."""
     driving = [f for f in schedule.frames if schedule.port_kind(f) in DRIVING_PORTS]
     names = {f.name for f in driving}
     total = max((end_time(i) for i in schedule.instructions if getattr(i, "frame", None) in names), default=0)
@@ -110,50 +139,21 @@ def fidelity_gradient(schedule: PulseSchedule, model: PulseModel, target: np.nda
     if _fastest_rate(tracks, model) > 0:
         raise ValueError("gradients need every playing frame on its qubit's frequency and no exchange "
                          "between detuned qubits (a piecewise-constant Hamiltonian)")
-    energies, vectors = np.linalg.eigh(_step_hamiltonians(tracks, model, total))
-    steps = (vectors * np.exp(-1j * model.dt_ns * energies)[:, None, :]) @ _dagger(vectors)
-    before, after, unitary = _partial_products(steps, model.dim)
-    phases = tuple(_tracked(driving, [t.final_phase for t in tracks], q) for q in range(model.num_qubits))
-    fidelity, z, y_target, v = _adjoint(unitary, model, target, phases)
-    # sensitivity of F to each step's generator, in the step's eigenbasis: B_k = P_{k-1} Z Q_k
-    sens = _dagger(vectors) @ (before @ z @ after) @ vectors
-    gamma = _frechet_kernel(energies, model.dt_ns)
-    scale = 2.0 / (target.shape[0] * (target.shape[0] + 1))
-    grad = np.zeros(len(wrt))
-    final = np.zeros((model.num_qubits, len(wrt)))
-    offsets = {q: _tracked(driving, [f.name for f in driving], q) for q in range(model.num_qubits)}
-    for frame, track in zip(driving, tracks):
-        dd, dfinal = _drive_partials(schedule, frame.name, total, track.drive, values, wrt)
-        half_rabi = 0.5 * TWO_PI * model.qubits[track.qubit].drive_strength_ghz
-        op = half_rabi * track.operator
-        for part, gen in ((dd.real, op + _dagger(op)), (dd.imag, 1j * (op - _dagger(op)))):
-            g_eig = _dagger(vectors) @ gen @ vectors
-            per_step = np.einsum("knm,kmn->k", sens, g_eig * gamma).real
-            grad += scale * (part @ per_step)
-        if frame.tracks_qubit is not None and offsets[frame.tracks_qubit] == frame.name:
-            final[frame.tracks_qubit] = dfinal
-    for q in range(model.num_qubits):  # the frame correction (⊗ Rz(-Φ_q)) moves with Φ_q
-        dc = _rz_correction_partial(phases, q)
-        grad += scale * np.trace(y_target @ dc @ v).real * final[q]
-    return FidelityGradient(fidelity, leakage(v), dict(zip(wrt, grad.tolist())), unitary)
+    return driving, tracks, total
 
 
 def _dagger(m: np.ndarray) -> np.ndarray:
+    """Conjugate transpose of the last two axes."""
     return np.conj(np.swapaxes(m, -1, -2))
 
 
-def _tracked(frames: list, items: list, qubit: int):
-    """The item of the first frame tracking `qubit` (its phase is the virtual-Z offset), or 0.0."""
-    for frame, item in zip(frames, items):
-        if frame.tracks_qubit == qubit:
-            return item
-    return 0.0
+def _offset_frame(frames: list[Frame], qubit: int) -> int | None:
+    """Index of the first frame tracking `qubit`: its final phase is the virtual-Z offset Φ_q (as `simulate`)."""
+    return next((k for k, f in enumerate(frames) if f.tracks_qubit == qubit), None)
 
 
 def _step_hamiltonians(tracks: list, model: PulseModel, total: int) -> np.ndarray:
     """H_k for every sample (constant within it), exactly as `simulate` builds them."""
-    from qdl.runtime.pulse.simulate import _hamiltonians
-
     k = np.arange(total)
     return _hamiltonians(tracks, model, model.static_hamiltonian(), k, np.full(total, 0.5 * model.dt_ns))
 
