@@ -195,13 +195,23 @@ def toml_table(gate: str, cals: list[DragCalibration], angles: Sequence[float]) 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m qdl.runtime.pulse.calibrate DEVICE`: print recalibrated sx and x tables and their scores."""
     from qdl.compiler.device import load_device
+    from qdl.compiler.device.model import DragCal
+    from qdl.errors import QdlError
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 1:
         print("usage: python -m qdl.runtime.pulse.calibrate DEVICE  (a built-in name or a .toml path)",
               file=sys.stderr)
         return 2
-    device = load_device(args[0])
+    try:
+        device = load_device(args[0])
+    except QdlError as err:
+        print(err, file=sys.stderr)
+        return 1
+    if missing := [g for g in ("sx", "x") if not isinstance(device.calibrations.get(g), DragCal)]:
+        print(f"device `{device.name}` has no DRAG calibration for {', '.join(missing)}: nothing to calibrate",
+              file=sys.stderr)
+        return 1
     for gate in ("sx", "x"):
         cals = rounded(calibrate_device(device, gate), device)
         print(toml_table(gate, cals, device.calibrations[gate].angle))

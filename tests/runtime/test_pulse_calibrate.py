@@ -79,3 +79,10 @@ def test_the_t5_tables_are_what_the_module_prints(capsys):
 def test_usage_error_without_a_device(capsys):
     assert main([]) == 2
     assert "usage: python -m qdl.runtime.pulse.calibrate DEVICE" in capsys.readouterr().err
+
+
+def test_devices_without_drag_pulses_or_unknown_names_are_clear_errors(capsys):
+    assert main(["ion11"]) == 1
+    assert "no DRAG calibration for sx, x" in capsys.readouterr().err
+    assert main(["t55"]) == 1
+    assert "unknown device `t55`" in capsys.readouterr().err
