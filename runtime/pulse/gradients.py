@@ -19,7 +19,9 @@ does not grow with the number of parameters).
 
 Only schedules the simulator propagates exactly without sub-steps are
 supported: every playing frame on its qubit's frequency, no frequency
-changes, and no exchange between detuned qubits.
+changes, and no exchange between detuned qubits.  Memory is a few arrays of
+N·dim² complex numbers (N samples): fine for one or two qubits, large for
+long three-qubit schedules.
 """
 
 from __future__ import annotations
