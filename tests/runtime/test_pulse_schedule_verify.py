@@ -74,23 +74,20 @@ def simulate_random_word(seed: int, qubit: int):
     return result
 
 
-@pytest.mark.parametrize("seed", range(20))
-def test_random_twenty_gate_sequences_are_implemented(seed):
-    result = simulate_random_word(seed, 0)
-    assert result.fidelity >= 1 - 20 * 2e-6  # §8d item 8 on qubit 0 (measured min 0.9999937 over these seeds)
-    assert result.leakage <= 2e-5
+@pytest.mark.parametrize("qubit", range(5))
+def test_random_twenty_gate_sequences_are_implemented(qubit):
+    """§8d item 8 on every t5 qubit: 20 random 20-gate rz/sx/x words each, F ≥ 1 - 20·2e-6 = 0.99996.
 
-
-@pytest.mark.parametrize("seed", range(1, 20, 2))
-def test_random_words_on_the_other_qubits(seed):
-    """On qubits 1-4 the §8d bound fails for X-heavy words: leakage of back-to-back X pulses adds coherently.
-
-    Twelve X in a row on q1 leak 8e-5 (one X: 1e-6), against 1e-6 on q0, so
-    the bound here is 1e-4 (words with 12 X on q3 and q4 measured 0.99994-0.99995).
+    Needs the recalibrated sx/x of t5 (`python -m qdl.runtime.pulse.calibrate t5`): with §8c's
+    σ = 40 dt pulses, leakage of back-to-back X added up coherently on q1-q4 (twelve X on q1
+    leaked 8e-5; over 300 seeds words measured down to 0.99989).  Now over seeds 0-19: min F
+    0.9999979 (q0), 0.9999957, 0.9999928, 0.9999948, 0.9999940 (q4); over 300 seeds per qubit
+    min 0.9999868 and leakage ≤ 1.3e-5.
     """
-    result = simulate_random_word(seed, 1 + seed % 4)
-    assert result.fidelity >= 0.9999
-    assert result.leakage <= 1e-4
+    for seed in range(20):
+        result = simulate_random_word(seed, qubit)
+        assert result.fidelity >= 1 - 20 * 2e-6, (seed, result.fidelity)
+        assert result.leakage <= 2e-5, (seed, result.leakage)
 
 
 @pytest.mark.parametrize("theta", [0.3, 1.2, -2.0])

@@ -34,8 +34,8 @@ def test_t5_is_the_reference_device() -> None:
     assert d.qubits[2].frequency_ghz == 5.3610 and d.qubits[3].anharmonicity_ghz == -0.3337
     assert d.couplings[3].j_mhz == 1.67
     sx, x, rz = d.calibrations["sx"], d.calibrations["x"], d.calibrations["rz"]
-    assert isinstance(sx, DragCal) and sx.amp == (0.08701,) * 5 and sx.beta[1] == 1.719 and sx.sigma == 40
-    assert isinstance(x, DragCal) and x.amp[1] == 0.17409
+    assert isinstance(sx, DragCal) and sx.amp[1] == 0.098966 and sx.beta[1] == 1.3479 and sx.sigma == 32
+    assert isinstance(x, DragCal) and x.amp[1] == 0.219177 and x.sigma == 28
     assert isinstance(rz, VirtualCal)
     ecr = d.calibrations["ecr"]
     assert ecr[0] == CrossResonanceCal((1, 0), 1584, 1328, 64, 0.1434, -2.935, 0.0237, 0.166)
@@ -73,13 +73,13 @@ BROKEN = [
     ("unknown key", "granularity = 16 ", "granulrity = 16 ", "E0603", "granulrity", "granulrity"),
     ("missing key", "min_length = 64 ", "", "E0604", "[timing]", "`min_length`"),
     ("wrong type", "num_qubits = 5", 'num_qubits = "five"', "E0605", "num_qubits", "integer"),
-    ("float duration", "duration = 160\nsigma = 40\namp = [0.08701", "duration = 160.0\nsigma = 40\namp = [0.08701",
+    ("float duration", "duration = 160\nsigma = 32", "duration = 160.0\nsigma = 32",
      "E0605", "duration = 160.0", "integer"),
-    ("amp over 1", "amp = [0.17408, 0.17409", "amp = [1.2, 0.17409", "E0606", "amp = [1.2", "over 1"),
+    ("amp over 1", "amp = [0.219158, 0.219177", "amp = [1.2, 0.219177", "E0606", "amp = [1.2", "over 1"),
     ("scalar amp over 1", "cr_amp = 0.0997", "cr_amp = -1.5", "E0606", "cr_amp = -1.5", "over 1"),
-    ("off granularity", "duration = 160\nsigma = 40\namp = [0.08701", "duration = 150\nsigma = 40\namp = [0.08701",
+    ("off granularity", "duration = 160\nsigma = 32", "duration = 150\nsigma = 32",
      "E0607", "duration = 150", "granularity 16"),
-    ("too short", "duration = 160\nsigma = 40\namp = [0.08701", "duration = 48\nsigma = 40\namp = [0.08701",
+    ("too short", "duration = 160\nsigma = 32", "duration = 48\nsigma = 32",
      "E0607", "duration = 48", "min_length"),
     ("unknown qubit", "edges = [[0, 1], [1, 2], [1, 3], [3, 4]]", "edges = [[0, 1], [1, 2], [1, 3], [3, 7]]",
      "E0608", "edges = [[0, 1], [1, 2], [1, 3], [3, 7]]", "qubit 7"),
@@ -90,8 +90,8 @@ BROKEN = [
     ("unknown native", '"ecr", "measure"', '"ecr", "zap", "measure"', "E0609", "native_gates", "unknown native"),
     ("direction without calibration", "[4, 3]]   # [control", "[3, 4]]   # [control", "E0609", "ecr_directions",
      "[3, 4]"),
-    ("per-qubit length", "beta = [1.619, 1.719, 1.646, 1.631, 1.643]", "beta = [1.619, 1.719]", "E0606",
-     "beta = [1.619, 1.719]", "2 values for 5 qubits"),
+    ("per-qubit length", "beta = [1.2697, 1.3479, 1.2907, 1.2788, 1.2880]", "beta = [1.2697, 1.3479]", "E0606",
+     "beta = [1.2697, 1.3479]", "2 values for 5 qubits"),
     ("virtual with a duration", 'implementation = "virtual"                 # shift_phase(-theta) on every frame '
      'with tracks_qubit == q\nduration = 0', 'implementation = "virtual"\nduration = 16', "E0606", "duration = 16",
      "no time"),

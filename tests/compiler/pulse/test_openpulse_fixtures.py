@@ -212,6 +212,6 @@ def test_sampling_uses_the_waveform_formulas() -> None:
     doc = ecr_doc()
     values = common.parameter_values(doc)
     got = common.sample(doc["waveforms"]["x_q1"], values)
-    want = Drag(160, 0.17409, 40, 1.677).samples()
+    want = Drag(160, 0.17409, doc["waveforms"]["x_q1"]["params"]["sigma"], 1.677).samples()  # σ: t5's x
     np.testing.assert_allclose(got, want, atol=1e-15)
     assert copy.deepcopy(doc) == ecr_doc()  # building is deterministic

@@ -268,7 +268,8 @@ def test_symbolic_drag_beta_is_a_waveform_argument() -> None:
     doc = quil_docs()["ecr"]
     run = run_quil(export_quilt(doc), common.parameter_values(doc), doc["device"]["dt"], 0, execute=False)
     got = run.waveform("x_q1(amp: 0.17, beta: -1.25)")
-    np.testing.assert_allclose(got, np.conj(Drag(160, 0.17, 40, -1.25).samples()), rtol=0, atol=1e-15)
+    sigma = doc["waveforms"]["x_q1"]["params"]["sigma"]  # t5's x calibration
+    np.testing.assert_allclose(got, np.conj(Drag(160, 0.17, sigma, -1.25).samples()), rtol=0, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", sorted(quil_docs()))
