@@ -40,7 +40,7 @@ CR_DURATION, CR_WIDTH = 1280, 1024
 CALIBRATED_ECR_2_1 = (0.12408340548563172, -3.2115795244242547, -0.0014849793891730475, -0.07023458138726309)
 # (control_phase, target_phase) of that ECR: the local Z its pulses leave (mostly a Stark shift of the target),
 # undone by virtual Z after them; closed form from the dressed-frame unitary (`runtime.pulse.ecr_phases`)
-ECR_2_1_PHASES = (7.668286170492422e-07, 0.13985402604569463)
+ECR_2_1_PHASES = (8.280522738601803e-07, 0.14037956700646692)
 
 
 def random_sequence(rng: np.random.Generator, qubit: int, n: int = 20) -> tuple[GateOp, ...]:
