@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import sys
 import threading
-from typing import Any, Callable, TypeVar
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, TypeVar
 
 T = TypeVar("T")
 
 STACK_BYTES = 256 * 2**20  # reserved address space, committed only as frames use it
 RECURSION_LIMIT = 200_000  # sums of ~50 k Pauli terms (a few frames a level; the stack has room)
 _START_LOCK = threading.Lock()  # threading.stack_size is process-wide: set it around one start at a time
+_LIMIT_LOCK = threading.Lock()
+_RUNNING = 0  # deep threads running now
+_SAVED_LIMIT = 1000
 
 
 def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -35,21 +39,51 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         except BaseException as exc:  # re-raised on the caller's thread, traceback intact
             outcome["error"] = exc
 
-    if sys.getrecursionlimit() < RECURSION_LIMIT:
-        sys.setrecursionlimit(RECURSION_LIMIT)
+    with _raised_limit():
+        worker = _started(target)
+        if worker is not None:
+            worker.join()
+    if worker is None:  # no room for the stack (ulimit -v): the usual depth only
+        return fn(*args, **kwargs)
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _started(target: Callable[[], None]) -> threading.Thread | None:
+    """A started daemon thread with the deep stack, or None when the OS refuses one."""
     with _START_LOCK:
         previous = threading.stack_size(STACK_BYTES)
         try:
             worker = threading.Thread(target=target, name="qdl-front-end", daemon=True)
             worker.start()
-        except (RuntimeError, MemoryError):  # no room for the stack (ulimit -v): the usual depth only
-            return fn(*args, **kwargs)
+            return worker
+        except (RuntimeError, MemoryError):
+            return None
         finally:
             threading.stack_size(previous)
-    worker.join()
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]
+
+
+@contextmanager
+def _raised_limit() -> Iterator[None]:
+    """The recursion limit (process-wide) raised only while deep threads run, then given back.
+
+    The main thread keeps its usual limit otherwise, so its own deep recursion
+    still ends in a RecursionError rather than overflowing its fixed C stack.
+    """
+    global _RUNNING, _SAVED_LIMIT
+    with _LIMIT_LOCK:
+        if _RUNNING == 0:
+            _SAVED_LIMIT = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_SAVED_LIMIT, RECURSION_LIMIT))
+        _RUNNING += 1
+    try:
+        yield
+    finally:
+        with _LIMIT_LOCK:
+            _RUNNING -= 1
+            if _RUNNING == 0:
+                sys.setrecursionlimit(_SAVED_LIMIT)
 
 
 _LOCAL = threading.local()

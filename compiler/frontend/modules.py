@@ -34,15 +34,20 @@ def stdlib_root() -> Path:
 
 
 def display_name(path: Path) -> str:
-    """How a file is named in messages: stdlib-relative, cwd-relative, or absolute."""
+    """How a file is named in messages: stdlib-relative, cwd-relative below the cwd, else absolute.
+
+    A file outside the working directory keeps its absolute path: `../../x.qdl`
+    would say less and depend on where the command ran.
+    """
     try:
         return "<stdlib>/" + path.relative_to(stdlib_root()).as_posix()
     except ValueError:
         pass
+    absolute = os.path.abspath(path)
     try:
-        return os.path.relpath(path)
+        return Path(absolute).relative_to(os.getcwd()).as_posix()
     except ValueError:
-        return str(path)
+        return absolute
 
 
 class ModuleLoader:

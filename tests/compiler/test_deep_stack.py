@@ -32,4 +32,10 @@ def test_run_deep_recurses_past_the_default_limit_and_nests():
         return 0 if n == 0 else 1 + depth(n - 1)
     assert run_deep(depth, 20_000) == 20_000
     assert run_deep(lambda: run_deep(threading.current_thread)) is not threading.main_thread()
-    assert sys.getrecursionlimit() >= 20_000
+
+
+def test_the_raised_recursion_limit_is_given_back():
+    """The main thread keeps its limit: its own runaway recursion still stops with a RecursionError."""
+    before = sys.getrecursionlimit()
+    assert run_deep(sys.getrecursionlimit) > before
+    assert sys.getrecursionlimit() == before
