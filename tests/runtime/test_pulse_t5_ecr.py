@@ -105,8 +105,8 @@ def test_ecr_angle_follows_the_sign_of_the_zx_rate():
 
 
 def test_entry_point_prints_a_table_that_loads(capsys):
-    """A short run of the calibration (angle scan + 10 Nelder-Mead steps) prints a loadable table near the stock one."""
-    main(["t5", "--pair", "3,1", "--max-evaluations", "10"])
+    """A short run of the calibration (angle scan + 4 Nelder-Mead steps) prints a loadable table near the stock one."""
+    main(["t5", "--pair", "3,1", "--max-evaluations", "4"])
     out = capsys.readouterr().out
     table = tomllib.loads("\n".join(line for line in out.splitlines() if not line.startswith("#")))
     found, stock = table["calibrations"]["ecr"][0], cal((3, 1))
