@@ -204,8 +204,8 @@ def test_ecr_fixture_timing_is_the_echo() -> None:
     doc = ecr_doc()
     plays = [(i["t0"], i["frame"], i["waveform"]) for i in doc["instructions"] if i["op"] == "play"]
     assert (160, "cr10", "cr_p") in plays and (160, "q0_drive", "cancel_p") in plays
-    assert (1744, "q1_drive", "x_q1") in plays and (1904, "cr10", "cr_m") in plays
-    assert max(common.duration(i, doc) + i["t0"] for i in doc["instructions"]) == 3488 + 22400 + 1680
+    assert (2848, "q1_drive", "x_q1") in plays and (3008, "cr10", "cr_m") in plays  # t5: 2688 dt CR halves
+    assert max(common.duration(i, doc) + i["t0"] for i in doc["instructions"]) == 160 + 5536 + 22400 + 1680
 
 
 def test_sampling_uses_the_waveform_formulas() -> None:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from qdl.compiler.device import load_device
 from qdl.compiler.expr import Arg, Binary, Const, Unary
 from qdl.compiler.ir import Argument, Circuit, GateOp, MeasureOp
 from qdl.compiler.passes.schedule import schedule_circuit
@@ -99,7 +100,11 @@ def test_expression_trees_and_free_parameters_are_preserved(schedule):
     assert [p["name"] for p in doc["parameters"]] == ["phi", "theta"]
     assert [p["value"] for p in doc["parameters"]] == [-1.1, 0.3]
     assert set(doc["final_frame_phases"]) == {"q1_drive", "cr2_1", "q2_drive"}
-    assert doc["final_frame_phases"]["q2_drive"] == {"param": "theta"}  # rz(-theta) -> shift_phase(theta)
+    # rz(-theta) -> shift_phase(theta), after the shift_phase(-control_phase) of t5's calibrated ECR(2, 1)
+    ecr = next(c for c in load_device("t5").calibrations["ecr"] if c.qubits == (2, 1))
+    theta = {"param": "theta"}
+    assert doc["final_frame_phases"]["q2_drive"] == (
+        {"op": "add", "args": [-ecr.control_phase, theta]} if ecr.control_phase else theta)
 
 
 def test_binding_then_sampling_equals_sampling_with_values(schedule):
