@@ -32,11 +32,9 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from qdl.compiler.device import load_device
 from qdl.compiler.device.model import CrossResonanceCal
 from qdl.compiler.pulse import GaussianSquare
-from qdl.errors import QdlError
-from qdl.runtime.pulse.ecr_phases import _pair, calibrate_ecr_phases, ecr_schedule
+from qdl.runtime.pulse.ecr_phases import calibrate_ecr_phases, device_and_pairs, ecr_schedule
 from qdl.runtime.pulse.verify import verify
 
 ANGLES = 8  # CR angles tried in the scan (the best one is within π/8 of the optimum)
@@ -175,12 +173,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--width", type=int, help="flat-top width in dt (default: duration - 4 sigma)")
     parser.add_argument("--max-evaluations", type=int, default=300, help="Nelder-Mead budget per direction")
     args = parser.parse_args(argv)
-    try:
-        device = load_device(args.device)
-    except QdlError as exc:
-        raise SystemExit(str(exc)) from None
-    known = [c.qubits for c in device.calibrations.get("ecr", ()) if isinstance(c, CrossResonanceCal)]
-    pairs = [_pair(p, known, parser) for p in args.pair] if args.pair else known
+    device, pairs = device_and_pairs(args.device, args.pair, parser)
     for control, target in pairs:
         shape = _shape(current(device, control, target), args.duration, args.sigma, args.width)
         found = calibrate_ecr(device, control, target, shape, args.max_evaluations,

@@ -28,7 +28,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from qdl.compiler.device import load_device
+from qdl.compiler.device import Device, load_device
 from qdl.compiler.device.model import CrossResonanceCal
 from qdl.compiler.ir import Circuit, GateOp
 from qdl.compiler.passes.schedule import schedule_circuit
@@ -120,16 +120,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--pair", action="append", metavar="C,T", help="only this [control, target] direction")
     parser.add_argument("--basis", choices=("dressed", "bare"), default="dressed", help="the verifier's frame")
     args = parser.parse_args(argv)
-    try:
-        device = load_device(args.device)
-    except QdlError as exc:
-        raise SystemExit(str(exc)) from None
-    known = [c.qubits for c in device.calibrations.get("ecr", ()) if isinstance(c, CrossResonanceCal)]
-    pairs = [_pair(p, known, parser) for p in args.pair] if args.pair else None
+    device, pairs = device_and_pairs(args.device, args.pair, parser)
     for found in calibrate_device(device, pairs, basis=args.basis):
         print(f"# ecr {list(found.qubits)}: F {found.fidelity_uncorrected:.6f} uncorrected, "
               f"{found.fidelity_up_to_z:.6f} up to local Z, {found.fidelity:.6f} corrected")
         print(found.toml())
+
+
+def device_and_pairs(name: str, pair_texts: Sequence[str] | None,
+                     parser: argparse.ArgumentParser) -> tuple[Device, list[tuple[int, int]]]:
+    """The device of a command line and its ECR directions: the `--pair C,T` ones, else every calibrated one."""
+    try:
+        device = load_device(name)
+    except QdlError as exc:
+        raise SystemExit(str(exc)) from None
+    known = [c.qubits for c in device.calibrations.get("ecr", ()) if isinstance(c, CrossResonanceCal)]
+    return device, ([_pair(p, known, parser) for p in pair_texts] if pair_texts else known)
 
 
 def _pair(text: str, known: list[tuple[int, int]], parser: argparse.ArgumentParser) -> tuple[int, int]:

@@ -41,14 +41,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 from scipy.linalg import expm
 
-from qdl.compiler.pulse.schedule import end_time
 from qdl.runtime.pulse.fidelity import computational_indices, rz_correction
 from qdl.runtime.pulse.model import PulseModel
 from qdl.runtime.pulse.schedule import PulseSchedule
-from qdl.runtime.pulse.simulate import (
-    CF4_NODES, CF4_WEIGHTS, DRIVING_PORTS, SUBSTEP_PHASE, FrameTrack, _chain, _fastest_rate, _frame_track,
-    _hamiltonians, _tracked_phase,
-)
+from qdl.runtime.pulse.simulate import CF4_NODES, CF4_WEIGHTS, FrameTrack, _chain, _hamiltonians, driven
 
 CHUNK_BYTES = 1 << 25  # superoperators exponentiated per batch: at most ~32 MB of them
 
@@ -193,17 +189,11 @@ def simulate_open(schedule: PulseSchedule, model: PulseModel, decoherence: Decoh
                   values: Mapping[str, object] | None = None, substeps: int | None = None,
                   drive_operators: Mapping[str, np.ndarray] | None = None) -> ChannelResult:
     """Propagate `schedule` on `model` with T1/T2 from `decoherence`; arguments as in `simulate`."""
-    driving = [f for f in schedule.frames if schedule.port_kind(f) in DRIVING_PORTS]
-    names = {f.name for f in driving}
-    total = max((end_time(i) for i in schedule.instructions if getattr(i, "frame", None) in names), default=0)
-    overrides = dict(drive_operators or {})
-    tracks = [_frame_track(schedule, f.name, model, total, values, overrides.get(f.name)) for f in driving]
-    rate = _fastest_rate(tracks, model)
-    steps = substeps or max(1, math.ceil(rate * model.dt_ns / SUBSTEP_PHASE))
+    drive = driven(schedule, model, values, substeps, drive_operators)
     dissipation = dissipator(decoherence.collapse_operators(model), model.dim)
-    process = _propagate(tracks, model, dissipation, total, steps, time_dependent=rate > 0)
-    phases = tuple(_tracked_phase(driving, tracks, q) for q in range(model.num_qubits))
-    return ChannelResult(process, model, phases, steps, decoherence, total)
+    process = _propagate(drive.tracks, model, dissipation, drive.total, drive.substeps,
+                         time_dependent=drive.rate > 0)
+    return ChannelResult(process, model, drive.phases, drive.substeps, decoherence, drive.total)
 
 
 def _propagate(tracks: list[FrameTrack], model: PulseModel, dissipation: np.ndarray, total: int, substeps: int,

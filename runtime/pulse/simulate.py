@@ -115,6 +115,25 @@ def simulate(schedule: PulseSchedule, model: PulseModel, *,
     `(Ω_q/2)(D_f O + h.c.)`, for effective models (e.g. Z_c ⊗ σ⁺_t for a pure
     ZX cross-resonance); ω_q is still the frame's `qubit` frequency.
     """
+    drive = driven(schedule, model, values, substeps, drive_operators)
+    unitary = _propagate(drive.tracks, model, drive.total, drive.substeps, time_dependent=drive.rate > 0)
+    return PulseResult(unitary, model, drive.phases, drive.substeps)
+
+
+@dataclass(frozen=True)
+class Driven:
+    """What the propagators need of a schedule: one track per driving frame, its length, the sub-steps."""
+
+    tracks: list[FrameTrack]
+    total: int  # samples of dt
+    rate: float  # fastest |Δω| (rad/ns): 0 when H is constant within each sample
+    substeps: int
+    phases: tuple[float, ...]  # the final frame phase of each model qubit
+
+
+def driven(schedule: PulseSchedule, model: PulseModel, values: Mapping[str, object] | None,
+           substeps: int | None, drive_operators: Mapping[str, np.ndarray] | None) -> Driven:
+    """The frame tracks of `schedule`'s driving frames on `model` (shared by the closed and open simulators)."""
     driving = [f for f in schedule.frames if schedule.port_kind(f) in DRIVING_PORTS]
     names = {f.name for f in driving}
     total = max((end_time(i) for i in schedule.instructions if getattr(i, "frame", None) in names), default=0)
@@ -122,9 +141,8 @@ def simulate(schedule: PulseSchedule, model: PulseModel, *,
     tracks = [_frame_track(schedule, f.name, model, total, values, overrides.get(f.name)) for f in driving]
     rate = _fastest_rate(tracks, model)
     steps = substeps or max(1, math.ceil(rate * model.dt_ns / SUBSTEP_PHASE))
-    unitary = _propagate(tracks, model, total, steps, time_dependent=rate > 0)
     phases = tuple(_tracked_phase(driving, tracks, q) for q in range(model.num_qubits))
-    return PulseResult(unitary, model, phases, steps)
+    return Driven(tracks, total, rate, steps, phases)
 
 
 def _tracked_phase(frames: list[Frame], tracks: list[FrameTrack], qubit: int) -> float:

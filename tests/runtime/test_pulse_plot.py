@@ -37,7 +37,8 @@ def test_png_of_the_example(tmp_path: Path) -> None:
 def test_svg_of_the_ecr_schedule_has_a_row_per_frame(tmp_path: Path) -> None:
     doc = fixtures.ecr_doc()
     path = tmp_path / "ecr.svg"
-    plot_timeline(doc, str(path), window=(0, 4000), values={"theta": 1.0})
+    acquired = min(i["t0"] for i in doc["instructions"] if i["op"] == "acquire")
+    plot_timeline(doc, str(path), window=(0, acquired + 500), values={"theta": 1.0})  # the ECR, then readout
     root = ET.parse(path).getroot()
     assert root.tag.endswith("svg")
     text = path.read_text()
