@@ -18,3 +18,21 @@ def client():
     yield client
     client.close()
     cluster.close()
+
+
+WIDE = """
+circuit wide(t: float[3]) -> float {
+    qubit q[14];
+    for i in 0..14 { ry(t[0]) q[i]; }
+    for i in 0..13 { cx q[i], q[i + 1]; }
+    for i in 0..14 { rx(t[1] * t[2]) q[i]; }
+    return expval(Z[0] Z[13]);
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def wide():
+    """A 14-qubit circuit whose batches and gradients take long enough to interrupt or lose a worker in."""
+    import qdl
+    return qdl.compile(WIDE).wide

@@ -180,21 +180,9 @@ def test_a_worker_with_another_plan_is_an_executor_error_on_the_client(client, p
         client.gather(client.submit(run_chunk, job, np.zeros((1, 3)), pure=False))
 
 
-WIDE = """
-circuit wide(t: float[3]) -> float {
-    qubit q[14];
-    for i in 0..14 { ry(t[0]) q[i]; }
-    for i in 0..13 { cx q[i], q[i + 1]; }
-    for i in 0..14 { rx(t[1] * t[2]) q[i]; }
-    return expval(Z[0] Z[13]);
-}
-"""
-
-
 @pytest.mark.parametrize("kind", ["forward", "gradient"])
-def test_a_worker_killed_mid_batch_has_its_chunks_recomputed(client, kind):
+def test_a_worker_killed_mid_batch_has_its_chunks_recomputed(client, wide, kind):
     """Last in the module: it kills a worker (its nanny starts a new one, awaited at the end)."""
-    wide = qdl.compile(WIDE).wide
     t = np.random.default_rng(0).uniform(-1, 1, (400, 3))
     if kind == "forward":  # 200 tasks of ~4 ms: about a second of work for 2 workers
         dask = DaskExecutor(client, chunk_size=2)

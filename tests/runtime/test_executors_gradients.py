@@ -161,26 +161,14 @@ def test_workers_build_the_adjoint_once_and_refuse_another(client, prog):
         client.gather(client.submit(run_adjoint_chunk, replace(job, key="0" * 64), np.zeros((1, 6)), pure=False))
 
 
-WIDE = """
-circuit wide(t: float[3]) -> float {
-    qubit q[14];
-    for i in 0..14 { ry(t[0]) q[i]; }
-    for i in 0..13 { cx q[i], q[i + 1]; }
-    for i in 0..14 { rx(t[1] * t[2]) q[i]; }
-    return expval(Z[0] Z[13]);
-}
-"""
-
-
 def _still_there(keys: list, dask_scheduler=None) -> int:
     """How many of `keys` the scheduler still holds."""
     return sum(key in dask_scheduler.tasks for key in keys)
 
 
 @pytest.mark.parametrize("kind", ["forward", "gradient"])
-def test_ctrl_c_cancels_the_futures_and_the_cluster_stays_usable(client, kind):
+def test_ctrl_c_cancels_the_futures_and_the_cluster_stays_usable(client, wide, kind):
     """A real SIGINT to the main thread while it waits on a long batch."""
-    wide = qdl.compile(WIDE).wide
     t = np.random.default_rng(0).uniform(-1, 1, (400, 3))
     if kind == "forward":  # 200 tasks of 2 rows (~4 ms each)
         dask = DaskExecutor(client, chunk_size=2)
