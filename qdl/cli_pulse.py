@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from click import UsageError
 
-EMITTERS = ("json", "openpulse", "quil-t")
+EMITTERS = ("json", "openpulse", "openpulse-defcal", "quil-t")
 
 
 @click.command("schedule")
@@ -21,7 +21,8 @@ EMITTERS = ("json", "openpulse", "quil-t")
               help="An argument's value, recorded with the schedule's parameters (they stay symbolic). Repeatable.")
 @click.option("--method", type=click.Choice(["alap", "asap"]), default="alap", show_default=True)
 @click.option("--emit", type=click.Choice(EMITTERS), default="json", show_default=True,
-              help="json: the qdl.pulse_schedule document; openpulse: OpenQASM 3 + OpenPulse; quil-t: Quil-T.")
+              help="json: the qdl.pulse_schedule document; openpulse: OpenQASM 3 + OpenPulse (one timed cal block); "
+                   "openpulse-defcal: defcals and the gate-level circuit; quil-t: Quil-T.")
 @click.option("--plot", "plot_path", default=None, metavar="OUT.png", help="Also draw the schedule's timeline.")
 @click.option("--gradient", is_flag=True,
               help="Emit the qdl.pulse_gradient document: the schedule, its parameter-shift evaluations as "
@@ -44,7 +45,11 @@ def schedule(file: str, device: str, circuit_name, arg_texts, method: str, emit:
     if wrt:
         _check_names(dict.fromkeys(wrt), {a.name for a in circuit.arguments}, circuit.name, "--wrt")
     doc = _document(circuit, device, method, values or None, gradient, wrt)
-    _write_output(_emit(doc, emit), output)
+    if emit == "openpulse-defcal":  # gate level: built from the circuit and the device's calibrations
+        _write_output(_exporter("qdl.compiler.pulse.openpulse_defcal", "export_openpulse_defcal", "--emit "
+                                "openpulse-defcal")(circuit, device, method, values=values or None), output)
+    else:
+        _write_output(_emit(doc, emit), output)
     if plot_path:
         schedule_doc = doc["schedule"] if gradient else doc
         _exporter("qdl.runtime.pulse.plot", "plot_timeline", "--plot")(schedule_doc, plot_path)

@@ -64,10 +64,7 @@ def export_openpulse(doc: Mapping, *, extern_ports: bool = False, check_timing: 
     _check_names(doc)
     if check_timing:
         common.check_timing(doc)
-    lines = ["OPENQASM 3.0;", 'defcalgrammar "openpulse";',
-             f"// {doc['format']} {doc['version']}, device {doc['device']['name']}, dt = {doc['device']['dt']!r} s",
-             f"// phase convention {doc['phase_convention']}: a frame phase turns the drive axis by +phase; "
-             "rz(theta) is shift_phase(frame, -theta)"]
+    lines = header(doc)
     for param in doc["parameters"]:
         lines += _annotation({k: v for k, v in param.items() if k not in ("name", "kind")}, "")
         lines.append(f"input {PARAM_TYPES[param['kind']]} {param['name']};")
@@ -80,6 +77,14 @@ def export_openpulse(doc: Mapping, *, extern_ports: bool = False, check_timing: 
     lines += [INDENT + line for line in _declarations(doc, extern_ports) + _body(doc)]
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def header(doc: Mapping) -> list[str]:
+    """The program's first lines: version, grammar, the document's format and device, the phase convention."""
+    return ["OPENQASM 3.0;", 'defcalgrammar "openpulse";',
+            f"// {doc['format']} {doc['version']}, device {doc['device']['name']}, dt = {doc['device']['dt']!r} s",
+            f"// phase convention {doc['phase_convention']}: a frame phase turns the drive axis by +phase; "
+            "rz(theta) is shift_phase(frame, -theta)"]
 
 
 def _annotation(extra: Mapping, indent: str) -> list[str]:

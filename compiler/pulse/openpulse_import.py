@@ -199,6 +199,9 @@ def to_tree(node: Any, ast: Any) -> Any:
         return node.value
     if isinstance(node, ast.Identifier):
         return {"param": node.name}
+    if isinstance(node, ast.IndexExpression) and isinstance(node.collection, ast.Identifier) \
+            and isinstance(node.index, list) and all(isinstance(i, ast.IntegerLiteral) for i in node.index):
+        return {"param": f"{node.collection.name}[{','.join(str(i.value) for i in node.index)}]"}  # `w[0, 1]`
     if isinstance(node, ast.UnaryExpression) and node.op.name == "-":
         inner = to_tree(node.expression, ast)
         return -inner if isinstance(node.expression, (ast.IntegerLiteral, ast.FloatLiteral)) else \

@@ -1,0 +1,224 @@
+"""Export a circuit as gate-level OpenQASM 3 + OpenPulse: `defcal`s, then the native circuit (note §2.2, §2.4, §8b).
+
+    from qdl.compiler.pulse.openpulse_defcal import export_openpulse_defcal
+    text = export_openpulse_defcal(circuit, "t5")
+
+The other standard form beside the flat, exactly timed `cal { }` of
+`compiler.pulse.openpulse`.  Layout of the output:
+
+* the same header, `input`s, `bit` register, `@qdl` metadata and `cal { }`
+  declarations (ports, extern templates, frames, waveforms) as the flat
+  export of the circuit's schedule, so waveform names and frames agree;
+* one `defcal` per (native gate, physical qubits) the circuit uses, each
+  body the lowering of that gate through the device calibrations
+  (`compiler.passes.schedule.lower.Lowerer`, nothing re-derived here):
+  `rz(angle[32] th) $q` shifts every frame tracking q by `-th`; `sx`, `x`
+  play the calibrated DRAG; `ecr $c, $t` the echoed CR pulses;
+  `measure $q -> bit` the stimulus and the capture;
+* the native circuit on physical qubits: `rz(theta) $0; sx $0; ecr $1, $0;
+  c[0] = measure $0;`, angles as expressions of the `input`s.
+
+Timing inside a defcal: every frame starts at the defcal's start, a
+`delay` moves a frame to its instruction's offset, and every frame the
+defcal uses is padded with `delay`s to the gate's duration, so each defcal
+has a definite duration and uses exactly the frames the scheduler reserves
+for the gate.  With OpenPulse's implicit barrier on the frames of each
+defcal, scheduling the gate calls ASAP (ALAP) on frames reproduces the flat
+schedule of the same method (its alignment is a no-op when every duration
+is on the device's grid, as on t5).  A gate-level `barrier $a, $b;` aligns
+the frames on the qubits' ports or tracking them.  Explicit delays (the
+readout ring-down) carry `@qdl {}` like the flat export; unannotated
+delays only move a frame's clock.  `compiler.pulse.openpulse_defcal_import`
+expands the program back into a timed schedule.
+
+Array arguments become `input array[angle[32], n, ...] w;` and their
+elements `w[1]`; the flat export cannot name those (identifiers only).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Mapping
+
+from qdl.compiler.expr import Arg, Const, Expr
+from qdl.compiler.ir import BarrierOp, Circuit, GateOp, MeasureOp
+from qdl.compiler.pulse import export_common as common
+from qdl.compiler.pulse import expr_json
+from qdl.compiler.pulse.expr_json import PulseExportError
+from qdl.compiler.pulse.openpulse import SYNTAX, _check_names, _declarations, header
+from qdl.compiler.pulse.openpulse_import import CAPTURE_DURATION, CAPTURE_KERNEL, PARAM_TYPES, REGISTER
+from qdl.compiler.pulse.schedule import (
+    Acquire, Delay, Instruction, Play, PulseSchedule, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase, end_time,
+)
+from qdl.compiler.pulse.serialize import GHZ, value_to_json
+
+__all__ = ["export_openpulse_defcal", "defcal_program"]
+
+INDENT = "    "
+RESULT = "b"  # the measurement defcals' local bit
+ELEMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[([0-9, ]+)\]$")
+
+
+def export_openpulse_defcal(circuit: Circuit, device: object, method: str = "alap", *,
+                            values: Mapping[str, object] | None = None, extern_ports: bool = False) -> str:
+    """Gate-level OpenQASM 3 + OpenPulse of `circuit` on `device` (a `Device`, built-in name or .toml path).
+
+    The circuit is placed, routed and lowered to native gates as
+    `schedule_circuit` does; `method` ("alap" or "asap") only names, in a
+    comment, how its flat schedule was placed.  Raises `ScheduleError`
+    (no calibration, bad timing) or `PulseExportError` (unusable names).
+    """
+    from qdl.compiler.passes.schedule.build import native_placement, resolve_device, schedule_circuit
+    device = resolve_device(device)
+    native, placement = native_placement(circuit, device)
+    schedule = schedule_circuit(native, device, method, values=values, native=False, placement=placement)
+    return defcal_program(native, schedule, method=method, extern_ports=extern_ports)
+
+
+def defcal_program(native: Circuit, schedule: PulseSchedule, *, method: str = "alap",
+                   extern_ports: bool = False) -> str:
+    """The program of a native `circuit` whose flat schedule (on its device) is `schedule`."""
+    from qdl.compiler.passes.schedule.build import _measured, _pairs, _qubits
+    from qdl.compiler.passes.schedule.layout import build_layout
+    from qdl.compiler.passes.schedule.lower import Lowerer
+    if schedule.device is None:
+        raise PulseExportError("the schedule carries no device (it was loaded from JSON); the defcals come from "
+                               "the device's calibrations: export the circuit with `export_openpulse_defcal`")
+    ops = list(native.ops)
+    layout = build_layout(schedule.device, _qubits(ops), _pairs(ops), _measured(ops))
+    if layout.frames != schedule.frames:  # the defcals must name the frames the declarations declare
+        raise PulseExportError("the schedule's frames are not those of the circuit's layout; "
+                               "export a schedule made by `schedule_circuit` from this circuit")
+    doc = schedule.to_json()
+    common.validate(doc)
+    inputs = _inputs(doc, native)
+    _check_names({**doc, "parameters": [{"name": name, "kind": "real"} for name in inputs]})
+    lines = header(doc) + [f"// gate level: one defcal per native gate and qubits, then the circuit; its flat "
+                           f"schedule ({method.upper()}) is the same gates placed {method.upper()} on frames"]
+    for name, (decl, note) in inputs.items():
+        lines += [f"@qdl {json.dumps(note)}", f"input {decl} {name};"]
+    slots = [op.bit for op in ops if isinstance(op, MeasureOp)]
+    if slots:
+        lines.append(f"bit[{max(slots) + 1}] {REGISTER};")
+    meta = {k: v for k, v in doc.items() if k not in ("parameters", "ports", "frames", "waveforms", "instructions")}
+    lines += [f"@qdl {json.dumps(meta)}", "cal {"]
+    lines += [INDENT + line for line in _declarations(doc, extern_ports)] + ["}", ""]
+    lowerer = Lowerer(schedule.device, layout)
+    lines += _defcals(ops, lowerer) + [""] + [line for op in ops for line in _call(op)]
+    return "\n".join(lines) + "\n"
+
+
+def _inputs(doc: Mapping, native: Circuit) -> dict[str, tuple[str, dict]]:
+    """`input` declarations by name: (type, `@qdl` note); array elements `w[1]` declare the array `w`."""
+    out: dict[str, tuple[str, dict]] = {}
+    for param in doc["parameters"]:
+        note = {k: v for k, v in param.items() if k not in ("name", "kind")}
+        match = ELEMENT.match(param["name"])
+        if not match:
+            out[param["name"]] = (PARAM_TYPES[param["kind"]], note)
+            continue
+        base = match.group(1)
+        argument = native.argument(base)
+        if argument is None or not argument.shape:
+            raise PulseExportError(f"parameter `{param['name']}` is an element of `{base}`, which the circuit "
+                                   "does not declare as an array")
+        shape = ", ".join(str(n) for n in argument.shape)
+        _, known = out.setdefault(base, (f"array[{PARAM_TYPES[param['kind']]}, {shape}]", {"elements": {}}))
+        known["elements"][param["name"]] = note
+    return out
+
+
+def _defcals(ops: list[object], lowerer: object) -> list[str]:
+    """One defcal per (gate, qubits) the circuit uses: by gate name, then qubits; measurements last."""
+    used: dict[tuple[bool, str, tuple[int, ...]], object] = {}
+    for op in ops:
+        if isinstance(op, GateOp) and op.gate != "gphase":
+            used.setdefault((False, op.gate, op.qubits), op)
+        elif isinstance(op, MeasureOp):
+            used.setdefault((True, "measure", (op.qubit,)), op)
+    lines: list[str] = []
+    for key in sorted(used):
+        op = used[key]
+        if isinstance(op, MeasureOp):
+            lines += _defcal(f"defcal measure ${op.qubit} -> bit", lowerer.block(MeasureOp(op.qubit, 0)))
+        else:
+            lines += _gate_defcal(op, lowerer)
+    return lines
+
+
+def _gate_defcal(op: GateOp, lowerer: object) -> list[str]:
+    """The defcal of `op`'s gate on its qubits; angles become `angle[32]` arguments `th`, `th1`, ..."""
+    names = ["th"] + [f"th{k}" for k in range(1, len(op.params))]
+    placeholder = GateOp(op.gate, op.qubits, tuple(Arg(n) for n in names[:len(op.params)]), span=op.span)
+    block = lowerer.block(placeholder)
+    args = f"({', '.join(f'angle[32] {n}' for n in names[:len(op.params)])})" if op.params else ""
+    return _defcal(f"defcal {op.gate}{args} " + ", ".join(f"${q}" for q in op.qubits), block)
+
+
+def _defcal(signature: str, block: object) -> list[str]:
+    """`signature { body }`: one line for short bodies, else one statement a line."""
+    body = _body(block)
+    if len(body) <= 2 and not any(s.startswith("@") for s in body) and len(signature + " ".join(body)) < 100:
+        return [f"{signature} {{ {' '.join(body)} }}"]
+    return [f"{signature} {{"] + [INDENT + s for s in body] + ["}"]
+
+
+def _body(block: object) -> list[str]:
+    """The block's instructions on per-frame clocks from 0, padded to its duration on every frame it uses."""
+    insts: list[Instruction] = sorted(block.instructions, key=lambda i: i.t0)  # stable: lowering order
+    frames = list(dict.fromkeys([getattr(i, "frame") for i in insts] + list(block.resources)))
+    clock = dict.fromkeys(frames, 0)
+    lines: list[str] = []
+    captured = False
+    for inst in insts:
+        if clock[inst.frame] > inst.t0:
+            raise PulseExportError(f"calibration of `{inst.gate}`: frame `{inst.frame}` overlaps itself")
+        if clock[inst.frame] < inst.t0:
+            lines.append(f"delay[{inst.t0 - clock[inst.frame]}dt] {inst.frame};")
+        lines += _statement(inst)
+        clock[inst.frame] = end_time(inst)
+        captured |= isinstance(inst, Acquire)
+    lines += [f"delay[{block.duration - clock[f]}dt] {f};" for f in frames if clock[f] < block.duration]
+    return lines + ([f"return {RESULT};"] if captured else [])
+
+
+def _expr(value: object) -> str:
+    return expr_json.to_infix(value_to_json(value), SYNTAX)
+
+
+def _statement(inst: Instruction) -> list[str]:
+    if isinstance(inst, Play):
+        return [f"play({inst.frame}, {inst.name});"]
+    if isinstance(inst, (ShiftPhase, SetPhase)):
+        op = "shift_phase" if isinstance(inst, ShiftPhase) else "set_phase"
+        return [f"{op}({inst.frame}, {_expr(inst.phase)});"]
+    if isinstance(inst, (ShiftFrequency, SetFrequency)):
+        op, ghz = (("shift_frequency", inst.delta_ghz) if isinstance(inst, ShiftFrequency)
+                   else ("set_frequency", inst.frequency_ghz))
+        return [f"{op}({inst.frame}, {expr_json.format_number(ghz * GHZ)});"]
+    if isinstance(inst, Delay):
+        return ["@qdl {}", f"delay[{inst.duration}dt] {inst.frame};"]  # explicit, not a clock move
+    if isinstance(inst, Acquire):
+        source = (f"{CAPTURE_KERNEL}({inst.frame}, {inst.kernel})" if inst.kernel
+                  else f"{CAPTURE_DURATION}({inst.frame}, {inst.duration}dt)")
+        return [f"bit {RESULT} = {source};"]
+    raise PulseExportError(f"`{type(inst).__name__}` has no place in a defcal body")
+
+
+def _call(op: object) -> list[str]:
+    """The gate-level statement of one native op."""
+    if isinstance(op, GateOp):
+        if op.gate == "gphase":
+            return []  # a global phase is not observable on hardware (the schedule drops it too)
+        args = f"({', '.join(_param(p) for p in op.params)})" if op.params else ""
+        return [f"{op.gate}{args} " + ", ".join(f"${q}" for q in op.qubits) + ";"]
+    if isinstance(op, MeasureOp):
+        return [f"{REGISTER}[{op.bit}] = measure ${op.qubit};"]
+    if isinstance(op, BarrierOp):
+        return ["barrier " + ", ".join(f"${q}" for q in op.qubits) + ";"]
+    raise PulseExportError(f"`{type(op).__name__}` has no gate-level OpenQASM form here")
+
+
+def _param(value: Expr) -> str:
+    return _expr(value.value if isinstance(value, Const) else value)

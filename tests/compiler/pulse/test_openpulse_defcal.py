@@ -1,0 +1,178 @@
+"""Gate-level OpenPulse export (`defcal`s + native circuit): reference parser, meaning, golden file, CLI.
+
+The meaning check is independent of the exporter's timing logic: the text is
+parsed by the reference parser `openpulse`, every gate call is expanded
+through its `defcal` (`openpulse_defcal_import`, which places the calls ASAP
+or ALAP on the frames each defcal uses, as OpenPulse's implicit barriers
+demand) and the result is compared with the flat schedule `schedule_circuit`
+makes: per frame the same instructions at the same t0 (waveform names,
+durations, slots, phases evaluated at random argument values), and the same
+complex drive samples on every frame.
+
+`pytest tests/compiler/pulse/test_openpulse_defcal.py --update-goldens`
+rewrites the golden export under tests/golden/openpulse_defcal/.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import openpulse
+import pytest
+from openpulse import printer
+
+from qdl.compiler.driver import CompileOptions, compile_file
+from qdl.compiler.passes.schedule import ScheduleError, schedule_circuit
+from qdl.compiler.passes.schedule.build import native_placement
+from qdl.compiler.pulse import expr_json
+from qdl.compiler.pulse.openpulse_defcal import defcal_program, export_openpulse_defcal
+from qdl.compiler.pulse.openpulse_defcal_import import expand_openpulse_defcal
+from qdl.compiler.pulse.serialize import load
+
+REPO = Path(__file__).resolve().parents[3]
+GOLDEN = REPO / "tests" / "golden" / "openpulse_defcal"
+EXAMPLES = sorted((REPO / "examples").glob("*.qdl"))
+PROGRAM = GOLDEN / "bell_readout.qdl"  # measurements, a barrier, symbolic scalar and array-element angles
+
+
+@lru_cache(maxsize=None)
+def _circuits(path: Path) -> tuple:
+    result = compile_file(str(path), CompileOptions())
+    assert result.ok, result.render("short")
+    return tuple(result.module.circuits)
+
+
+def _cases() -> list:
+    return [pytest.param(path, c.name, id=f"{path.stem}-{c.name}") for path in EXAMPLES for c in _circuits(path)]
+
+
+@lru_cache(maxsize=None)
+def _export(path: Path, name: str, method: str) -> tuple[str, dict]:
+    """(defcal text, flat schedule document) of one circuit on t5, from one native placement."""
+    circuit = next(c for c in _circuits(path) if c.name == name)
+    native, placement = native_placement(circuit, load_t5())
+    try:
+        schedule = schedule_circuit(native, load_t5(), method, native=False, placement=placement)
+    except ScheduleError as exc:
+        pytest.skip(f"{path.name}:{name} does not schedule on t5: {str(exc).splitlines()[0]}")
+    return defcal_program(native, schedule, method=method), schedule.to_json()
+
+
+@lru_cache(maxsize=None)
+def load_t5():
+    from qdl.compiler.device import load_device
+    return load_device("t5")
+
+
+def _values(doc: dict, seed: int = 7) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    return {p["name"]: float(rng.uniform(-np.pi, np.pi)) for p in doc["parameters"]}
+
+
+def _per_frame(instructions: list[dict], values: dict[str, float]) -> tuple[dict, dict]:
+    """Per frame: the instructions' (t0, op, waveform, duration, slot, kernel) and their evaluated phases."""
+    keys: dict = defaultdict(list)
+    numbers: dict = defaultdict(list)
+    for inst in sorted(instructions, key=lambda i: i["t0"]):
+        if inst["op"] == "barrier":
+            keys["<barrier>"].append((inst["t0"], frozenset(inst["frames"])))
+            continue
+        keys[inst["frame"]].append(tuple(inst.get(k) for k in ("t0", "op", "waveform", "duration", "memory_slot",
+                                                                  "kernel", "qubit")))
+        for k in ("phase", "frequency"):
+            if k in inst:
+                numbers[inst["frame"]].append(expr_json.evaluate(inst[k], values))
+    return dict(keys), dict(numbers)
+
+
+def assert_same_meaning(text: str, doc: dict, method: str) -> None:
+    """The expanded defcal program equals the flat schedule `doc` frame by frame and sample by sample."""
+    expanded = expand_openpulse_defcal(text, method)
+    assert [f["name"] for f in expanded["frames"]] == [f["name"] for f in doc["frames"]]
+    assert {n: w["duration"] for n, w in expanded["waveforms"].items()} == \
+        {n: w["duration"] for n, w in doc["waveforms"].items()}
+    values = _values(doc)
+    got_keys, got_numbers = _per_frame(expanded["instructions"], values)
+    want_keys, want_numbers = _per_frame(doc["instructions"], values)
+    assert got_keys == want_keys
+    assert got_numbers.keys() == want_numbers.keys()
+    for frame in want_numbers:
+        np.testing.assert_allclose(got_numbers[frame], want_numbers[frame], rtol=0, atol=1e-12, err_msg=frame)
+    flat = load(doc)
+    again = load({**doc, "instructions": [{k: v for k, v in i.items()} for i in expanded["instructions"]]})
+    want, got = flat.samples(values), again.samples(values)
+    for frame in want:
+        np.testing.assert_allclose(got[frame], want[frame], rtol=0, atol=1e-12, err_msg=frame)
+
+
+@pytest.mark.parametrize("path, name", _cases())
+def test_every_example_parses_and_means_its_flat_schedule(path: Path, name: str):
+    for method in ("asap", "alap"):
+        text, doc = _export(path, name, method)
+        program = openpulse.parse(text)
+        assert printer.dumps(openpulse.parse(printer.dumps(program))) == printer.dumps(program)
+        assert_same_meaning(text, doc, method)
+
+
+@pytest.mark.parametrize("method", ["asap", "alap"])
+def test_measurements_barrier_and_symbolic_angles(method: str):
+    text, doc = _export(PROGRAM, "bell", method)
+    openpulse.parse(text)
+    assert "input angle[32] theta;" in text and re.search(r"^input array\[angle\[32\], 2\] w;$", text, re.M)
+    assert re.search(r"^rz\(.*w\[1\].*theta.*\) \$1;$", text, re.M)  # the angle stays an expression
+    assert "defcal measure $0 -> bit {" in text and "c[1] = measure $1;" in text and "barrier $0, $1;" in text
+    assert re.search(r"^defcal rz\(angle\[32\] th\) \$0 \{ shift_phase\(q0_drive, -th\); "
+                     r"shift_phase\(cr1_0, -th\); \}$", text, re.M)
+    assert_same_meaning(text, doc, method)
+    assert any(i["op"] == "barrier" for i in doc["instructions"])
+
+
+def test_only_the_defcals_the_circuit_uses():
+    text, doc = _export(PROGRAM, "bell", "alap")
+    defined = set(re.findall(r"^defcal (\w+)(?:\([^)]*\))? ([$\d, ]+?)(?: ->.*)? \{", text, re.M))
+    called = set(re.findall(r"^(?:c\[\d+\] = )?(\w+)(?:\(.*\))? ([$\d, ]+);$", text, re.M)) - {
+        ("barrier", "$0, $1")}
+    assert defined == called
+    gates = {(g["name"], ", ".join(f"${q}" for q in g["qubits"])) for g in doc["source"]["gates"]}
+    assert defined == gates | {("measure", "$0"), ("measure", "$1")}
+
+
+def test_a_wrong_defcal_is_detected():
+    """The meaning check can fail: moving the ECR's echo pulse changes the expanded schedule."""
+    text, doc = _export(PROGRAM, "bell", "asap")
+    broken = re.sub(r"(defcal ecr \$1, \$0 \{\n(?:.*\n)*?)    delay\[2688dt\] q1_drive;\n", r"\1", text, count=1)
+    assert broken != text
+    with pytest.raises(AssertionError):
+        assert_same_meaning(broken, doc, "asap")
+    swapped = text.replace("shift_phase(q0_drive, -th)", "shift_phase(q0_drive, th)")
+    with pytest.raises(AssertionError):
+        assert_same_meaning(swapped, doc, "asap")
+
+
+def test_golden_export(request: pytest.FixtureRequest):
+    text, _ = _export(PROGRAM, "bell", "alap")
+    snapshot = GOLDEN / "bell_readout.t5.qasm"
+    if request.config.getoption("--update-goldens"):
+        snapshot.write_text(text, encoding="utf-8")
+    assert snapshot.exists(), f"missing {snapshot.name}: run pytest --update-goldens and review it"
+    assert text == snapshot.read_text(encoding="utf-8"), f"{snapshot.name} is stale; review, then --update-goldens"
+
+
+def test_api_places_the_circuit_itself():
+    circuit = _circuits(PROGRAM)[0]
+    assert export_openpulse_defcal(circuit, "t5", "alap") == _export(PROGRAM, "bell", "alap")[0]
+
+
+def test_cli_emits_the_defcal_program(qdlc):
+    done = qdlc("schedule", str(PROGRAM), "--device", "t5", "--method", "asap", "--emit", "openpulse-defcal")
+    assert done.code == 0, done.err
+    assert done.out == _export(PROGRAM, "bell", "asap")[0]
+
+
+def test_cli_reports_a_circuit_without_pulses(qdlc):
+    done = qdlc("schedule", "examples/teleport.qdl", "--device", "t5", "--emit", "openpulse-defcal")
+    assert done.code != 0 and "Traceback" not in done.err and "E0609" in done.err
