@@ -89,7 +89,7 @@ def _commands(block: Block) -> list[str]:
 
 
 SH_DOCS = {REPO / "README.md", REPO / "docs" / "cli.md", REPO / "docs" / "language.md", REPO / "docs" / "autodiff.md",
-           REPO / "docs" / "backends.md", REPO / "docs" / "drawing.md"}
+           REPO / "docs" / "backends.md", REPO / "docs" / "drawing.md", REPO / "docs" / "pulse.md"}
 SH_BLOCKS = [b for b in ALL_BLOCKS if b.lang in ("sh", "bash", "console") and b.doc in SH_DOCS
              and any(c.startswith("qdlc") for c in _commands(b))]
 
