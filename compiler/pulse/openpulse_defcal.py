@@ -94,8 +94,8 @@ def defcal_program(native: Circuit, schedule: PulseSchedule, *, method: str = "a
     common.validate(doc)
     inputs = _inputs(doc, native)
     _check_names({**doc, "parameters": [{"name": name, "kind": "real"} for name in inputs]})
-    lines = header(doc) + [f"// gate level: one defcal per native gate and qubits, then the circuit; its flat "
-                           f"schedule ({method.upper()}) is the same gates placed {method.upper()} on frames"]
+    lines = header(doc) + ["// gate level: the defcals the circuit uses, then the circuit on physical qubits; "
+                           f"its calls placed {method.upper()} on the frames of each defcal give the flat schedule"]
     for name, (decl, note) in inputs.items():
         lines += [f"@qdl {json.dumps(note)}", f"input {decl} {name};"]
     slots = [op.bit for op in ops if isinstance(op, MeasureOp)]

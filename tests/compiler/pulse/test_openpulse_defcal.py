@@ -23,9 +23,11 @@ from pathlib import Path
 import numpy as np
 import openpulse
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpulse import printer
 
-from qdl.compiler.driver import CompileOptions, compile_file
+from qdl.compiler.driver import CompileOptions, compile_file, compile_source
 from qdl.compiler.passes.schedule import ScheduleError, schedule_circuit
 from qdl.compiler.passes.schedule.build import native_placement
 from qdl.compiler.pulse import expr_json
@@ -50,16 +52,21 @@ def _cases() -> list:
     return [pytest.param(path, c.name, id=f"{path.stem}-{c.name}") for path in EXAMPLES for c in _circuits(path)]
 
 
+def _export_circuit(circuit, method: str) -> tuple[str, dict]:
+    """(defcal text, flat schedule document) of one circuit on t5, from one native placement."""
+    native, placement = native_placement(circuit, load_t5())
+    schedule = schedule_circuit(native, load_t5(), method, native=False, placement=placement)
+    return defcal_program(native, schedule, method=method), schedule.to_json()
+
+
 @lru_cache(maxsize=None)
 def _export(path: Path, name: str, method: str) -> tuple[str, dict]:
-    """(defcal text, flat schedule document) of one circuit on t5, from one native placement."""
+    """`_export_circuit` of a circuit of a file; skips circuits that t5 cannot run (classical conditions)."""
     circuit = next(c for c in _circuits(path) if c.name == name)
-    native, placement = native_placement(circuit, load_t5())
     try:
-        schedule = schedule_circuit(native, load_t5(), method, native=False, placement=placement)
+        return _export_circuit(circuit, method)
     except ScheduleError as exc:
         pytest.skip(f"{path.name}:{name} does not schedule on t5: {str(exc).splitlines()[0]}")
-    return defcal_program(native, schedule, method=method), schedule.to_json()
 
 
 @lru_cache(maxsize=None)
@@ -176,3 +183,76 @@ def test_cli_emits_the_defcal_program(qdlc):
 def test_cli_reports_a_circuit_without_pulses(qdlc):
     done = qdlc("schedule", "examples/teleport.qdl", "--device", "t5", "--emit", "openpulse-defcal")
     assert done.code != 0 and "Traceback" not in done.err and "E0609" in done.err
+
+
+def _defcal_ends(text: str) -> dict[str, dict[str, int]]:
+    """Per defcal, each frame's clock after its body (plays, captures and delays advance it; written here
+    from the OpenPulse AST alone, without the expander)."""
+    from openpulse import ast
+    program = openpulse.parse(text)
+    durations = {s.identifier.name: int(s.init_expression.arguments[1].value)
+                 for c in program.statements if isinstance(c, ast.CalibrationStatement) for s in c.body
+                 if isinstance(s, ast.ClassicalDeclaration) and isinstance(s.type, ast.WaveformType)}
+    out = {}
+    for stmt in program.statements:
+        if not isinstance(stmt, ast.CalibrationDefinition):
+            continue
+        clock: dict[str, int] = defaultdict(int)
+        for inner in stmt.body:
+            if isinstance(inner, ast.DelayInstruction):
+                clock[inner.qubits[0].name] += int(inner.duration.value)
+                continue
+            call = getattr(inner, "expression", None) or getattr(inner, "init_expression", None)
+            if isinstance(call, ast.FunctionCall):
+                frame, second = call.arguments[0].name, call.arguments[1]
+                length = durations[second.name] if call.name.name in ("play", "capture_v2") else 0
+                clock[frame] += length
+        out[f"{stmt.name.name} {' '.join(q.name for q in stmt.qubits)}"] = dict(clock)
+    return out
+
+
+def test_every_defcal_has_a_definite_duration():
+    """All frames a defcal uses end together: the scheduler's block length (ECR, measurement) or 0 (rz)."""
+    text, _ = _export(PROGRAM, "bell", "alap")
+    ends = _defcal_ends(text)
+    assert {name: set(clocks.values()) for name, clocks in ends.items()} == {
+        "ecr $1 $0": {2 * 2688 + 160}, "measure $0": {22400 + 1680}, "measure $1": {22400 + 1680},
+        "rz $0": {0}, "rz $1": {0}, "sx $0": {160}, "sx $1": {160}}
+    assert set(ends["measure $0"]) == {"m0_frame", "a0_frame", "q0_drive"}  # readout blocks the drive line
+    assert set(ends["rz $0"]) == {"q0_drive", "cr1_0"}  # every frame tracking qubit 0
+
+
+ANGLES = st.sampled_from(["a", "b", "2 * a + b", "0.3", "-a", "a * b"])
+QUBITS = st.integers(0, 2)
+
+
+@st.composite
+def native_programs(draw) -> str:
+    """A random three-qubit circuit: one- and two-qubit gates with symbolic angles, barriers, measurements."""
+    lines = []
+    for _ in range(draw(st.integers(1, 8))):
+        kind = draw(st.sampled_from(["rot", "fixed", "cx", "barrier", "measure"]))
+        i, j = draw(QUBITS), draw(QUBITS)
+        if kind == "rot":
+            lines.append(f"{draw(st.sampled_from(['rz', 'rx', 'ry']))}({draw(ANGLES)}) q[{i}];")
+        elif kind == "fixed":
+            lines.append(f"{draw(st.sampled_from(['sx', 'x', 'h']))} q[{i}];")
+        elif kind == "cx" and i != j:
+            lines.append(f"cx q[{i}], q[{j}];")
+        elif kind == "barrier":
+            lines.append(f"barrier q[{i}], q[{j}];" if i != j else f"barrier q[{i}];")
+        elif kind == "measure":
+            lines.append(f"c[{i}] = measure q[{i}];")
+    body = "\n    ".join(["rz(a + b) q[0];"] + lines)
+    return ("circuit r(param a: float, param b: float) -> float {\n    qubit q[3];\n    bit c[3];\n    "
+            f"{body}\n    return expval(Z[0]);\n}}\n")
+
+
+@settings(max_examples=25, deadline=None)
+@given(source=native_programs(), method=st.sampled_from(["asap", "alap"]))
+def test_random_circuits_mean_their_flat_schedule(source: str, method: str):
+    result = compile_source(source, "r.qdl", CompileOptions())
+    assert result.ok, result.render("short")
+    text, doc = _export_circuit(result.module.circuits[0], method)
+    openpulse.parse(text)
+    assert_same_meaning(text, doc, method)

@@ -2,7 +2,7 @@ OPENQASM 3.0;
 defcalgrammar "openpulse";
 // qdl.pulse_schedule 0.1, device qdl-fake-t5, dt = 2.2222222222e-10 s
 // phase convention axis=+phase: a frame phase turns the drive axis by +phase; rz(theta) is shift_phase(frame, -theta)
-// gate level: one defcal per native gate and qubits, then the circuit; its flat schedule (ALAP) is the same gates placed ALAP on frames
+// gate level: the defcals the circuit uses, then the circuit on physical qubits; its calls placed ALAP on the frames of each defcal give the flat schedule
 @qdl {"trainable": true}
 input angle[32] theta;
 @qdl {"elements": {"w[1]": {"trainable": true}}}
