@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from typing import Mapping
 
-from qdl.compiler.expr import Arg, Const, Expr
+from qdl.compiler.expr import Arg
 from qdl.compiler.ir import BarrierOp, Circuit, GateOp, MeasureOp
 from qdl.compiler.pulse import export_common as common
 from qdl.compiler.pulse import expr_json
@@ -92,8 +93,10 @@ def defcal_program(native: Circuit, schedule: PulseSchedule, *, method: str = "a
                                "export a schedule made by `schedule_circuit` from this circuit")
     doc = schedule.to_json()
     common.validate(doc)
-    inputs = _inputs(doc, native)
+    taken = {op.gate for op in ops if isinstance(op, GateOp)} | {"measure", RESULT, "th"}
+    inputs = _inputs(doc, native, taken)
     _check_names({**doc, "parameters": [{"name": name, "kind": "real"} for name in inputs]})
+    renamed = {note["argument"]: name for name, (_, note) in inputs.items() if "argument" in note}
     lines = header(doc) + ["// gate level: the defcals the circuit uses, then the circuit on physical qubits; "
                            f"its calls placed {method.upper()} on the frames of each defcal give the flat schedule"]
     for name, (decl, note) in inputs.items():
@@ -105,27 +108,38 @@ def defcal_program(native: Circuit, schedule: PulseSchedule, *, method: str = "a
     lines += [f"@qdl {json.dumps(meta)}", "cal {"]
     lines += [INDENT + line for line in _declarations(doc, extern_ports)] + ["}", ""]
     lowerer = Lowerer(schedule.device, layout)
-    lines += _defcals(ops, lowerer) + [""] + [line for op in ops for line in _call(op)]
+    lines += _defcals(ops, lowerer) + [""] + [line for op in ops for line in _call(op, renamed)]
     return "\n".join(lines) + "\n"
 
 
-def _inputs(doc: Mapping, native: Circuit) -> dict[str, tuple[str, dict]]:
-    """`input` declarations by name: (type, `@qdl` note); array elements `w[1]` declare the array `w`."""
+def _inputs(doc: Mapping, native: Circuit, taken: set[str]) -> dict[str, tuple[str, dict]]:
+    """`input` declarations by name: (type, `@qdl` note); array elements `w[1]` declare the array `w`.
+
+    An argument named like a gate of the program (`x`) or a defcal variable
+    is declared as `x_arg`, its note keeping `"argument": "x"`: gates and
+    variables share OpenQASM's global scope.
+    """
     out: dict[str, tuple[str, dict]] = {}
     for param in doc["parameters"]:
         note = {k: v for k, v in param.items() if k not in ("name", "kind")}
         match = ELEMENT.match(param["name"])
+        name = match.group(1) if match else param["name"]
+        if name in taken:
+            note["argument"] = name
+            name = _free_name(name, taken | {p["name"] for p in doc["parameters"]})
         if not match:
-            out[param["name"]] = (PARAM_TYPES[param["kind"]], note)
+            out[name] = (PARAM_TYPES[param["kind"]], note)
             continue
-        base = match.group(1)
+        base, note = match.group(1), {k: v for k, v in note.items() if k != "argument"}
         argument = native.argument(base)
         if argument is None or not argument.shape:
             raise PulseExportError(f"parameter `{param['name']}` is an element of `{base}`, which the circuit "
                                    "does not declare as an array")
         shape = ", ".join(str(n) for n in argument.shape)
-        _, known = out.setdefault(base, (f"array[{PARAM_TYPES[param['kind']]}, {shape}]", {"elements": {}}))
+        _, known = out.setdefault(name, (f"array[{PARAM_TYPES[param['kind']]}, {shape}]", {"elements": {}}))
         known["elements"][param["name"]] = note
+        if name != base:
+            known["argument"] = base
     return out
 
 
@@ -183,8 +197,21 @@ def _body(block: object) -> list[str]:
     return lines + ([f"return {RESULT};"] if captured else [])
 
 
-def _expr(value: object) -> str:
-    return expr_json.to_infix(value_to_json(value), SYNTAX)
+def _free_name(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_arg" if not name.endswith("_arg") else "_"
+    return name
+
+
+def _expr(value: object, renamed: Mapping[str, str] | None = None) -> str:
+    if not renamed:
+        return expr_json.to_infix(value_to_json(value), SYNTAX)
+
+    def spell(name: str) -> str:  # `x[1]` of a renamed `x` is `x_arg[1]`
+        match = ELEMENT.match(name)
+        base = match.group(1) if match else name
+        return renamed.get(base, base) + name[len(base):]
+    return expr_json.to_infix(value_to_json(value), replace(SYNTAX, param=spell))
 
 
 def _statement(inst: Instruction) -> list[str]:
@@ -206,12 +233,12 @@ def _statement(inst: Instruction) -> list[str]:
     raise PulseExportError(f"`{type(inst).__name__}` has no place in a defcal body")
 
 
-def _call(op: object) -> list[str]:
+def _call(op: object, renamed: Mapping[str, str]) -> list[str]:
     """The gate-level statement of one native op."""
     if isinstance(op, GateOp):
         if op.gate == "gphase":
             return []  # a global phase is not observable on hardware (the schedule drops it too)
-        args = f"({', '.join(_param(p) for p in op.params)})" if op.params else ""
+        args = f"({', '.join(_expr(p, renamed) for p in op.params)})" if op.params else ""
         return [f"{op.gate}{args} " + ", ".join(f"${q}" for q in op.qubits) + ";"]
     if isinstance(op, MeasureOp):
         return [f"{REGISTER}[{op.bit}] = measure ${op.qubit};"]
@@ -219,6 +246,3 @@ def _call(op: object) -> list[str]:
         return ["barrier " + ", ".join(f"${q}" for q in op.qubits) + ";"]
     raise PulseExportError(f"`{type(op).__name__}` has no gate-level OpenQASM form here")
 
-
-def _param(value: Expr) -> str:
-    return _expr(value.value if isinstance(value, Const) else value)

@@ -52,15 +52,17 @@ def expand_openpulse_defcal(text: str, method: str = "asap") -> dict:
         program = openpulse.parse(text)
     except Exception as err:  # the parser raises several unrelated types
         raise PulseExportError(f"not valid OpenPulse: {err}") from None
-    reader, defcals, blocks = _CalReader(ast), {}, []
+    reader, defcals, blocks, renamed = _CalReader(ast), {}, [], {}
     for stmt in program.statements:
-        if isinstance(stmt, ast.CalibrationStatement):
+        if isinstance(stmt, ast.IODeclaration) and "argument" in (_annotation(stmt) or {}):
+            renamed[stmt.identifier.name] = _annotation(stmt)["argument"]  # `x_arg` stands for the argument `x`
+        elif isinstance(stmt, ast.CalibrationStatement):
             for inner in stmt.body:
                 reader.statement(inner)
         elif isinstance(stmt, ast.CalibrationDefinition):
             defcals[(stmt.name.name, tuple(q.name for q in stmt.qubits))] = stmt
         elif isinstance(stmt, (ast.QuantumGate, ast.QuantumMeasurementStatement, ast.QuantumBarrier)):
-            blocks.append(_Expander(ast, reader, defcals).call(stmt))
+            blocks.append(_Expander(ast, reader, defcals, renamed).call(stmt))
     starts = _place(blocks, method)
     timed = [{**inst, "t0": inst["t0"] + start} for block, start in zip(blocks, starts) for inst in block.instructions]
     return {**reader.result(), "instructions": sorted(timed, key=lambda i: i["t0"])}
@@ -84,8 +86,8 @@ def _place(blocks: list[_Block], method: str) -> list[int]:
 class _Expander:
     """Turns one gate-level statement into a `_Block` through the program's defcals."""
 
-    def __init__(self, ast: Any, reader: _CalReader, defcals: dict) -> None:
-        self.ast, self.reader, self.defcals = ast, reader, defcals
+    def __init__(self, ast: Any, reader: _CalReader, defcals: dict, renamed: dict) -> None:
+        self.ast, self.reader, self.defcals, self.renamed = ast, reader, defcals, renamed
 
     def call(self, stmt: Any) -> _Block:
         ast = self.ast
@@ -101,7 +103,7 @@ class _Expander:
         defcal = self.defcals.get((name, tuple(qubits)))
         if defcal is None:
             raise PulseExportError(f"line {stmt.span.start_line}: no defcal for `{name}` on {', '.join(qubits)}")
-        env = {a.name.name: to_tree(v, ast) for a, v in zip(defcal.arguments, args)}
+        env = {a.name.name: _substitute(to_tree(v, ast), {}, self.renamed) for a, v in zip(defcal.arguments, args)}
         return self._body(defcal.body, env, measured)
 
     def _qubit_frames(self, qubits: list[str]) -> list[str]:
@@ -164,10 +166,15 @@ class _Expander:
         return {**inst, **{k: v for k, v in measured.items() if v is not None}}, frame, length
 
 
-def _substitute(tree: Any, env: dict) -> Any:
-    """`tree` with each defcal argument `{"param": th}` replaced by the call's argument tree."""
+def _substitute(tree: Any, env: dict, renamed: dict | None = None) -> Any:
+    """`tree` with each defcal argument `{"param": th}` replaced by the call's argument tree, and inputs
+    declared under another name (`x_arg[1]`) named as the circuit's arguments (`x[1]`)."""
     if isinstance(tree, dict) and set(tree) == {"param"}:
-        return env.get(tree["param"], tree)
+        name = tree["param"]
+        base = name.split("[", 1)[0]
+        if renamed and base in renamed:
+            return {"param": renamed[base] + name[len(base):]}
+        return env.get(name, tree)
     if isinstance(tree, dict):
-        return {"op": tree["op"], "args": [_substitute(a, env) for a in tree["args"]]}
+        return {"op": tree["op"], "args": [_substitute(a, env, renamed) for a in tree["args"]]}
     return tree

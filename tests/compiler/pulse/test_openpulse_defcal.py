@@ -31,6 +31,7 @@ from qdl.compiler.driver import CompileOptions, compile_file, compile_source
 from qdl.compiler.passes.schedule import ScheduleError, schedule_circuit
 from qdl.compiler.passes.schedule.build import native_placement
 from qdl.compiler.pulse import expr_json
+from qdl.compiler.pulse.expr_json import PulseExportError
 from qdl.compiler.pulse.openpulse_defcal import defcal_program, export_openpulse_defcal
 from qdl.compiler.pulse.openpulse_defcal_import import expand_openpulse_defcal
 from qdl.compiler.pulse.serialize import load
@@ -256,3 +257,24 @@ def test_random_circuits_mean_their_flat_schedule(source: str, method: str):
     text, doc = _export_circuit(result.module.circuits[0], method)
     openpulse.parse(text)
     assert_same_meaning(text, doc, method)
+
+
+def test_an_argument_named_like_a_gate_is_renamed():
+    """Gates and variables share OpenQASM's scope: an argument named like a used gate gets `_arg`."""
+    text, doc = _export(REPO / "examples" / "classifier.qdl", "classify", "asap")  # argument x, gate x
+    assert re.search(r'^@qdl \{"elements": .*"argument": "x"\}\ninput array\[angle\[32\], 4\] x_arg;$', text, re.M)
+    assert re.search(r"^defcal x \$\d", text, re.M) and re.search(r"^rz\(x_arg\[0\]", text, re.M)
+    source = "circuit f(param sx: float) -> float { qubit q; rz(sx) q; sx q; return expval(Z[0]); }"
+    result = compile_source(source, "f.qdl", CompileOptions())
+    text, doc = _export_circuit(result.module.circuits[0], "asap")
+    assert re.search(r'^@qdl \{.*"argument": "sx"\}\ninput angle\[32\] sx_arg;$', text, re.M)
+    assert re.search(r"^rz\(sx_arg.*\) \$0;$", text, re.M) and "defcal sx $0" in text
+    assert_same_meaning(text, doc, "asap")  # the expander maps sx_arg back to the argument sx
+
+
+def test_a_call_without_its_defcal_is_an_error():
+    text, _ = _export(PROGRAM, "bell", "asap")
+    with pytest.raises(PulseExportError, match=r"line \d+: no defcal for `h` on \$0"):
+        expand_openpulse_defcal(text + "h $0;\n")
+    with pytest.raises(ValueError, match="unknown scheduling method"):
+        expand_openpulse_defcal(text, "late")
