@@ -33,6 +33,9 @@ expands the program back into a timed schedule.
 
 Array arguments become `input array[angle[32], n, ...] w;` and their
 elements `w[1]`; the flat export cannot name those (identifiers only).
+Gates and variables share OpenQASM's global scope, so an argument named
+like a gate the program calls (`x`) is declared as `x_arg`, its `@qdl` note
+keeping `"argument": "x"`.
 """
 
 from __future__ import annotations
@@ -97,6 +100,15 @@ def defcal_program(native: Circuit, schedule: PulseSchedule, *, method: str = "a
     inputs = _inputs(doc, native, taken)
     _check_names({**doc, "parameters": [{"name": name, "kind": "real"} for name in inputs]})
     renamed = {note["argument"]: name for name, (_, note) in inputs.items() if "argument" in note}
+    lines = _preamble(doc, inputs, ops, method, extern_ports)
+    lowerer = Lowerer(schedule.device, layout)
+    lines += _defcals(ops, lowerer) + [""] + [line for op in ops for line in _call(op, renamed)]
+    return "\n".join(lines) + "\n"
+
+
+def _preamble(doc: Mapping, inputs: Mapping[str, tuple[str, dict]], ops: list[object], method: str,
+              extern_ports: bool) -> list[str]:
+    """Header, `input`s, the `bit` register, the `@qdl` metadata and the `cal { }` declarations (as the flat export)."""
     lines = header(doc) + ["// gate level: the defcals the circuit uses, then the circuit on physical qubits; "
                            f"its calls placed {method.upper()} on the frames of each defcal give the flat schedule"]
     for name, (decl, note) in inputs.items():
@@ -106,10 +118,7 @@ def defcal_program(native: Circuit, schedule: PulseSchedule, *, method: str = "a
         lines.append(f"bit[{max(slots) + 1}] {REGISTER};")
     meta = {k: v for k, v in doc.items() if k not in ("parameters", "ports", "frames", "waveforms", "instructions")}
     lines += [f"@qdl {json.dumps(meta)}", "cal {"]
-    lines += [INDENT + line for line in _declarations(doc, extern_ports)] + ["}", ""]
-    lowerer = Lowerer(schedule.device, layout)
-    lines += _defcals(ops, lowerer) + [""] + [line for op in ops for line in _call(op, renamed)]
-    return "\n".join(lines) + "\n"
+    return lines + [INDENT + line for line in _declarations(doc, extern_ports)] + ["}", ""]
 
 
 def _inputs(doc: Mapping, native: Circuit, taken: set[str]) -> dict[str, tuple[str, dict]]:
