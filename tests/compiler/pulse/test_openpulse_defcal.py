@@ -278,3 +278,16 @@ def test_a_call_without_its_defcal_is_an_error():
         expand_openpulse_defcal(text + "h $0;\n")
     with pytest.raises(ValueError, match="unknown scheduling method"):
         expand_openpulse_defcal(text, "late")
+
+
+@pytest.mark.parametrize("path", [PROGRAM, REPO / "examples" / "ghz.qdl"], ids=lambda p: p.stem)
+def test_another_device(path: Path):
+    """The 27-qubit heavy-hex device: other calibrations, routing and frames, the same equivalence."""
+    from qdl.compiler.device import load_device
+    device = load_device("falcon27")
+    native, placement = native_placement(_circuits(path)[0], device)
+    for method in ("asap", "alap"):
+        schedule = schedule_circuit(native, device, method, native=False, placement=placement)
+        text = defcal_program(native, schedule, method=method)
+        assert "device qdl-fake-falcon27," in text.splitlines()[2]
+        assert_same_meaning(text, schedule.to_json(), method)
