@@ -3,7 +3,7 @@
 Each takes the chunk (`st`, complex interleaved in the builder's `Real`:
 complex128, or complex64 in single precision) and its length `dim` first,
 then the row's fields: `dense1`/`diag1` (uncontrolled 1-qubit, explicitly
-vectorised on `real.lanes` amplitudes), `dense2` (uncontrolled 4x4, scalar),
+vectorised on `real.lanes` amplitudes), `dense2` (uncontrolled 4x4, vectorised: `apply_dense2`),
 `ctrl1_{flip,dense,diag}` (1-qubit on the controlled subspace; X as swaps;
 vectorised when every involved position is >= 2) and `gen_{dense,diag}`
 (k <= 4 targets on the controlled subspace, through the aux table's
@@ -19,9 +19,10 @@ from typing import Callable
 from llvmlite import ir
 
 from qdl.compiler.backends.llvm.irbuild import (
-    FAST, I64, ONE, PTR, ZERO, Complex, Real, at, cadd, cmul, cvec, function, insert_zero,
+    FAST, I64, ONE, PTR, ZERO, Complex, Real, at, cadd, cmul, cvec, function,
     involved_mask, load_c, load_matrix_c, loop, matvec, store_c, subsets, vload, vmul, vstore,
 )
+from qdl.compiler.backends.llvm.apply_dense2 import build_dense2
 from qdl.compiler.backends.llvm.plan import OpKind
 
 
@@ -105,28 +106,6 @@ def _1q_scalar(b: ir.IRBuilder, st: ir.Value, dim: ir.Value, stride: ir.Value, e
         store_c(b, st, i1, out[1], r.typ)
 
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: pair(b.add(hi, lo))), b.shl(stride, ONE))
-
-
-def _build_dense2(module: ir.Module, r: Real) -> ir.Function:
-    """(st, dim, qa, qb, mat): a dense 4x4 with qa the most significant local bit."""
-    fn = function(module, "qdl_apply_dense2", [PTR, I64, I64, I64, PTR])
-    st, dim, qa, qb, mat = fn.args
-    b = ir.IRBuilder(fn.entry_basic_block)
-    entries = [load_matrix_c(b, mat, ir.Constant(I64, e), r) for e in range(16)]
-    sa, sb = b.shl(ONE, qa), b.shl(ONE, qb)
-    low = b.select(b.icmp_unsigned("<", qa, qb), qa, qb)
-    high = b.select(b.icmp_unsigned("<", qa, qb), qb, qa)
-
-    def quad(i: ir.Value) -> None:
-        base = insert_zero(b, insert_zero(b, i, low), high)
-        index = [base, b.or_(base, sb), b.or_(base, sa), b.or_(base, b.or_(sa, sb))]
-        out = matvec(b, entries, [load_c(b, st, k, r.typ) for k in index])
-        for k, value in zip(index, out):
-            store_c(b, st, k, value, r.typ)
-
-    loop(b, ZERO, b.lshr(dim, ir.Constant(I64, 2)), quad)
-    b.ret_void()
-    return fn
 
 
 def _build_ctrl1(module: ir.Module, mode: str, r: Real) -> ir.Function:
@@ -255,7 +234,7 @@ def _build_general(module: ir.Module, diagonal: bool, r: Real) -> ir.Function:
 APPLY: dict[OpKind, Callable[[ir.Module, Real], ir.Function]] = {
     OpKind.DENSE1: lambda m, r: _build_1q(m, "qdl_apply_dense1", False, r),
     OpKind.DIAG1: lambda m, r: _build_1q(m, "qdl_apply_diag1", True, r),
-    OpKind.DENSE2: _build_dense2,
+    OpKind.DENSE2: build_dense2,
     OpKind.FLIP: lambda m, r: _build_ctrl1(m, "flip", r),
     OpKind.CTRL1: lambda m, r: _build_ctrl1(m, "dense", r),
     OpKind.CTRL1_DIAG: lambda m, r: _build_ctrl1(m, "diag", r),

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from llvmlite import ir
 
-from qdl.compiler.backends.llvm import apply, irbuild, sample
+from qdl.compiler.backends.llvm import apply, apply_dense2, irbuild, sample
 from qdl.runtime import sampling
 from qdl.compiler.backends.llvm.apply import APPLY
 from qdl.compiler.backends.llvm.irbuild import (
@@ -37,7 +37,7 @@ from qdl.compiler.backends.llvm.irbuild import (
 )
 from qdl.compiler.backends.llvm.plan import OpKind
 
-GENERATORS = (apply, irbuild, sample, sampling, sys.modules[__name__])  # the modules whose source determines the library's IR
+GENERATORS = (apply, apply_dense2, irbuild, sample, sampling, sys.modules[__name__])  # the modules whose source determines the library's IR
 SOURCE_DIGEST = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in GENERATORS)).hexdigest()
 LIBRARY_VERSION = SOURCE_DIGEST[:12]
 LIBRARY_NAME = f"qdl-runtime-{LIBRARY_VERSION}"  # the double-precision library
