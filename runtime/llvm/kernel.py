@@ -314,10 +314,14 @@ def fingerprint(plan: KernelPlan) -> str:
         digest.update(f"{group.spec.name}/{group.diagonal}/{group.params.shape}".encode())
         digest.update(np.ascontiguousarray(group.params, dtype=np.int64).tobytes())
         digest.update(np.ascontiguousarray(group.columns, dtype=np.int64).tobytes())
-    for product in plan.products:
-        digest.update(f"product/{product.diagonal}/{len(product.members)}".encode())
+    for product in plan.products + plan.blocks2:
+        digest.update(f"product/{product.diagonal}/{product.dim}/{len(product.members)}".encode())
         for columns in (product.out,) + product.members:
             digest.update(np.ascontiguousarray(columns, dtype=np.int64).tobytes())
+    for gather in plan.gathers:
+        digest.update(b"gather")
+        for column in (gather.out, gather.base, gather.pattern, gather.patterns, [gather.zero, gather.one]):
+            digest.update(np.ascontiguousarray(column, dtype=np.int64).tobytes())
     return digest.hexdigest()
 
 

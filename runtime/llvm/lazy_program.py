@@ -30,7 +30,7 @@ from qdl.compiler.ir import Circuit, Module
 
 STATS = {"materialized": 0, "plans_built": 0}  # how often the lazy parts were built (tests, benchmarks)
 CHEAP_FIELDS = tuple(f.name for f in fields(Circuit) if f.name != "ops")
-HEAVY_PLAN_FIELDS = ("rows", "aux", "groups", "products", "stages", "occurrences")
+HEAVY_PLAN_FIELDS = ("rows", "aux", "groups", "products", "stages", "occurrences", "gathers", "blocks2")
 CHEAP_PLAN_FIELDS = tuple(f.name for f in fields(KernelPlan) if f.name not in HEAVY_PLAN_FIELDS)
 
 

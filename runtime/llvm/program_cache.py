@@ -40,6 +40,7 @@ from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
+from qdl.compiler.backends.llvm.fuse2 import fusion_enabled
 from qdl.compiler.backends.llvm import Unsupported
 from qdl.compiler.backends.llvm import plan as plan_module
 from qdl.compiler.diagnostics import DiagnosticSink
@@ -101,7 +102,8 @@ def _request(path: Path, options: CompileOptions, settings: tuple, precision: st
         return None  # the full path reports it
     name = display_name(resolved)
     parts = (FORMAT, toolchain(), str(resolved), name, hashlib.sha256(data).hexdigest(), repr(options),
-             str(options.state_limit()), repr(settings), precision, str(plan_module.BLOCK_QUBITS))
+             str(options.state_limit()), repr(settings), precision, str(plan_module.BLOCK_QUBITS),
+             str(fusion_enabled()))  # the tuning knobs shape the stored plans
     key = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     return Request(resolved, name, text, options, precision, key)
 

@@ -236,7 +236,13 @@ def test_flips_on_high_qubits_take_the_vector_path() -> None:
     assert_same(circuit(n, ops))
 
 
-def test_single_qubit_runs_fuse_into_one_row_each() -> None:
+@pytest.fixture
+def one_qubit_fusion(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two-qubit fusion off (`fuse2`): these tests look at the 1-qubit blocks and multiplexed rows beneath it."""
+    monkeypatch.setenv("QDL_FUSE_QUBITS", "1")
+
+
+def test_single_qubit_runs_fuse_into_one_row_each(one_qubit_fusion: None) -> None:
     t = Arg("t", (0,))
     ops = [GateOp("h", (0,)), GateOp("ry", (1,), (t,)), GateOp("rz", (0,), (2 * t,)), GateOp("rz", (2,), (t,)),
            GateOp("t", (2,)), GateOp("phase", (2,), (t,)), GateOp("u3", (0,), (t, Const(0.1), t)),
@@ -251,7 +257,7 @@ def test_single_qubit_runs_fuse_into_one_row_each() -> None:
 
 
 @pytest.mark.parametrize("value", [True, False])
-def test_a_cnot_absorbs_the_block_on_its_target(value: bool) -> None:
+def test_a_cnot_absorbs_the_block_on_its_target(value: bool, one_qubit_fusion: None) -> None:
     """ry·rz on q1, then (neg)ctrl-X from q0: U on one half, X·U on the other; no separate flip."""
     t = Arg("t", (0,))
     ops = prep(3, np.random.default_rng(5)) + [
@@ -287,7 +293,7 @@ def test_circuits_differing_only_in_gate_names_get_their_own_kernels() -> None:
                     {"t": np.array([[0.3], [1.1]])})
 
 
-def test_phase_gates_touch_only_their_one_part() -> None:
+def test_phase_gates_touch_only_their_one_part(one_qubit_fusion: None) -> None:
     """p, cp, t, s, z and their fused runs: the target joins the controls, the row is one scalar."""
     t = Arg("t", (0,))
     ops = prep(4, np.random.default_rng(8)) + [

@@ -23,7 +23,9 @@ IR size is independent of the op count: per gate group one function loops
 over a constant table of rows [matrix offset, slot of each parameter]; the
 fused 1-qubit blocks (`Product`s) are one loop per diagonal flag over a block
 table [out, first member, member count] and a member-offset table, multiplying
-`acc = member_j · acc` in the order of `fill_matrices`.  Arithmetic carries
+`acc = member_j · acc` in the order of `fill_matrices`; the fused 2-qubit
+blocks are a copy loop over members and their gather patterns (`Gather`) and the same product
+loop on 4x4s.  Arithmetic carries
 the kernel's `reassoc nsz contract` flags; sin and cos are the exact
 `llvm.sin`/`llvm.cos` intrinsics (libm calls, resolved by the JIT from the
 process), never `afn`.
@@ -40,7 +42,8 @@ from llvmlite import ir
 from qdl.compiler.backends.llvm.irbuild import (
     F64, FAST, I64, ONE, PTR, ZERO, Complex, at, cmul, function, load_c, loop, store_c, table,
 )
-from qdl.compiler.backends.llvm.plan import KernelPlan, MatrixGroup, Product
+from qdl.compiler.backends.llvm.fuse2 import ZERO as ZERO_CODE
+from qdl.compiler.backends.llvm.plan import Gather, KernelPlan, MatrixGroup, Product
 from qdl.compiler.gates import GATES, GateSpec
 
 FILL_ABI = "void(const double *slots, int64_t batch, double *mats)"
@@ -230,11 +233,11 @@ def _emit_group(module: ir.Module, name: str, group: MatrixGroup) -> ir.Function
 # --- code: fused 1-qubit blocks -------------------------------------------------------
 
 
-def _chains(products: tuple[Product, ...], diagonal: bool) -> tuple[list[int], list[int]]:
+def _chains(products: tuple[Product, ...], diagonal: bool, dim: int) -> tuple[list[int], list[int]]:
     """Flat block table [out, first, count] per block and the flat member-offset table."""
     blocks: list[int] = []
     members: list[int] = []
-    for product in (p for p in products if p.diagonal == diagonal):
+    for product in (p for p in products if p.diagonal == diagonal and p.dim == dim):
         outs = _offsets(product.out)
         columns = [_offsets(m) for m in product.members]
         for block, out in enumerate(outs):
@@ -243,28 +246,33 @@ def _chains(products: tuple[Product, ...], diagonal: bool) -> tuple[list[int], l
     return blocks, members
 
 
-def _multiply(b: ir.IRBuilder, member: list[Complex], acc: list[Complex], diagonal: bool) -> list[Complex]:
-    """member · acc for 2x2 matrices (row-major) or their diagonals."""
+def _multiply(b: ir.IRBuilder, member: list[Complex], acc: list[Complex], diagonal: bool,
+              dim: int = 2) -> list[Complex]:
+    """member · acc for dim x dim matrices (row-major) or their diagonals."""
     if diagonal:
         return [cmul(b, m, a) for m, a in zip(member, acc)]
     out = []
-    for r in range(2):
-        for c in range(2):
-            x, y = cmul(b, member[2 * r], acc[c]), cmul(b, member[2 * r + 1], acc[2 + c])
-            out.append((b.fadd(x[0], y[0], flags=FAST), b.fadd(x[1], y[1], flags=FAST)))
+    for r in range(dim):
+        for c in range(dim):
+            total = cmul(b, member[dim * r], acc[c])
+            for k in range(1, dim):
+                x = cmul(b, member[dim * r + k], acc[dim * k + c])
+                total = (b.fadd(total[0], x[0], flags=FAST), b.fadd(total[1], x[1], flags=FAST))
+            out.append(total)
     return out
 
 
-def _emit_products(module: ir.Module, name: str, products: tuple[Product, ...], diagonal: bool) -> ir.Function | None:
-    """(slots_row, mats_row): out = members[-1] · ... · members[0] for every block of one diagonal flag."""
-    blocks, members = _chains(products, diagonal)
+def _emit_products(module: ir.Module, name: str, products: tuple[Product, ...], diagonal: bool,
+                   dim: int = 2) -> ir.Function | None:
+    """(slots_row, mats_row): out = members[-1] · ... · members[0] for every block of one diagonal flag and size."""
+    blocks, members = _chains(products, diagonal, dim)
     if not blocks:
         return None
     block_table, member_table = table(module, f"{name}.blocks", blocks), table(module, f"{name}.members", members)
     fn = function(module, name, [PTR, PTR])
     mats = fn.args[1]
     b = ir.IRBuilder(fn.entry_basic_block)
-    width = 2 if diagonal else 4
+    width = dim if diagonal else dim * dim
     acc = b.alloca(F64, size=_const(2 * width))  # constant indices only: SROA promotes it to registers
 
     def load(offset: ir.Value) -> list[Complex]:
@@ -277,7 +285,7 @@ def _emit_products(module: ir.Module, name: str, products: tuple[Product, ...], 
 
     def member(k: ir.Value) -> None:
         offset = b.load(at(b, member_table, k, I64), typ=I64)
-        keep(_multiply(b, load(offset), [load_c(b, acc, _const(e)) for e in range(width)], diagonal))
+        keep(_multiply(b, load(offset), [load_c(b, acc, _const(e)) for e in range(width)], diagonal, dim))
 
     def block(i: ir.Value) -> None:
         out, first, count = (b.load(at(b, block_table, b.add(b.mul(i, _const(3)), _const(f)), I64), typ=I64)
@@ -292,6 +300,33 @@ def _emit_products(module: ir.Module, name: str, products: tuple[Product, ...], 
     return fn
 
 
+def _emit_gathers(module: ir.Module, name: str, gather: Gather) -> ir.Function:
+    """(slots_row, mats_row): the fused 2-qubit blocks' members as 4x4s, from rows [out, base, pattern]."""
+    rows = [int(v) for row in zip(gather.out, gather.base, gather.pattern) for v in row]
+    row_table, pattern_table = table(module, f"{name}.rows", rows), table(module, f"{name}.patterns",
+                                                                         [int(c) for c in gather.patterns.ravel()])
+    fn = function(module, name, [PTR, PTR])
+    mats = fn.args[1]
+    b = ir.IRBuilder(fn.entry_basic_block)
+    zero, one = _const(gather.zero), _const(gather.one)
+
+    def member(i: ir.Value) -> None:
+        out, base, pattern = (b.load(at(b, row_table, b.add(b.mul(i, _const(3)), _const(f)), I64), typ=I64)
+                              for f in range(3))
+
+        def entry(e: ir.Value) -> None:
+            code = b.load(at(b, pattern_table, b.add(b.mul(pattern, _const(16)), e), I64), typ=I64)
+            constant = b.select(b.icmp_signed("==", code, _const(ZERO_CODE)), zero, one)
+            src = b.select(b.icmp_signed(">=", code, ZERO), b.add(base, code), constant)
+            store_c(b, mats, b.add(out, e), load_c(b, mats, src))
+
+        loop(b, ZERO, _const(16), entry)
+
+    loop(b, ZERO, _const(len(gather.out)), member)
+    b.ret_void()
+    return fn
+
+
 # --- the exported function ------------------------------------------------------------
 
 
@@ -300,6 +335,9 @@ def emit_fill(module: ir.Module, plan: KernelPlan, name: str) -> ir.Function:
     parts = [_emit_group(module, f"{name}.group{k}", group) for k, group in enumerate(plan.groups)]
     parts += [fn for diagonal in (True, False)
               if (fn := _emit_products(module, f"{name}.products{int(diagonal)}", plan.products, diagonal))]
+    parts += [_emit_gathers(module, f"{name}.gathers{k}", gather) for k, gather in enumerate(plan.gathers)]
+    if fn := _emit_products(module, f"{name}.blocks2", plan.blocks2, False, 4):
+        parts.append(fn)
     fn = function(module, name, [PTR, I64, PTR], internal=False)
     slots, batch, mats = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)

@@ -35,7 +35,9 @@ from enum import IntEnum
 
 import numpy as np
 
-from qdl.compiler.backends.llvm.blocking import Stage, Step, stages
+from qdl.compiler.backends.llvm.blocking import RUN_QUBITS, Stage, Step, stages
+from qdl.compiler.backends.llvm.fuse2 import ZERO, FusedMatrices, fuse_pairs, fusion_enabled
+from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.compiler.backends.llvm.results_layout import ReductionLayout
 from qdl.compiler.expr import Expr
 from qdl.compiler.gates import GATES, GateSpec, lookup
@@ -155,11 +157,38 @@ class MatrixGroup:
 
 @dataclass(frozen=True, slots=True)
 class Product:
-    """Fused 1-qubit blocks of one length: `out` (blocks, w) = members[-1] ... members[0] (blocks, w) each."""
+    """Fused blocks of one length: `out` (blocks, w) = members[-1] ... members[0] (blocks, w) each.
+
+    `dim` x `dim` matrices (w = dim*dim, or dim when `diagonal`): 2 for the
+    1-qubit blocks, 4 for the fused 2-qubit blocks (`fuse2`).
+    """
 
     diagonal: bool
     out: np.ndarray
     members: tuple[np.ndarray, ...]
+    dim: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Gather:
+    """The fused 2-qubit blocks' members as 4x4s, copied into place before their products.
+
+    Member i's 16 entries start at `out[i]` and entry e is `base[i] +
+    patterns[pattern[i], e]`, or the stored 0 or 1 where that code is `ZERO`
+    or `ONE` (`fuse2`).
+    """
+
+    out: np.ndarray  # (members,)
+    base: np.ndarray  # (members,)
+    pattern: np.ndarray  # (members,)
+    patterns: np.ndarray  # (patterns, 16)
+    zero: int
+    one: int
+
+    def sources(self) -> np.ndarray:
+        """(members, 16) complex offsets of the entries each member's 4x4 reads."""
+        codes = self.patterns[self.pattern]
+        return np.where(codes >= 0, codes + self.base[:, None], np.where(codes == ZERO, self.zero, self.one))
 
 
 @dataclass(frozen=True)
@@ -179,6 +208,8 @@ class KernelPlan:
     occurrences: tuple[tuple[int, int], ...] = ()  # with distinct slots: (op index, parameter) of each slot
     final_places: tuple[int, ...] = ()  # qubit -> bit position of the final state (relabelled swaps)
     precision: str = "double"  # the state's amplitudes: complex128 ("double") or complex64 ("single")
+    gathers: tuple[Gather, ...] = ()  # after `products`: the members of the fused 2-qubit blocks, as 4x4s
+    blocks2: tuple[Product, ...] = ()  # then the fused 2-qubit blocks' matrices (dim 4)
 
     def table(self) -> list[int]:
         return [v for r in self.rows for v in r.fields()]
@@ -247,7 +278,7 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
             raise Unsupported(f"the llvm back end does not simulate {type(op).__name__} "
                               "(or conditions) yet; use the reference simulator")
         builder.add(op, position.get(id(op), -1))
-    plan = builder.finish(default_block(precision) if block is None else block)
+    plan = builder.finish(default_block(precision) if block is None else block, REALS[precision].lanes)
     places = tuple(builder.place)
     results = circuit.results if places == tuple(range(circuit.num_qubits)) else \
         tuple(_relabelled(r, places) for r in circuit.results)
@@ -286,6 +317,7 @@ class _Builder:
         self.blocks: dict[int, tuple[int, list[tuple[GateSpec, KeyedParams]]]] = {}  # step -> (qubit, gates)
         self.products: dict[tuple[bool, int], list[tuple[int, list[int]]]] = {}
         self.muxes: dict[int, tuple[int, int, bool, list[tuple[GateSpec, KeyedParams]]]] = {}
+        self.unit: tuple[int, int] | None = None  # offsets of a stored 1 and 0 (an identity's entries)
 
     def add(self, op: GateOp, index: int = -1) -> None:
         spec = lookup(op.gate)
@@ -388,18 +420,44 @@ class _Builder:
             self.slot_exprs.append(expr)
         return self.slots[key]
 
-    def finish(self, block: int) -> KernelPlan:
+    def constants(self) -> tuple[int, int]:
+        """Offsets of a stored complex 0 and 1, for the fused blocks' gathers."""
+        if self.unit is None:
+            offset = self._matrix(GATES["id"], (), False)  # stored dense: 1, 0, 0, 1
+            self.unit = (offset + 1, offset)
+        return self.unit
+
+    def reserve(self, count: int) -> int:
+        offset = self.entries
+        self.entries += count
+        return offset
+
+    def finish(self, block: int, lanes: int = 4) -> KernelPlan:
         for index, (qubit, gates) in self.blocks.items():
             self.steps[index] = self._block_step(qubit, gates)
         for index, (target, selector, value, gates) in self.muxes.items():
             self.steps[index] = self._mux_step(target, selector, value, gates)
         steps = [s for s in self.steps if s is not None]
         chunk = min(self.n, block)
+        fused = FusedMatrices()
+        if fusion_enabled():
+            local = frozenset(range(self.n if self.n <= chunk else RUN_QUBITS))
+            steps, fused = fuse_pairs(steps, self, lanes.bit_length() - 1, local)
+            if fused.gathers:
+                self.constants()  # stored before the groups are laid out
         encoder = _Encoder()
         stage_rows = [encoder.stage(stage, steps, self.n, chunk) for stage in stages(steps, self.n, chunk)]
         occurrences = tuple(self.slots) if self.distinct else ()
         return KernelPlan(self.n, tuple(encoder.rows), tuple(encoder.aux), self.entries, tuple(self.slot_exprs),
-                          self._groups(), self._products(), tuple(stage_rows), chunk, occurrences=occurrences)
+                          self._groups(), self._products(), tuple(stage_rows), chunk, occurrences=occurrences,
+                          gathers=self._gathers(fused), blocks2=_blocks2(fused))
+
+    def _gathers(self, fused: FusedMatrices) -> tuple[Gather, ...]:
+        if not fused.gathers:
+            return ()
+        out, base, pattern = (np.array(column, dtype=np.intp) for column in zip(*fused.gathers))
+        patterns = np.array(list(fused.patterns), dtype=np.intp)
+        return (Gather(out, base, pattern, patterns, *self.constants()),)
 
     def _groups(self) -> tuple[MatrixGroup, ...]:
         groups = []
@@ -420,6 +478,20 @@ class _Builder:
             members = np.array([m for _, m in blocks], dtype=np.intp)  # (blocks, length)
             out.append(Product(diagonal, columns, tuple(members[:, j, None] + width for j in range(length))))
         return tuple(out)
+
+
+def _blocks2(fused: FusedMatrices) -> tuple[Product, ...]:
+    """The fused 4x4 products, one `Product` per member count."""
+    by_length: dict[int, list[tuple[int, list[int]]]] = {}
+    for out, members in fused.products:
+        by_length.setdefault(len(members), []).append((out, members))
+    width = np.arange(16)
+    products = []
+    for length, blocks in by_length.items():
+        members = np.array([m for _, m in blocks], dtype=np.intp)
+        products.append(Product(False, np.array([o for o, _ in blocks], dtype=np.intp)[:, None] + width,
+                                tuple(members[:, j, None] + width for j in range(length)), dim=4))
+    return tuple(products)
 
 
 class _Encoder:
@@ -514,13 +586,20 @@ def fill_matrices(plan: KernelPlan, slot_values: np.ndarray) -> np.ndarray:
         values = [slot_values[:, group.params[:, j]] for j in range(group.spec.num_params)]  # (B, ops) each
         mats = _entries(group.spec.matrix(*values), group.diagonal)
         out[:, group.columns] = mats.reshape(batch, len(group.params), -1)
-    for product in plan.products:
+    _multiply_out(out, plan.products)
+    for gather in plan.gathers:
+        out[:, gather.out[:, None] + np.arange(16)] = out[:, gather.sources()]
+    _multiply_out(out, plan.blocks2)
+    return out
+
+
+def _multiply_out(out: np.ndarray, products: tuple[Product, ...]) -> None:
+    for product in products:
         acc = out[:, product.members[0]]
         for columns in product.members[1:]:
             if product.diagonal:
                 acc = out[:, columns] * acc
             else:
-                shape = acc.shape[:2] + (2, 2)
+                shape = acc.shape[:2] + (product.dim, product.dim)
                 acc = np.matmul(out[:, columns].reshape(shape), acc.reshape(shape)).reshape(acc.shape)
         out[:, product.out] = acc
-    return out

@@ -35,12 +35,21 @@ def _entry_slots(plan: KernelPlan) -> dict[int, set[int]]:
         for params, columns in zip(group.params, group.columns):
             for entry in columns:
                 owner.setdefault(int(entry), set()).update(int(p) for p in params)
-    for product in plan.products:  # members are gate matrices, never other products
+    _products_read(owner, plan.products)  # members are gate matrices
+    for gather in plan.gathers:  # fused 2-qubit members: gate matrices and 1-qubit blocks
+        for out, sources in zip(gather.out, gather.sources()):
+            for e, src in enumerate(sources):
+                owner[int(out) + e] = set(owner.get(int(src), ()))
+    _products_read(owner, plan.blocks2)
+    return owner
+
+
+def _products_read(owner: dict[int, set[int]], products: tuple) -> None:
+    for product in products:
         for b, outs in enumerate(product.out):
             used = set().union(*(owner.get(int(e), set()) for m in product.members for e in m[b]))
             for entry in outs:
                 owner[int(entry)] = set(used)
-    return owner
 
 
 _WIDTH = {OpKind.DENSE1: lambda k2: 4, OpKind.DIAG1: lambda k2: 2, OpKind.DENSE2: lambda k2: 16,
