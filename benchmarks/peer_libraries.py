@@ -49,10 +49,11 @@ def _qdl_statement(g: Gate) -> str:
 class Qdl:
     """qdl through its public API: `qdl.compile(source, backend=...)`, then the circuit function."""
 
-    def __init__(self, backend: str = "llvm") -> None:
+    def __init__(self, backend: str = "llvm", threads: int = 1) -> None:
         import qdl
         self.qdl = qdl
         self.backend = backend
+        self.executor = qdl.LocalExecutor(threads=threads) if threads > 1 else None  # gradients split across threads
         self.name = f"qdl-{backend}"
         self.version = qdl.__version__
 
@@ -74,7 +75,9 @@ class Qdl:
 
     def value_and_grad(self, w: Workload, method: str = "adjoint") -> ValueAndGrad:
         bench = self.function(w)
-        return lambda params: bench.value_and_grad(params, method=method)
+        if self.executor is None:
+            return lambda params: bench.value_and_grad(params, method=method)
+        return lambda params: bench.value_and_grad(params, method=method, executor=self.executor)
 
 
 def qdl_adjoint_path() -> str:
@@ -227,9 +230,9 @@ class Aer:
 
     name = "qiskit-aer"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
         from qiskit_aer import AerSimulator
-        self.simulator = AerSimulator(method="statevector", max_parallel_threads=1)
+        self.simulator = AerSimulator(method="statevector", max_parallel_threads=threads)
         self.version = f"{version('qiskit-aer')} (qiskit {version('qiskit')})"
 
     def _circuit(self, w: Workload):

@@ -45,12 +45,13 @@ class RunInfo:
     load: list[tuple[float, float, float]]
     budget: float
     knobs: tuple[str, ...]
+    threads: int = 1
     versions: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def start(cls, bandwidth: float, budget: float, knobs: tuple[str, ...]) -> "RunInfo":
-        return cls(time.time(), [bandwidth], [os.getloadavg()], budget, knobs)
+    def start(cls, bandwidth: float, budget: float, knobs: tuple[str, ...], threads: int = 1) -> "RunInfo":
+        return cls(time.time(), [bandwidth], [os.getloadavg()], budget, knobs, threads)
 
     def finish(self, bandwidth: float) -> None:
         self.bandwidth.append(bandwidth)
@@ -66,13 +67,22 @@ class RunInfo:
         return "\n".join([
             f"Run of {stamp} ({minutes:.0f} min): {cpu_model()}, {os.cpu_count()} logical CPUs, "
             f"Python {platform.python_version()}; load average (1/5/15 min) {loads} at start → end.",
-            f"Single-threaded: {', '.join(self.knobs)} = 1, Aer `max_parallel_threads=1`, qdl `threads=1`.",
+            self.thread_line(),
             f"Versions: {versions}.",
             f"numpy in-place bandwidth probe (`a *= s`, 256 MiB complex128): "
             f"{self.bandwidth[0]:.1f} GB/s at start, {self.bandwidth[-1]:.1f} GB/s at end.",
             f"Points estimated over {self.budget:.0f} s are skipped (listed below the tables).",
             *self.notes,
         ])
+
+
+    def thread_line(self) -> str:
+        knobs = f"{', '.join(self.knobs)} = {self.threads}, Aer `max_parallel_threads={self.threads}`"
+        if self.threads == 1:
+            return f"Single-threaded: {knobs}, qdl `threads=1`."
+        return (f"{self.threads} threads: {knobs}, qdl `LocalExecutor(threads={self.threads})`; qdl splits "
+                "batches (and a gradient's evaluations) across threads, never one state, so its forward and "
+                "qft points are single-threaded.")
 
 
 def cpu_model() -> str:
@@ -204,14 +214,17 @@ def render(run: RunInfo, checks: list[Check], points: list) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def write_section(readme: Path, text: str) -> None:
+def write_section(readme: Path, text: str, threads: int = 1) -> None:
     """Replace the text between the markers (appending a section with them if they are missing)."""
     old = readme.read_text()
-    block = f"{BEGIN}\n{text}\n{END}"
-    if BEGIN in old and END in old:
-        head, rest = old.split(BEGIN, 1)
-        new = head + block + rest.split(END, 1)[1]
+    begin, end = (BEGIN, END) if threads == 1 else (BEGIN.replace("peers", f"peers-threads{threads}"),
+                                                    END.replace("peers", f"peers-threads{threads}"))
+    block = f"{begin}\n{text}\n{end}"
+    if begin in old and end in old:
+        head, rest = old.split(begin, 1)
+        new = head + block + rest.split(end, 1)[1]
     else:
-        new = old.rstrip("\n") + "\n\n## Side by side with peer simulators (`peers.py`)\n\n" + block + "\n"
+        title = "Side by side with peer simulators" + ("" if threads == 1 else f", {threads} threads")
+        new = old.rstrip("\n") + f"\n\n## {title} (`peers.py`)\n\n" + block + "\n"
     readme.write_text(new)
     print(f"wrote {readme}")

@@ -2,7 +2,7 @@
 
     bash benchmarks/setup_peers.sh                  # once: the separate venv /work/bench-venv
     /work/bench-venv/bin/python benchmarks/peers.py [--quick] [--sizes N ...]
-        [--workloads forward qft grad overhead] [--budget SECONDS] [--write]
+        [--workloads forward qft grad overhead] [--budget SECONDS] [--threads N] [--write]
 
 Workloads of ../shared/reference/perf_baselines.md, all in one process and one
 thread: forward (ansatz L=10), qft, grad (ansatz L=5, <Z0> and its gradient)
@@ -13,17 +13,33 @@ a warm-up call (left out above WARMUP_LIMIT seconds) and the median of 5, 3,
 2 or 1 repeats; points estimated over the budget (from the same library's
 previous size) are skipped.  `--sizes` replaces the sizes of forward, qft and
 grad; `--write` rewrites the section of benchmarks/README.md between
-`<!-- peers:begin -->` and `<!-- peers:end -->`.
+`<!-- peers:begin -->` and `<!-- peers:end -->`.  `--threads N` gives every
+library N threads instead (OpenMP knobs, Aer's `max_parallel_threads`, qdl's
+executor) and writes between `<!-- peers-threadsN:begin -->` and
+`<!-- peers-threadsN:end -->`.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
+
+def _threads_in_argv() -> int:
+    """`--threads N` read before argparse: the thread knobs must be set before numpy and the peers load."""
+    for k, arg in enumerate(sys.argv):
+        if arg.startswith("--threads="):
+            return int(arg.split("=", 1)[1])
+        if arg == "--threads" and k + 1 < len(sys.argv):
+            return int(sys.argv[k + 1])
+    return 1
+
+
+THREADS = _threads_in_argv()
 THREAD_KNOBS = ("OMP_NUM_THREADS", "QULACS_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
                 "NUMEXPR_NUM_THREADS")
 for _knob in THREAD_KNOBS:  # before numpy and the peers are imported
-    os.environ[_knob] = "1"
+    os.environ[_knob] = str(THREADS)
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
@@ -129,12 +145,12 @@ def measure(c: Contender, w: Workload, estimate: float | None, most: int) -> Poi
 
 
 def forward_contenders(peers: dict[str, object]) -> list[Contender]:
-    qdl = libs.Qdl("llvm")
+    qdl = libs.Qdl("llvm", THREADS)
     return [Contender(qdl.name, qdl.forward)] + [Contender(p.name, p.forward) for p in peers.values()]
 
 
 def grad_contenders(peers: dict[str, object]) -> list[Contender]:
-    qdl = libs.Qdl("llvm")
+    qdl = libs.Qdl("llvm", THREADS)
     out = [Contender("qdl adjoint", qdl.value_and_grad),
            Contender("qdl parameter-shift", lambda w: qdl.value_and_grad(w, "parameter-shift"), per_param=True)]
     for name in ("lightning.qubit", "qulacs"):
@@ -226,7 +242,7 @@ def load_peers() -> dict[str, object]:
     peers = {}
     for adapter in (libs.Qulacs, libs.Lightning, libs.Aer):
         try:
-            lib = adapter()
+            lib = adapter(THREADS) if adapter is libs.Aer else adapter()
         except ImportError as exc:
             print(f"peer {adapter.name} not importable ({exc}); skipped", flush=True)
             continue
@@ -252,6 +268,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--budget", type=float, help="skip points estimated over this many seconds "
                         "(default 60, --quick 5)")
     parser.add_argument("--calls", type=int, help="overhead calls per loop (default 1000, --quick 200)")
+    parser.add_argument("--threads", type=int, default=1, help="threads for every library (default 1)")
     parser.add_argument("--write", action="store_true", help="rewrite the peers section of benchmarks/README.md")
     return parser.parse_args()
 
@@ -261,7 +278,7 @@ def main() -> None:
     budget = opts.budget or (5.0 if opts.quick else 60.0)
     most = 3 if opts.quick else 5
     sizes = {k: opts.sizes or v for k, v in (QUICK_SIZES if opts.quick else FULL_SIZES).items()}
-    run = report.RunInfo.start(bandwidth_probe(), budget, THREAD_KNOBS)
+    run = report.RunInfo.start(bandwidth_probe(), budget, THREAD_KNOBS, THREADS)
     checks, peers = validate(load_peers())
     print(report.validation_table(checks), flush=True)
     points: list[Point] = []
@@ -276,7 +293,7 @@ def main() -> None:
     text = report.render(run, checks, points)
     print("\n" + text)
     if opts.write:
-        report.write_section(Path(__file__).with_name("README.md"), text)
+        report.write_section(Path(__file__).with_name("README.md"), text, THREADS)
 
 
 if __name__ == "__main__":
