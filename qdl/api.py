@@ -206,6 +206,15 @@ class CircuitFunction:
         from qdl.compiler.passes.schedule import schedule_circuit
         return schedule_circuit(self.circuit, device, method, values=values)
 
+    def openpulse(self, device: Any, method: str = "alap", values: dict[str, Any] | None = None) -> str:
+        """Gate-level OpenQASM 3 + OpenPulse: the device's `defcal`s this circuit uses, then its native gates.
+
+        The flat form (every pulse at its time) is `schedule(device).to_json()`
+        exported with `qdlc schedule --emit openpulse`; docs/pulse.md.
+        """
+        from qdl.compiler.pulse.openpulse_defcal import export_openpulse_defcal
+        return export_openpulse_defcal(self.circuit, device, method, values=values)
+
     def _nonempty_program(self, wrt: Any):
         program = self.gradient_program(wrt)
         if not program.wrt:
