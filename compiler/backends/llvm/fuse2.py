@@ -33,7 +33,8 @@ target is the pair's higher qubit (the matrix's most significant bit).
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Protocol
 
 from qdl.compiler.backends.llvm.blocking import Step
@@ -174,8 +175,14 @@ def embed(step: Step, high: int, low: int) -> tuple[int, ...]:
     """The 16 gather codes of `step` as a 4x4 on (high, low), row-major, high the most significant bit.
 
     A code >= 0 is an offset from `step.mat`; `ZERO` and `ONE` the constants.
+    The codes depend on the step's shape only, not on its matrix: cached.
+    """
+    return _embed(replace(step, mat=0), high, low)
 
-    Qubits the step does not target keep their value; unmet controls act as
+
+@lru_cache(maxsize=4096)
+def _embed(step: Step, high: int, low: int) -> tuple[int, ...]:
+    """`embed` of a step with `mat` = 0.  Qubits the step does not target keep their value; unmet controls act as
     the identity; a selector picks the step's second matrix.
     """
     def bit(index: int, qubit: int) -> int:
