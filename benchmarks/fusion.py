@@ -4,7 +4,8 @@
 
 Part 1 times each kind of kernel row on a 2^n state (n = 20 by default; one
 stage, so every row runs on L2-resident chunks, as inside a blocked kernel)
-at high positions (3, 5) and at the two lowest (0, 1), as the mean time of
+at high positions (3, 5), at the two lowest (0, 1) and with the target low
+and the control high (5, 0: a controlled gate's packed path), as the mean time of
 100 rows minus a baseline, relative to a dense 1-qubit row: the numbers
 `compiler/backends/llvm/fuse2.py` uses.  Part 2 compiles each workload twice
 (`QDL_FUSE_QUBITS=2`, the default, and `=1`) and times the two kernels
@@ -61,15 +62,15 @@ def row_costs(n: int, repeats: int) -> None:
     os.environ["QDL_FUSE_QUBITS"] = "1"  # rows as written, not fused
     base_ops = [gate("h", (q,)) for q in range(n)]
     print(f"\n## Row costs, 2^{n} amplitudes, relative to a dense 1-qubit row\n")
-    print("| row | positions 3, 5 | positions 0, 1 |\n|---|---|---|")
+    print("| row | qubits 3, 5 | qubits 0, 1 | qubits 5, 0 |\n|---|---|---|---|")
     columns = []
-    for a, b in ((3, 5), (0, 1)):
+    for a, b in ((3, 5), (0, 1), (5, 0)):
         base = best_time(base_ops, n, repeats)
         per = {name: (best_time(base_ops + ops, n, repeats) - base) / REPS for name, ops in row_cases(a, b).items()}
         per["dense1"] = per.pop("dense1 + flip") - per["flip (cx)"]
         columns.append({name: value / per["dense1"] for name, value in per.items()})
     for name in columns[0]:
-        print(f"| {name} | {columns[0][name]:.2f} | {columns[1][name]:.2f} |")
+        print(f"| {name} | " + " | ".join(f"{c[name]:.2f}" for c in columns) + " |")
     os.environ.pop("QDL_FUSE_QUBITS")
 
 

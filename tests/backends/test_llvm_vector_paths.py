@@ -1,8 +1,10 @@
-"""The vectorised dense 4x4 path (`apply_dense2`) on every ordered pair of positions, both precisions.
+"""Vector paths of the kernel against the numpy simulator, both precisions.
 
-Positions below, straddling and above one vector of amplitudes (4 for
-complex128, 8 for complex64) take the three vector paths; two qubits take the
-scalar one in single precision.  Reference: the numpy simulator.
+The dense 4x4 (`apply_dense2`) on every ordered pair of positions: below,
+straddling and above one vector of amplitudes (4 for complex128, 8 for
+complex64) take its three vector paths, two qubits the scalar one in single
+precision.  Controlled 1-qubit rows whose target sits inside one vector and
+whose controls are above it take the packed path of `apply._ctrl1_packed`.
 """
 
 from __future__ import annotations
@@ -59,5 +61,26 @@ def test_pairs_in_gathered_chunks_match_the_reference(precision: str) -> None:
     compiled = compile_circuit(c, block=7, precision=precision)
     assert compiled.plan.blocked
     values = {"t": rng.uniform(-np.pi, np.pi, size=(1, 2))}
+    np.testing.assert_allclose(compiled.run(values)[0], reference.simulate(c, values)[0], rtol=0,
+                               atol=TOL[precision])
+
+
+@pytest.mark.parametrize("precision", ["double", "single"])
+def test_controlled_gates_on_targets_inside_one_vector_match_the_reference(precision: str,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Targets 0..2 with controls above the vector (the packed controlled path), plain and negated."""
+    monkeypatch.setenv("QDL_FUSE_QUBITS", "1")  # the rows as written, not fused into 4x4s
+    n, rng = 7, np.random.default_rng(3)
+    ops = prep(n, rng)
+    for t in range(3):
+        for c in (3, 6):
+            ops += [GateOp("ry", (t,), (Arg("t", (0,)),)), GateOp("cx", (c, t)),
+                    GateOp("x", (t,), (), (c,), (False,)), GateOp("crz", (c, t), (Arg("t", (1,)),)),
+                    GateOp("ch", (c, t)), GateOp("u3", (t,), (Arg("t", (0,)), Const(0.3), Arg("t", (1,))),
+                                                 (c, 5), (True, False))]
+    c = Circuit("c", (Argument("t", "float", (2,), True),), n, tuple(ops), (State(),))
+    compiled = compile_circuit(c, precision=precision)
+    assert {"CTRL1", "CTRL1_DIAG", "FLIP"} <= {row.kind.name for row in compiled.plan.rows}
+    values = {"t": rng.uniform(-np.pi, np.pi, size=(2, 2))}
     np.testing.assert_allclose(compiled.run(values)[0], reference.simulate(c, values)[0], rtol=0,
                                atol=TOL[precision])
