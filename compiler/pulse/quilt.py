@@ -14,6 +14,8 @@ instructions are `NONBLOCKING PULSE`/`NONBLOCKING CAPTURE`
 (only the named frame is used), `SHIFT-PHASE`, `SET-PHASE`, `SHIFT-FREQUENCY`,
 `SET-FREQUENCY`, `DELAY` (in seconds, n·dt) and `FENCE` for barriers.  Every
 frame's start times are reproduced with `DELAY`s, as in the OpenPulse export.
+Conditional blocks (v0.2) are refused with a `PulseExportError`: Quil's
+branching (`JUMP-WHEN` over labels) is not written by this exporter.
 
 Sign rule.  qdl's convention (`axis=+phase`) is the rotating-frame drive
 `(Ω/2)(d·e^{iφ} a† + h.c.)`: a frame phase φ turns the drive axis by +φ and
@@ -51,6 +53,7 @@ DIRECTION = {"acquire": "rx"}
 def export_quilt(doc: Mapping, *, check_timing: bool = True) -> str:
     """Quil-T text of a §8a schedule, with Quil's sign rule (see the module docstring)."""
     common.validate(doc)
+    _refuse_conditions(doc)
     for param in doc["parameters"]:
         if not IDENTIFIER.match(param["name"]) or param["name"] in (REGISTER, "pi", "i"):
             raise PulseExportError(f"parameter name `{param['name']}` is not usable as Quil memory; rename it")
@@ -73,6 +76,17 @@ def export_quilt(doc: Mapping, *, check_timing: bool = True) -> str:
         lines += [f"DELAY {frames[f]} {_seconds(n, dt)}" for f, n in step.gaps]
         lines.append(_statement(step.index, step.inst, doc, frames))
     return "\n".join(lines) + "\n"
+
+
+def _refuse_conditions(doc: Mapping) -> None:
+    """Quil-T branches only with JUMP-WHEN over labelled code, which this exporter does not write (yet)."""
+    index = next((k for k, i in enumerate(doc["instructions"]) if i["op"] == "conditional"), None)
+    if index is not None:
+        inst = doc["instructions"][index]
+        raise PulseExportError(f"{common.describe(index, inst)}: the schedule has conditional blocks (first: "
+                               f"`if` on bits {inst['condition']['bits']} == {inst['condition']['value']}); the "
+                               "Quil-T export does not write classical control flow: export it with "
+                               "`--emit openpulse` (OpenQASM 3 `if`) or schedule a circuit without conditions or reset")
 
 
 def negated(value: object) -> object:
