@@ -2,8 +2,8 @@
 
 * `reset q` becomes the device's measurement into a scratch memory slot
   (after the circuit's bits) and an `x q` conditioned on the outcome being 1
-  (IBM's reset); a run of resets measures all its qubits first, so their
-  measurements are read out together.
+  (IBM's reset); a run of resets of distinct qubits measures all its qubits
+  first, so their measurements are read out together.
 * Readout is multiplexed: measurements of distinct qubits with nothing
   between them that involves their qubits or bits become one `MeasureGroup`
   (the ops between run first), lowered as a barrier over the qubits' frames
@@ -35,14 +35,14 @@ def lower_resets(ops: list[object], first_free_bit: int) -> list[object]:
     run: list[ResetOp] = []
     slot = first_free_bit
     for op in ops + [None]:
-        if isinstance(op, ResetOp):
+        if isinstance(op, ResetOp) and all(r.qubit != op.qubit for r in run):
             run.append(op)
             continue
         measures = [MeasureOp(r.qubit, slot + k, r.span) for k, r in enumerate(run)]
         out += measures + [GateOp("x", (m.qubit,), condition=Condition((m.bit,), 1), span=m.span) for m in measures]
         slot += len(run)
-        run = []
-        if op is not None:
+        run = [op] if isinstance(op, ResetOp) else []  # a second reset of a qubit starts the next run
+        if op is not None and not run:
             out.append(op)
     return out
 
