@@ -1,7 +1,7 @@
 """Pulse schedules: ports, frames and absolutely-timed instructions (reference note §2.1, §8a).
 
 This is the data model behind the canonical JSON schedule `qdl.pulse_schedule`
-v0.1 (`compiler.pulse.serialize`), the scheduler's output
+v0.1/v0.2 (`compiler.pulse.serialize`), the scheduler's output
 (`compiler.passes.schedule`) and the simulator's input (`runtime.pulse`).
 
 Frames (§2.1): a frame plays on a port (the drive line of qubit `qubit` for
@@ -12,6 +12,11 @@ is locked to absolute time.  `tracks_qubit` names the qubit whose virtual Z
 (`rz(θ) → shift_phase(-θ)`, §4.3) the frame follows.  Times are integers of
 dt; amplitudes, angles, β and phases may be `compiler.expr` expressions of
 circuit arguments, declared as `parameters`.
+
+A `Conditional` block (v0.2) runs its body only when measured bits satisfy
+its `BitCondition`; it lasts as long as its body whichever branch runs, so
+every start time stays static.  `dynamic_reason()` says whether a schedule
+is more than one unitary (conditions, or a qubit used after its measurement).
 """
 
 from __future__ import annotations

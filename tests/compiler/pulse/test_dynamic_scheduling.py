@@ -335,3 +335,13 @@ def test_random_dynamic_circuits_keep_outcomes_and_timing(program, method):
         # a branch starts only once every acquire before it into the bits it reads has ended
         assert all(a.t0 + a.duration <= block.t0 for a in acquires
                    if a.memory_slot in block.condition.bits and a.t0 < block.t0 + max(block.duration, 1))
+
+
+def test_the_pulse_gradient_refuses_dynamic_circuits():
+    from qdl.compiler.passes.schedule.gradient import gradient_schedules
+    source = ("circuit g(theta: float) -> float {\n    qubit q[2];\n    bit c[1];\n    h q[0];\n"
+              "    c[0] = measure q[0];\n    if (c[0] == 1) { rz(theta) q[1]; }\n    ry(theta) q[1];\n"
+              "    return expval(Z[1]);\n}\n")
+    program = compile_source(source, "g.qdl").module.circuits[0]
+    with pytest.raises(ScheduleError, match=r"E0609.*pulse gradient of `g`.*conditional block"):
+        gradient_schedules(program, "t5")
