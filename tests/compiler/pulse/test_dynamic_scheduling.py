@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 
 import jsonschema
@@ -19,6 +20,7 @@ import openpulse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from quil.program import Program
 
 from qdl.compiler.device import load_device
 from qdl.compiler.driver import compile_file, compile_source
@@ -159,6 +161,11 @@ def test_version_0_1_is_kept_without_conditions_and_refused_with_them(teleport):
         load(doc)
     with pytest.raises(jsonschema.ValidationError):
         VALIDATOR.validate(json.loads(json.dumps(doc)))
+    doc["instructions"] = [i for i in doc["instructions"] if i["op"] != "conditional"]
+    with pytest.raises(ScheduleFormatError, match="declares version 0.2"):
+        load(doc)  # the conditioned source gates alone need 0.2 too
+    with pytest.raises(jsonschema.ValidationError):
+        VALIDATOR.validate(json.loads(json.dumps(doc)))
 
 
 @pytest.mark.parametrize("mutate, message", [
@@ -193,9 +200,22 @@ def test_condition_forms(bits, value, size, text):
     openpulse.parse(f"OPENQASM 3.0;\nbit[{size}] c;\nqubit q;\nif ({text}) {{ x q; }}\n")
 
 
-def test_quil_t_refuses_conditional_blocks_and_names_the_first(teleport):
-    with pytest.raises(PulseExportError, match=r"instruction \d+ \(conditional on q2_drive.*--emit openpulse"):
-        export_quilt(dump(teleport[1]))
+def test_quil_t_jumps_over_the_body_and_idles_as_long(teleport):
+    text = export_quilt(dump(teleport[1]))
+    Program.parse(text)
+    dt = T5.dt
+    match = re.search(r"JUMP-UNLESS (@\S+) ro\[1\]\nNONBLOCKING PULSE 2 \"q2_drive\" x_q2\nJUMP (@\S+)\n"
+                      r"LABEL \1\nDELAY 2 \"q2_drive\" (\S+)\nLABEL \2\n", text)
+    assert match and math.isclose(float(match.group(3)), 160 * dt)
+    assert re.search(r"JUMP-UNLESS (@\S+) ro\[0\]\nSHIFT-PHASE 2 \"q2_drive\" \S+\nLABEL \1\n", text)
+
+
+def test_quil_t_conditions_on_zero_bits_jump_when_set():
+    doc = json.loads(json.dumps(dump(schedule_circuit(
+        circuit([MeasureOp(0, 0), MeasureOp(1, 1), g("x", 2, condition=Condition((0, 1), 2))]), T5, native=False))))
+    text = export_quilt(doc)
+    Program.parse(text)
+    assert re.search(r"JUMP-WHEN (@\S+) ro\[0\]\nJUMP-UNLESS \1 ro\[1\]\n", text)
 
 
 # ---- errors ----------------------------------------------------------------------------------------------
@@ -291,6 +311,7 @@ def test_resets_and_multi_bit_conditions_keep_the_outcomes():
     assert_same_outcomes(program, schedule, {"theta": 1.1})
     assert timing_violations(schedule) == []
     openpulse.parse(export_openpulse(dump(schedule)))
+    Program.parse(export_quilt(dump(schedule)))
 
 
 @st.composite
@@ -330,6 +351,7 @@ def test_random_dynamic_circuits_keep_outcomes_and_timing(program, method):
     common.check_timing(doc)
     assert all(i.t0 % 64 == 0 for i in schedule.instructions if isinstance(i, Acquire))
     openpulse.parse(export_openpulse(doc))
+    Program.parse(export_quilt(doc))
     acquires = [i for i in schedule.instructions if isinstance(i, Acquire)]
     for block in (i for i in schedule.instructions if isinstance(i, Conditional)):
         # a branch starts only once every acquire before it into the bits it reads has ended
