@@ -9,7 +9,7 @@
   (the ops between run first), lowered as a barrier over the qubits' frames
   and the measurements from one common start.  Terminal measurements
   (nothing later touches the qubit, reads the bit or writes it again) move to
-  the end of the circuit first, so all of them form the final group.  Moving
+  the end of the circuit and form the final group on their own.  Moving
   a measurement past operations on other qubits that do not read its bit
   does not change any outcome.
 * A conditioned gate needs a measured bit: a condition reading a memory slot
@@ -26,7 +26,8 @@ def arrange(ops: list[object], first_free_bit: int) -> list[object]:
     """`ops` with resets lowered, terminal measurements last and measurement runs grouped."""
     ops = lower_resets(ops, first_free_bit)
     check_conditions(ops)
-    return group_measurements(terminal_last(ops))
+    body, final = split_terminal(ops)
+    return group_measurements(body) + ([MeasureGroup(tuple(final))] if final else [])
 
 
 def lower_resets(ops: list[object], first_free_bit: int) -> list[object]:
@@ -73,12 +74,16 @@ def _touches(op: object, qubit: int, bit: int) -> bool:
     return getattr(op, "qubit", None) == qubit  # reset, delay
 
 
-def terminal_last(ops: list[object]) -> list[object]:
-    """The measurements nothing after them notices, moved (in order) to the end."""
+def split_terminal(ops: list[object]) -> tuple[list[object], list[MeasureOp]]:
+    """The ops without the measurements nothing after them notices, and those measurements (in order).
+
+    The terminal measurements are of distinct qubits into distinct bits (a
+    later one would touch an earlier one), so they form one final group.
+    """
     terminal = [i for i, op in enumerate(ops) if isinstance(op, MeasureOp)
                 and not any(_touches(later, op.qubit, op.bit) for later in ops[i + 1:])]
     moved = set(terminal)
-    return [op for i, op in enumerate(ops) if i not in moved] + [ops[i] for i in terminal]
+    return [op for i, op in enumerate(ops) if i not in moved], [ops[i] for i in terminal]
 
 
 def group_measurements(ops: list[object]) -> list[object]:
