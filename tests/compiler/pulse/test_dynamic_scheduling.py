@@ -384,3 +384,10 @@ def test_the_pulse_gradient_refuses_dynamic_circuits():
     program = compile_source(source, "g.qdl").module.circuits[0]
     with pytest.raises(ScheduleError, match=r"E0609.*pulse gradient of `g`.*conditional block"):
         gradient_schedules(program, "t5")
+
+
+@pytest.mark.parametrize("emit, parse", [("openpulse", openpulse.parse), ("quil-t", Program.parse)])
+def test_qdlc_schedules_teleport_to_every_text_format(qdlc, emit, parse):
+    out = qdlc("schedule", str(TELEPORT), "--device", "t5", "--emit", emit, "--arg", "theta=0.7", "--arg", "phi=0.3")
+    assert out.code == 0, out.err
+    parse(out.out)
