@@ -23,7 +23,7 @@ A conditional block (v0.2) prints as `if (c[k]) { ... } else { delay ... }`
 (`!c[k]`, `c == v` or `c[i] == 1 && c[j] == 0` for other conditions): the
 taken branch plays the body and idles to the block's end, the other idles the
 block's frames for its duration, so every later start time is the same on
-either branch.  `import_openpulse` does not read `if` statements back.
+either branch.  `import_openpulse` reads these blocks back.
 
 Sign convention: the same as the JSON (`axis=+phase`): a frame phase φ turns
 the drive axis by +φ, `rz(θ)` is `shift_phase(frame, -θ)` (note §4.3) and

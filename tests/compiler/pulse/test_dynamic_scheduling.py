@@ -29,7 +29,7 @@ from qdl.compiler.ir import Circuit, Condition, GateOp, MeasureOp, ResetOp
 from qdl.compiler.passes.schedule import ScheduleError, schedule_circuit
 from qdl.compiler.pulse import export_common as common
 from qdl.compiler.pulse.expr_json import PulseExportError
-from qdl.compiler.pulse.openpulse import condition_text, export_openpulse
+from qdl.compiler.pulse.openpulse import condition_text, export_openpulse, import_openpulse
 from qdl.compiler.pulse.quilt import export_quilt
 from qdl.compiler.pulse.schedule import Acquire, Barrier, BitCondition, Conditional, Play, PulseSchedule
 from qdl.compiler.pulse.serialize import ScheduleFormatError, dump, load
@@ -185,9 +185,11 @@ def test_malformed_conditional_blocks_are_refused(teleport, mutate, message):
 
 # ---- exports ---------------------------------------------------------------------------------------------
 
-def test_teleport_exports_to_openpulse_with_if_blocks_that_parse(teleport):
-    text = export_openpulse(dump(teleport[1]))
+def test_teleport_exports_to_openpulse_with_if_blocks_that_parse_and_read_back(teleport):
+    doc = dump(teleport[1])
+    text = export_openpulse(doc)
     openpulse.parse(text)
+    assert import_openpulse(text) == json.loads(json.dumps(doc))
     assert "if (c[1]) {" in text and "if (c[0]) {" in text
     assert "} else {\n        delay[160dt] q2_drive;\n    }" in text  # the not-taken branch idles as long
 
@@ -198,6 +200,15 @@ def test_teleport_exports_to_openpulse_with_if_blocks_that_parse(teleport):
 def test_condition_forms(bits, value, size, text):
     assert condition_text({"bits": list(bits), "value": value}, size) == text
     openpulse.parse(f"OPENQASM 3.0;\nbit[{size}] c;\nqubit q;\nif ({text}) {{ x q; }}\n")
+    doc = json.loads(json.dumps(dump(schedule_circuit(circuit(
+        [MeasureOp(0, 0), MeasureOp(1, 1), MeasureOp(2, 2), g("x", 0, condition=Condition((0,), 1))]), T5,
+        native=False))))
+    block = next(i for i in doc["instructions"] if i["op"] == "conditional")
+    block["condition"] = {"bits": list(bits), "value": value}
+    if size == 2:  # a two-bit register: no memory slot 2
+        doc["instructions"] = [i for i in doc["instructions"] if i.get("memory_slot") != 2]
+    exported = export_openpulse(doc)
+    assert f"if ({text}) {{" in exported and import_openpulse(exported)["instructions"] == doc["instructions"]
 
 
 def test_quil_t_jumps_over_the_body_and_idles_as_long(teleport):
@@ -310,7 +321,9 @@ def test_resets_and_multi_bit_conditions_keep_the_outcomes():
     schedule = schedule_circuit(program, "t5", values={"theta": 1.1}).bind()
     assert_same_outcomes(program, schedule, {"theta": 1.1})
     assert timing_violations(schedule) == []
-    openpulse.parse(export_openpulse(dump(schedule)))
+    text = export_openpulse(dump(schedule))
+    assert "if (c[0] == 1 && c[1] == 1) {" in text  # `c == 3` on the program's bits; the resets add slots 2, 3
+    assert import_openpulse(text) == json.loads(json.dumps(dump(schedule)))
     Program.parse(export_quilt(dump(schedule)))
 
 
@@ -365,7 +378,9 @@ def test_random_dynamic_circuits_keep_outcomes_and_timing(program, method):
     assert load(doc) == schedule
     common.check_timing(doc)
     assert all(i.t0 % 64 == 0 for i in schedule.instructions if isinstance(i, Acquire))
-    openpulse.parse(export_openpulse(doc))
+    text = export_openpulse(doc)
+    openpulse.parse(text)
+    assert import_openpulse(text) == json.loads(json.dumps(doc))
     Program.parse(export_quilt(doc))
     acquires = [i for i in schedule.instructions if isinstance(i, Acquire)]
     last_into = {a.memory_slot: a for a in acquires}
