@@ -345,12 +345,18 @@ class PulseSchedule:
         gate = next((g for g in self.gates if g.condition is not None), None)
         if gate is not None:
             return f"the schedule's gates include the conditioned gate `{gate.name}` on qubit(s) {list(gate.qubits)}"
-        for m in self.measurements:
-            later = [g for g in self.gates[m.position:] if m.qubit in g.qubits]
-            again = [n for n in self.measurements if n.qubit == m.qubit and n.position > m.position]
-            if later or again:
-                return (f"qubit {m.qubit} is measured mid-circuit (into c[{m.bit}], after {m.position} gate(s)) "
-                        "and used again afterwards")
+        return self._mid_circuit_measurement()
+
+    def _mid_circuit_measurement(self) -> str | None:
+        """The first acquire followed by a pulse on a line of its qubit (a frame whose port is the qubit's)."""
+        qubit_of = {f.name: f.qubit for f in self.frames}
+        pulses = sorted((i for i in self.instructions if isinstance(i, (Play, Acquire))), key=lambda i: i.t0)
+        for acquire in (i for i in pulses if isinstance(i, Acquire)):
+            after = next((i for i in pulses if i.t0 > acquire.t0 and qubit_of[i.frame] == acquire.qubit), None)
+            if after is not None:
+                return (f"qubit {acquire.qubit} is measured mid-circuit: the acquire into c[{acquire.memory_slot}] "
+                        f"at t0 = {acquire.t0} dt is followed by `{after.gate or type(after).__name__}` on "
+                        f"`{after.frame}` at t0 = {after.t0} dt")
         return None
 
     @property

@@ -240,8 +240,15 @@ def test_the_pulse_simulator_refuses_dynamic_schedules(teleport):
     with pytest.raises(ValueError, match=r"conditional block at t0 = \d+ dt \(`if \(c\[1\] == 1\) x q2`\)"):
         teleport[1].simulate()
     mid = schedule_circuit(circuit([g("x", 0), MeasureOp(0, 0), g("sx", 0)], 1, 1), T5, native=False)
-    with pytest.raises(ValueError, match="qubit 0 is measured mid-circuit"):
+    with pytest.raises(ValueError, match=r"qubit 0 is measured mid-circuit: the acquire into c\[0\] at t0 = 160 dt "
+                                         r"is followed by `sx q0` on `q0_drive` at t0 = 24240 dt"):
         mid.simulate()
+    twice = schedule_circuit(circuit([g("x", 0), MeasureOp(0, 0), MeasureOp(0, 1)], 1, 2), T5, native=False)
+    with pytest.raises(ValueError, match="qubit 0 is measured mid-circuit"):
+        load(dump(twice)).simulate(T5)  # from the document alone
+    final = schedule_circuit(circuit([g("x", 0), g("sx", 1), MeasureOp(0, 0), MeasureOp(1, 1)], 2, 2), T5,
+                             native=False)
+    assert final.dynamic_reason() is None  # terminal measurements leave one unitary to verify
 
 
 def test_verify_schedule_names_the_file_and_the_first_conditional_block(teleport, tmp_path, qdlc):
