@@ -413,3 +413,11 @@ def test_qdlc_schedules_teleport_to_every_text_format(qdlc, emit, parse):
     out = qdlc("schedule", str(TELEPORT), "--device", "t5", "--emit", emit, "--arg", "theta=0.7", "--arg", "phi=0.3")
     assert out.code == 0, out.err
     parse(out.out)
+
+
+def test_the_timeline_plots_schedules_with_conditional_blocks(teleport, tmp_path):
+    pytest.importorskip("matplotlib")
+    from qdl.runtime.pulse.plot import plot_timeline
+    plot_timeline(dump(teleport[1]), str(tmp_path / "teleport.svg"))
+    text = (tmp_path / "teleport.svg").read_text()
+    assert text.startswith("<?xml") and len(text) > 10_000
