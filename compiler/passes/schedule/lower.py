@@ -19,8 +19,9 @@ the frames it occupies (its resources, §6) and the alignment its start needs.
   over R(q) of its qubits, then every measurement from that one start.
 * a gate conditioned on measured bits: a `Conditional` block whose body is
   the gate's block and whose duration is the body's, so either branch takes
-  the same time; it also holds the bits it reads (`bit_resource`), which
-  orders it after the measurements writing them.
+  the same time.  It waits for the measurements writing the bits it reads
+  (`bit_resource`), and the next measurement into one of them waits for it
+  (`bit_readers`); blocks reading one bit do not wait for each other.
 * `barrier`: aligns R(q) of its qubits; `delay`: blocks the qubit.
 """
 
@@ -75,8 +76,13 @@ class MeasureGroup:
 
 
 def bit_resource(bit: int) -> str:
-    """The scheduling resource of memory slot `bit`: its measurement and the blocks reading it are ordered."""
+    """Memory slot `bit` as a resource: held by the measurement writing it, waited for by the blocks reading it."""
     return f"bit:{bit}"
+
+
+def bit_readers(bit: int) -> str:
+    """The end of the blocks reading slot `bit`: the next measurement into it waits for them."""
+    return f"bit-read:{bit}"
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,8 @@ class Block:
     duration: int
     alignment: int = 1
     stretchable: bool = False  # a delay: may grow to meet the next operation's alignment
+    reads: tuple[str, ...] = ()  # resources it waits for without holding them (bits it reads)
+    marks: tuple[str, ...] = ()  # resources whose clock it only pushes to its end (readers of a bit)
 
 
 def fail(code: str, message: str, span: Span | None, label: str = "", help: str | None = None) -> ScheduleError:
@@ -224,8 +232,9 @@ class Lowerer:
             return None  # a conditioned global phase: each branch's phase is unobservable
         condition = BitCondition(op.condition.bits, op.condition.value)
         block = Conditional(0, inner.duration, inner.resources, condition, inner.instructions, label)
-        reads = tuple(bit_resource(b) for b in op.condition.bits)
-        return Block((block,), inner.resources + reads, inner.duration, inner.alignment)
+        return Block((block,), inner.resources, inner.duration, inner.alignment,
+                     reads=tuple(bit_resource(b) for b in op.condition.bits),
+                     marks=tuple(bit_readers(b) for b in op.condition.bits))
 
     def _measure_group(self, group: MeasureGroup) -> Block:
         """One start for all the group's measurements, after a barrier over the measured qubits' frames."""
@@ -236,7 +245,8 @@ class Lowerer:
         barrier = Barrier(0, frames, gate_label("barrier", group.qubits))
         resources = tuple(dict.fromkeys(frames + tuple(r for b in blocks for r in b.resources)))
         instructions = (barrier,) + tuple(i for b in blocks for i in b.instructions)
-        return Block(instructions, resources, max(b.duration for b in blocks), self.measure_alignment)
+        return Block(instructions, resources, max(b.duration for b in blocks), self.measure_alignment,
+                     reads=tuple(r for b in blocks for r in b.reads))
 
     def _measure(self, op: MeasureOp) -> Block:
         cal = self.device.calibrations.get("measure")
@@ -254,7 +264,7 @@ class Lowerer:
                         Delay(ring, self.layout.measure(q), cal.ringdown_delay, label))
         duration = max(cal.duration, cal.acquire_duration) + cal.ringdown_delay
         resources = self.layout.exclusive(q) + (bit_resource(op.bit),)
-        return Block(instructions, resources, duration, self.measure_alignment)
+        return Block(instructions, resources, duration, self.measure_alignment, reads=(bit_readers(op.bit),))
 
     def _waveform(self, gate: str, op: object, make) -> Waveform:
         """Build a calibrated waveform, turning range and grid violations into diagnostics on the calibration."""

@@ -118,6 +118,17 @@ def test_a_conditional_block_lasts_its_branch_and_holds_its_frames():
     assert sx[0].t0 == block.t0 + block.duration
 
 
+@pytest.mark.parametrize("method", ["asap", "alap"])
+def test_readers_of_one_bit_run_together_and_the_next_write_waits_for_them(method):
+    ops = [MeasureOp(0, 0), g("x", 1, condition=Condition((0,), 1)), g("x", 2, condition=Condition((0,), 1)),
+           MeasureOp(0, 0), g("x", 1, condition=Condition((0,), 1))]
+    schedule = schedule_circuit(circuit(ops), T5, method, native=False)
+    blocks = [i.t0 for i in schedule.instructions if isinstance(i, Conditional)]
+    acquires = [i.t0 for i in schedule.instructions if isinstance(i, Acquire)]
+    # q0 is free again at 24080, but the second measurement into c[0] waits for both readers (24080 + 160)
+    assert blocks == [24080, 24080, 24240 + 24080] and acquires == [0, 24240]
+
+
 def test_conditional_blocks_reject_bodies_outside_their_duration():
     play = schedule_circuit(circuit([g("x", 0)], 1, 1), T5, native=False).instructions[0]
     Conditional(0, 160, ("q0_drive",), BitCondition((0,), 1), (play,))
@@ -355,7 +366,8 @@ def dynamic_programs(draw: st.DrawFn) -> Circuit:
         elif measured:
             bits = tuple(sorted(set(draw(st.lists(st.sampled_from(measured), min_size=1, max_size=2)))))
             value = draw(st.integers(0, 2 ** len(bits) - 1))
-            ops.append(g(draw(st.sampled_from(["x", "h", "z"])), q, condition=Condition(bits, value)))
+            name = draw(st.sampled_from(["x", "h", "z", "cx"]))
+            ops.append(g(name, *((q, other) if name == "cx" else (q,)), condition=Condition(bits, value)))
     if draw(st.booleans()):  # a final readout of every qubit, as most programs end
         ops += [MeasureOp(q, q) for q in draw(st.permutations([0, 1, 2]))]
     return circuit(ops, 3, 3)
