@@ -28,7 +28,8 @@ REQUIRED = ("format", "version", "device", "time_unit", "phase_convention", "par
 OP_KEYS = {"play": ("frame", "waveform"), "shift_phase": ("frame", "phase"), "set_phase": ("frame", "phase"),
            "shift_frequency": ("frame", "frequency"), "set_frequency": ("frame", "frequency"),
            "delay": ("frame", "duration"), "acquire": ("frame", "duration", "qubit", "memory_slot"),
-           "barrier": ("frames",)}  # the schema's per-op required keys (§8a)
+           "barrier": ("frames",), "conditional": ("duration", "frames", "condition", "body")}  # the schema's (§8a)
+MULTI_FRAME_OPS = ("barrier", "conditional")
 
 
 def describe(index: int, inst: Mapping) -> str:
@@ -68,7 +69,7 @@ def _validate_parameters(doc: Mapping) -> None:
     declared = {p["name"] for p in doc["parameters"]}
     values = [f.get(k, 0) for f in doc["frames"] for k in ("frequency", "phase")]
     values += [v for wf in doc["waveforms"].values() for v in wf.get("params", {}).values()]
-    values += [i[k] for i in doc["instructions"] for k in VALUE_FIELDS if k in i]
+    values += [i[k] for _, i in flat(doc) for k in VALUE_FIELDS if k in i]
     values += list(doc.get("final_frame_phases", {}).values())
     missing = set().union(*(expr_json.free_params(v) for v in values)) - declared
     if missing:
@@ -87,19 +88,50 @@ def _validate_waveform(name: str, wf: Mapping) -> None:
         expr_json.check(value, f"waveform `{name}` parameter `{key}`")
 
 
+def flat(doc: Mapping) -> Iterator[tuple[int, Mapping]]:
+    """(index, instruction) of every instruction, those in a conditional block after it with its index."""
+    for index, inst in enumerate(doc["instructions"]):
+        yield index, inst
+        if inst.get("op") == "conditional":
+            yield from ((index, i) for i in inst.get("body", ()))
+
+
+def _validate_conditional(index: int, inst: Mapping, frames: set, waveforms: Mapping) -> None:
+    """The condition's form and the body: frame instructions inside the block, on its frames."""
+    condition = inst["condition"] if isinstance(inst["condition"], Mapping) else {}
+    bits, value = condition.get("bits"), condition.get("value")
+    if not isinstance(inst["duration"], int) or inst["duration"] < 0:
+        raise PulseExportError(f"{describe(index, inst)}: needs an integer `duration` ≥ 0 dt")
+    if not (isinstance(bits, list) and bits and all(isinstance(b, int) and b >= 0 for b in bits)
+            and len(set(bits)) == len(bits) and isinstance(value, int) and 0 <= value < 2 ** len(bits)):
+        raise PulseExportError(f"{describe(index, inst)}: the condition must be {{\"bits\": [distinct slots], "
+                               f"\"value\": 0 ≤ integer < 2**len(bits)}}, got {inst['condition']!r}")
+    end = inst["t0"] + inst["duration"]
+    for sub in inst["body"]:
+        if sub.get("op") not in FRAME_OPS or sub.get("op") == "acquire":
+            raise PulseExportError(f"{describe(index, inst)}: a conditional block holds plays, delays and frame "
+                                   f"changes only, not {sub.get('op')!r}")
+        _validate_instruction(index, sub, set(inst["frames"]), waveforms)
+        if sub["t0"] < inst["t0"] or sub["t0"] + duration(sub, {"waveforms": waveforms}) > end:
+            raise PulseExportError(f"{describe(index, inst)}: {sub['op']} at t0={sub['t0']} runs outside the block "
+                                   f"[{inst['t0']}, {end}); the block lasts as long as its branch")
+
+
 def _validate_instruction(index: int, inst: Mapping, frames: set, waveforms: Mapping) -> None:
     op = inst.get("op")
-    if op not in FRAME_OPS + ("barrier",):
+    if op not in FRAME_OPS + MULTI_FRAME_OPS:
         raise PulseExportError(f"{describe(index, inst)}: unknown op {op!r}")
     if not isinstance(inst.get("t0"), int) or inst["t0"] < 0:
         raise PulseExportError(f"{describe(index, inst)}: t0 must be an integer ≥ 0")
     missing = [k for k in OP_KEYS[op] if k not in inst]
     if missing:
         raise PulseExportError(f"{describe(index, inst)}: a {op} needs {', '.join(f'`{k}`' for k in missing)}")
-    used = inst.get("frames", []) if op == "barrier" else [inst.get("frame")]
+    used = inst.get("frames", []) if op in MULTI_FRAME_OPS else [inst.get("frame")]
     for frame in used:
         if frame not in frames:
             raise PulseExportError(f"{describe(index, inst)}: unknown frame `{frame}`")
+    if op == "conditional":
+        _validate_conditional(index, inst, frames, waveforms)
     for key in ("waveform", "kernel"):
         if key in inst and inst[key] not in waveforms:
             raise PulseExportError(f"{describe(index, inst)}: unknown waveform `{inst[key]}`")
@@ -114,7 +146,7 @@ def duration(inst: Mapping, doc: Mapping) -> int:
     """How far an instruction advances its frame's clock (0 for frame changes and barriers)."""
     if inst["op"] == "play":
         return doc["waveforms"][inst["waveform"]]["duration"]
-    if inst["op"] in ("delay", "acquire"):
+    if inst["op"] in ("delay", "acquire", "conditional"):
         return inst["duration"]
     return 0
 
@@ -129,12 +161,16 @@ class Step:
 
 
 def walk(doc: Mapping) -> Iterator[Step]:
-    """Instructions stably sorted by t0, with per-frame gaps; raises on overlaps on one frame."""
+    """Instructions stably sorted by t0, with per-frame gaps; raises on overlaps on one frame.
+
+    A conditional block is one step over its frames lasting its duration;
+    its body is the exporter's to walk (`walk_body`).
+    """
     clock = {f["name"]: 0 for f in doc["frames"]}
     order = sorted(range(len(doc["instructions"])), key=lambda i: doc["instructions"][i]["t0"])
     for index in order:
         inst = doc["instructions"][index]
-        names = inst["frames"] if inst["op"] == "barrier" else [inst["frame"]]
+        names = inst["frames"] if inst["op"] in MULTI_FRAME_OPS else [inst["frame"]]
         gaps = []
         for name in names:
             if clock[name] > inst["t0"]:
@@ -147,11 +183,23 @@ def walk(doc: Mapping) -> Iterator[Step]:
         yield Step(index, inst, tuple(gaps))
 
 
+def walk_body(block: Mapping, doc: Mapping) -> tuple[list[Step], dict[str, int]]:
+    """The steps of a conditional block's body (gaps from the block's start) and each frame's idle tail."""
+    sub = {"frames": [{"name": f} for f in block["frames"]], "waveforms": doc["waveforms"],
+           "instructions": [{**i, "t0": i["t0"] - block["t0"]} for i in block["body"]]}
+    steps = list(walk(sub))
+    ends = {f: 0 for f in block["frames"]}
+    for step in steps:
+        frame = step.inst["frame"]
+        ends[frame] = max(ends[frame], step.inst["t0"] + duration(step.inst, doc))
+    return steps, {f: block["duration"] - end for f, end in ends.items() if block["duration"] > end}
+
+
 def check_timing(doc: Mapping) -> None:
     """Enforce `device.timing`: play/acquire durations and start alignment (reference note §6)."""
     timing = doc["device"].get("timing", {})
     grain, min_len = timing.get("granularity", 1), timing.get("min_length", 1)
-    for index, inst in enumerate(doc["instructions"]):
+    for index, inst in flat(doc):  # plays inside conditional blocks too
         if inst["op"] not in ("play", "acquire"):
             continue
         length = duration(inst, doc)

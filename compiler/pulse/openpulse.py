@@ -19,6 +19,12 @@ What OpenPulse cannot say (port kinds and qubits, `tracks_qubit`, parameter
 values/bounds/trainability, the device, originating gates, which delays were
 explicit) goes into `@qdl {json}` annotations, which other tools ignore.
 
+A conditional block (v0.2) prints as `if (c[k]) { ... } else { delay ... }`
+(`!c[k]`, `c == v` or `c[i] == 1 && c[j] == 0` for other conditions): the
+taken branch plays the body and idles to the block's end, the other idles the
+block's frames for its duration, so every later start time is the same on
+either branch.  `import_openpulse` reads these blocks back.
+
 Sign convention: the same as the JSON (`axis=+phase`): a frame phase φ turns
 the drive axis by +φ, `rz(θ)` is `shift_phase(frame, -θ)` (note §4.3) and
 OpenPulse's `play` samples are `d·e^{iφ}` in the frame.  No sign changes.
@@ -68,9 +74,8 @@ def export_openpulse(doc: Mapping, *, extern_ports: bool = False, check_timing: 
     for param in doc["parameters"]:
         lines += _annotation({k: v for k, v in param.items() if k not in ("name", "kind")}, "")
         lines.append(f"input {PARAM_TYPES[param['kind']]} {param['name']};")
-    slots = [i["memory_slot"] for i in doc["instructions"] if i["op"] == "acquire"]
-    if slots:
-        lines.append(f"bit[{max(slots) + 1}] {REGISTER};")
+    if any(i["op"] in ("acquire", "conditional") for i in doc["instructions"]):
+        lines.append(f"bit[{_register_size(doc)}] {REGISTER};")
     meta = {k: v for k, v in doc.items() if k not in ("parameters", "ports", "frames", "waveforms", "instructions")}
     lines += _annotation(meta, "")
     lines.append("cal {")
@@ -174,12 +179,48 @@ def _body(doc: Mapping) -> list[str]:
             lines.append(f"delay[{gap}dt] {frame};")
         inst = step.inst
         extra = {k: v for k, v in inst.items() if k not in INSTRUCTION_KEYS}
+        if inst["op"] == "conditional":
+            lines += _conditional(step.index, inst, doc)
+            continue
         if inst["op"] == "delay":
             lines.append(f"@qdl {json.dumps(extra)}")  # marks an explicit delay, not a gap filler
         else:
             lines += _annotation(extra, "")
         lines.append(_statement(step.index, inst, doc))
     return lines
+
+
+def _conditional(index: int, block: Mapping, doc: Mapping) -> list[str]:
+    """`if (cond) { body; idle tails } else { idle }`: both branches advance the block's frames equally."""
+    steps, tails = common.walk_body(block, doc)
+    lines = _annotation({k: v for k, v in block.items() if k not in INSTRUCTION_KEYS + ("condition", "body")}, "")
+    lines.append(f"if ({condition_text(block['condition'], _register_size(doc))}) {{")
+    for step in steps:
+        lines += [f"{INDENT}delay[{gap}dt] {frame};" for frame, gap in step.gaps]
+        extra = {k: v for k, v in step.inst.items() if k not in INSTRUCTION_KEYS}
+        lines += [INDENT + line for line in (_annotation(extra, "") if step.inst["op"] != "delay"
+                                             else [f"@qdl {json.dumps(extra)}"])]
+        lines.append(INDENT + _statement(index, step.inst, doc))
+    lines += [f"{INDENT}delay[{gap}dt] {frame};" for frame, gap in tails.items()]
+    if block["duration"]:
+        lines += ["} else {"] + [f"{INDENT}delay[{block['duration']}dt] {frame};" for frame in block["frames"]]
+    return lines + ["}"]
+
+
+def _register_size(doc: Mapping) -> int:
+    slots = [i["memory_slot"] for i in doc["instructions"] if i["op"] == "acquire"]
+    slots += [b for i in doc["instructions"] if i["op"] == "conditional" for b in i["condition"]["bits"]]
+    return max(slots) + 1
+
+
+def condition_text(condition: Mapping, register_size: int) -> str:
+    """`c[k]`, `!c[k]`, `c == v` (the whole register) or `c[i] == 1 && c[j] == 0` for a JSON condition."""
+    bits, value = condition["bits"], condition["value"]
+    if len(bits) == 1:
+        return f"{'' if value else '!'}{REGISTER}[{bits[0]}]"
+    if list(bits) == list(range(register_size)):
+        return f"{REGISTER} == {value}"
+    return " && ".join(f"{REGISTER}[{b}] == {(value >> k) & 1}" for k, b in enumerate(bits))
 
 
 def _statement(index: int, inst: Mapping, doc: Mapping) -> str:

@@ -4,7 +4,9 @@ Parses with the reference parser (PyPI `openpulse`), then replays the `cal`
 block on per-frame clocks: `delay` statements without a `@qdl` annotation are
 the gaps the exporter inserted, annotated ones are the schedule's own delays.
 Expressions come back as the same trees (see `expr_json` for the one
-normalisation).  Anything outside the subset raises `PulseExportError`.
+normalisation).  Conditional blocks come back from the exporter's
+`if (...) { ... } else { delay ... }`.  Anything outside the subset raises
+`PulseExportError`.
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ def import_openpulse(text: str) -> dict:
     doc: dict = {"parameters": []}
     reader = _CalReader(ast)
     for stmt in program.statements:
-        if isinstance(stmt, ast.IODeclaration):
+        if isinstance(stmt, ast.ClassicalDeclaration) and stmt.identifier.name == REGISTER:
+            reader.register_size = stmt.type.size.value  # `c == v` reads the whole register
+        elif isinstance(stmt, ast.IODeclaration):
             kind = {v: k for k, v in PARAM_TYPES.items()}[_type_text(stmt.type, ast)]
             doc["parameters"].append({"name": stmt.identifier.name, "kind": kind, **(_annotation(stmt) or {})})
         elif isinstance(stmt, ast.CalibrationStatement):
@@ -88,6 +92,7 @@ class _CalReader:
         self.ast, self.ports, self.frames, self.waveforms = ast, [], [], {}
         self.instructions: list[dict] = []
         self.clock: dict[str, int] = {}
+        self.register_size = 0
 
     def result(self) -> dict:
         return {"ports": self.ports, "frames": self.frames, "waveforms": self.waveforms,
@@ -114,9 +119,55 @@ class _CalReader:
             self._call(stmt.expression, extra or {})
         elif isinstance(stmt, ast.ClassicalAssignment) and isinstance(stmt.rvalue, ast.FunctionCall):
             self._capture(stmt, extra or {})
+        elif isinstance(stmt, ast.BranchingStatement):
+            self._conditional(stmt, extra or {})
         else:
             raise PulseExportError(f"unsupported OpenPulse statement {type(stmt).__name__} at line "
                                    f"{stmt.span.start_line}")
+
+    def _conditional(self, stmt: Any, extra: dict) -> None:
+        """`if (cond) { body } else { delay[d] f; ... }` as written by the exporter: a conditional block."""
+        start, outer = dict(self.clock), self.instructions
+        self.instructions = []
+        for inner in stmt.if_block:
+            self.statement(inner)
+        body, self.instructions = self.instructions, outer
+        idle = [(s.qubits[0].name, _dt(s.duration, self.ast)) for s in stmt.else_block
+                if isinstance(s, self.ast.DelayInstruction)]
+        if len(idle) != len(stmt.else_block) or len({d for _, d in idle}) > 1:
+            raise PulseExportError(f"line {stmt.span.start_line}: the `else` of a conditional block idles its "
+                                   "frames for one duration (`delay[<n>dt] frame;` only)")
+        frames = [f for f, _ in idle] or list(dict.fromkeys(i["frame"] for i in body))
+        length = idle[0][1] if idle else 0
+        t0 = start[frames[0]] if frames else 0
+        self.clock.update({f: t0 + length for f in frames})
+        self.instructions.append({"t0": t0, "op": "conditional", "duration": length, "frames": frames,
+                                  "condition": self._condition(stmt.condition), "body": body, **extra})
+
+    def _condition(self, node: Any) -> dict:
+        """{bits, value} of `c[k]`, `!c[k]`, `c == v` or `c[i] == x && c[j] == y`."""
+        ast = self.ast
+        if isinstance(node, ast.BinaryExpression) and node.op.name == "==" and isinstance(node.lhs, ast.Identifier):
+            return {"bits": list(range(self.register_size)), "value": node.rhs.value}
+        terms = []
+        while isinstance(node, ast.BinaryExpression) and node.op.name == "&&":
+            terms.insert(0, node.rhs)
+            node = node.lhs
+        out: dict = {"bits": [], "value": 0}
+        for k, term in enumerate([node] + terms):
+            if isinstance(term, ast.UnaryExpression) and term.op.name == "!":
+                index, bit = term.expression, 0
+            elif isinstance(term, ast.BinaryExpression) and term.op.name == "==":
+                index, bit = term.lhs, term.rhs.value
+            else:
+                index, bit = term, 1
+            if not isinstance(index, ast.IndexExpression):
+                raise PulseExportError(f"line {term.span.start_line}: unsupported condition; expected "
+                                       f"`{REGISTER}[k]`, `!{REGISTER}[k]`, `{REGISTER} == v` or a `&&` of "
+                                       f"`{REGISTER}[k] == 0/1`")
+            out["bits"].append(index.index[0].value)
+            out["value"] |= bit << k
+        return out
 
     def _emit(self, inst: dict, frames: list[str], length: int, extra: dict) -> None:
         t0 = self.clock[frames[0]]

@@ -14,6 +14,9 @@ instructions are `NONBLOCKING PULSE`/`NONBLOCKING CAPTURE`
 (only the named frame is used), `SHIFT-PHASE`, `SET-PHASE`, `SHIFT-FREQUENCY`,
 `SET-FREQUENCY`, `DELAY` (in seconds, n·dt) and `FENCE` for barriers.  Every
 frame's start times are reproduced with `DELAY`s, as in the OpenPulse export.
+A conditional block (v0.2) jumps over its body with `JUMP-UNLESS`/`JUMP-WHEN`
+on the condition's `ro` bits; the skipping branch `DELAY`s the block's frames
+for its duration, so both branches leave every frame at the same time.
 
 Sign rule.  qdl's convention (`axis=+phase`) is the rotating-frame drive
 `(Ω/2)(d·e^{iφ} a† + h.c.)`: a frame phase φ turns the drive axis by +φ and
@@ -62,6 +65,7 @@ def export_quilt(doc: Mapping, *, check_timing: bool = True) -> str:
              "rz(theta) is SHIFT-PHASE +theta"]
     lines += [f"DECLARE {p['name']} {'INTEGER' if p['kind'] == 'int' else 'REAL'}[1]" for p in doc["parameters"]]
     slots = [i["memory_slot"] for i in doc["instructions"] if i["op"] == "acquire"]
+    slots += [b for i in doc["instructions"] if i["op"] == "conditional" for b in i["condition"]["bits"]]
     if slots:
         lines.append(f"DECLARE {REGISTER} BIT[{max(slots) + 1}]")
     frames = {f["name"]: _frame_ref(f, doc) for f in doc["frames"]}
@@ -71,8 +75,32 @@ def export_quilt(doc: Mapping, *, check_timing: bool = True) -> str:
     lines += _initial_frame_state(doc, frames)
     for step in common.walk(_expand_barriers(doc)):  # a FENCE also waits for the frames a barrier omits
         lines += [f"DELAY {frames[f]} {_seconds(n, dt)}" for f, n in step.gaps]
-        lines.append(_statement(step.index, step.inst, doc, frames))
+        if step.inst["op"] == "conditional":
+            lines += _conditional(step.index, step.inst, doc, frames)
+        else:
+            lines.append(_statement(step.index, step.inst, doc, frames))
     return "\n".join(lines) + "\n"
+
+
+def _conditional(index: int, block: Mapping, doc: Mapping, frames: Mapping[str, str]) -> list[str]:
+    """JUMP-WHEN/JUMP-UNLESS past the body unless the condition holds; the other branch idles as long.
+
+    Each bit of the condition that must be 1 skips the body when it is 0
+    (`JUMP-UNLESS`), each that must be 0 when it is 1 (`JUMP-WHEN`); both
+    branches leave the block's frames at its end, so later times are static.
+    """
+    dt, skip, end = doc["device"]["dt"], f"@qdl-skip-{index}", f"@qdl-end-{index}"
+    bits, value = block["condition"]["bits"], block["condition"]["value"]
+    lines = [f"JUMP-{'UNLESS' if (value >> k) & 1 else 'WHEN'} {skip} {REGISTER}[{b}]" for k, b in enumerate(bits)]
+    steps, tails = common.walk_body(block, doc)
+    for step in steps:
+        lines += [f"DELAY {frames[f]} {_seconds(n, dt)}" for f, n in step.gaps]
+        lines.append(_statement(index, step.inst, doc, frames))
+    lines += [f"DELAY {frames[f]} {_seconds(n, dt)}" for f, n in tails.items()]
+    if not block["duration"]:
+        return lines + [f"LABEL {skip}"]
+    idle = [f"DELAY {frames[f]} {_seconds(block['duration'], dt)}" for f in block["frames"]]
+    return lines + [f"JUMP {end}", f"LABEL {skip}"] + idle + [f"LABEL {end}"]
 
 
 def negated(value: object) -> object:

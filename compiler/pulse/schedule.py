@@ -1,7 +1,7 @@
 """Pulse schedules: ports, frames and absolutely-timed instructions (reference note §2.1, §8a).
 
 This is the data model behind the canonical JSON schedule `qdl.pulse_schedule`
-v0.1 (`compiler.pulse.serialize`), the scheduler's output
+v0.1/v0.2 (`compiler.pulse.serialize`), the scheduler's output
 (`compiler.passes.schedule`) and the simulator's input (`runtime.pulse`).
 
 Frames (§2.1): a frame plays on a port (the drive line of qubit `qubit` for
@@ -12,6 +12,11 @@ is locked to absolute time.  `tracks_qubit` names the qubit whose virtual Z
 (`rz(θ) → shift_phase(-θ)`, §4.3) the frame follows.  Times are integers of
 dt; amplitudes, angles, β and phases may be `compiler.expr` expressions of
 circuit arguments, declared as `parameters`.
+
+A `Conditional` block (v0.2) runs its body only when measured bits satisfy
+its `BitCondition`; it lasts as long as its body whichever branch runs, so
+every start time stays static.  `dynamic_reason()` says whether a schedule
+is more than one unitary (conditions, or a qubit used after its measurement).
 """
 
 from __future__ import annotations
@@ -129,7 +134,61 @@ class Barrier:
     gate: str = ""
 
 
-Instruction = Union[Play, ShiftPhase, SetPhase, ShiftFrequency, SetFrequency, Delay, Acquire, Barrier]
+@dataclass(frozen=True)
+class BitCondition:
+    """True when the integer read from memory slots `bits` (bits[0] least significant) equals `value`."""
+
+    bits: tuple[int, ...]
+    value: int
+
+    def __post_init__(self) -> None:
+        if not self.bits or len(set(self.bits)) != len(self.bits) or min(self.bits) < 0:
+            raise ValueError(f"a condition reads distinct memory slots ≥ 0, got {list(self.bits)}")
+        if not 0 <= self.value < 2 ** len(self.bits):
+            raise ValueError(f"condition value {self.value} does not fit in {len(self.bits)} bit(s)")
+
+    def holds(self, slots: "Mapping[int, int]") -> bool:
+        """Whether the memory `slots` (slot -> 0/1, missing slots read 0) satisfy the condition."""
+        return sum(slots.get(b, 0) << i for i, b in enumerate(self.bits)) == self.value
+
+    def __str__(self) -> str:
+        if len(self.bits) == 1:
+            return f"c[{self.bits[0]}] == {self.value}"
+        return f"c[{', '.join(map(str, self.bits))}] == {self.value}"
+
+
+@dataclass(frozen=True)
+class Conditional:
+    """A conditional block: `body` runs from `t0` only when `condition` holds on the measured bits.
+
+    The block lasts `duration` dt whichever branch runs: the taken branch is
+    `body` (absolute times inside [t0, t0 + duration]), the other idles the
+    block's `frames` for the same time, so the timeline stays static.  `body`
+    uses only `frames` and holds no acquires or nested conditionals.
+    """
+
+    t0: int
+    duration: int
+    frames: tuple[str, ...]
+    condition: BitCondition
+    body: tuple["Instruction", ...]
+    gate: str = ""
+
+    def __post_init__(self) -> None:
+        if self.duration < 0:
+            raise ValueError(f"conditional block at t0 = {self.t0} has a negative duration")
+        for inst in self.body:
+            if isinstance(inst, (Conditional, Acquire)):
+                raise ValueError(f"conditional block at t0 = {self.t0}: its body cannot hold {type(inst).__name__}")
+            if not set(instruction_frames(inst)) <= set(self.frames):
+                raise ValueError(f"conditional block at t0 = {self.t0}: {inst} uses a frame outside the block's "
+                                 f"{list(self.frames)}")
+            if inst.t0 < self.t0 or end_time(inst) > self.t0 + self.duration:
+                raise ValueError(f"conditional block [{self.t0}, {self.t0 + self.duration}): {inst} runs outside "
+                                 "it; the block's duration is its branch's duration")
+
+
+Instruction = Union[Play, ShiftPhase, SetPhase, ShiftFrequency, SetFrequency, Delay, Acquire, Barrier, Conditional]
 
 
 @dataclass(frozen=True)
@@ -145,25 +204,50 @@ class Parameter:
 
 @dataclass(frozen=True)
 class NativeGate:
-    """One native gate of the scheduled circuit (physical qubits), kept to rebuild the ideal unitary."""
+    """One native gate of the scheduled circuit (physical qubits), kept to rebuild the ideal unitary.
+
+    `condition` (None for most gates) makes it a classically conditioned gate.
+    """
 
     name: str
     qubits: tuple[int, ...]
     params: tuple[Value, ...] = ()
+    condition: BitCondition | None = None
+
+
+@dataclass(frozen=True)
+class NativeMeasure:
+    """A measurement of the scheduled circuit: `qubit` into memory slot `bit`, after the first `position` gates."""
+
+    qubit: int
+    bit: int
+    position: int
 
 
 def end_time(inst: Instruction) -> int:
     """The sample after the instruction's last one (its `t0` for instantaneous ones)."""
     if isinstance(inst, Play):
         return inst.t0 + inst.waveform.duration
-    if isinstance(inst, (Delay, Acquire)):
+    if isinstance(inst, (Delay, Acquire, Conditional)):
         return inst.t0 + inst.duration
     return inst.t0
 
 
 def instruction_frames(inst: Instruction) -> tuple[str, ...]:
     """The frames an instruction names."""
-    return inst.frames if isinstance(inst, Barrier) else (inst.frame,)
+    return inst.frames if isinstance(inst, (Barrier, Conditional)) else (inst.frame,)
+
+
+def shifted(inst: Instruction, dt: int) -> Instruction:
+    """The instruction `dt` samples later (a conditional block with its body)."""
+    if isinstance(inst, Conditional):
+        return replace(inst, t0=inst.t0 + dt, body=tuple(shifted(i, dt) for i in inst.body))
+    return replace(inst, t0=inst.t0 + dt)
+
+
+def flat_instructions(instructions: "tuple[Instruction, ...]") -> "list[Instruction]":
+    """Every instruction, the bodies of conditional blocks in place of the blocks."""
+    return [j for i in instructions for j in (i.body if isinstance(i, Conditional) else (i,))]
 
 
 def _plain(value: Value) -> Value:
@@ -187,7 +271,8 @@ class PulseSchedule:
     The optional fields carry the rest of the JSON document: the device's
     name, dt (s) and timing constraints, ports, declared parameters, acquire
     kernels and the native gates the schedule implements (`gates`, on the
-    physical `qubits`; `placement` maps the program's qubits onto them).
+    physical `qubits`; `placement` maps the program's qubits onto them;
+    `measurements` says where among the gates each measurement comes).
     `device` (not compared) is the `Device` it was lowered for, used by
     `simulate()`.
     """
@@ -205,6 +290,7 @@ class PulseSchedule:
     circuit: str = ""
     device: Any = field(default=None, compare=False, repr=False)
     placement: "Placement | None" = None
+    measurements: tuple[NativeMeasure, ...] = ()
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.frames]
@@ -250,9 +336,36 @@ class PulseSchedule:
         """The kind of the frame's port ("drive" when no ports are declared)."""
         return next((p.kind for p in self.ports if p.name == frame.port), "drive")
 
+    def dynamic_reason(self) -> str | None:
+        """Why the schedule is not one unitary (its first conditional block or mid-circuit measurement), or None."""
+        block = next((i for i in self.instructions if isinstance(i, Conditional)), None)
+        if block is not None:
+            return (f"the schedule has classically conditioned instructions; the first is the conditional block "
+                    f"at t0 = {block.t0} dt (`if ({block.condition}) {block.gate or '...'}`)")
+        gate = next((g for g in self.gates if g.condition is not None), None)
+        if gate is not None:
+            return f"the schedule's gates include the conditioned gate `{gate.name}` on qubit(s) {list(gate.qubits)}"
+        return self._mid_circuit_measurement()
+
+    def _mid_circuit_measurement(self) -> str | None:
+        """The first acquire followed by a pulse on a line of its qubit (a frame whose port is the qubit's)."""
+        qubit_of = {f.name: f.qubit for f in self.frames}
+        pulses = sorted((i for i in self.instructions if isinstance(i, (Play, Acquire))), key=lambda i: i.t0)
+        for acquire in (i for i in pulses if isinstance(i, Acquire)):
+            after = next((i for i in pulses if i.t0 > acquire.t0 and qubit_of[i.frame] == acquire.qubit), None)
+            if after is not None:
+                return (f"qubit {acquire.qubit} is measured mid-circuit: the acquire into c[{acquire.memory_slot}] "
+                        f"at t0 = {acquire.t0} dt is followed by `{after.gate or type(after).__name__}` on "
+                        f"`{after.frame}` at t0 = {after.t0} dt")
+        return None
+
     @property
     def final_frame_phases(self) -> dict[str, Value]:
-        """Accumulated phase of every frame whose phase changed: its initial phase plus the shifts (§5.3)."""
+        """Accumulated phase of every frame whose phase changed: its initial phase plus the shifts (§5.3).
+
+        Shifts inside conditional blocks are left out: with them the final
+        phases depend on the measured bits (`dynamic_reason`).
+        """
         out: dict[str, Value] = {}
         for frame in self.frames:
             phase: Value = frame.phase
@@ -280,7 +393,10 @@ class PulseSchedule:
                        parameters=())
 
     def samples(self, values: Mapping[str, object] | None = None) -> dict[str, np.ndarray]:
-        """Per frame, the complex samples `d_k·e^{iφ_k}` over the whole schedule (phases included)."""
+        """Per frame, the complex samples `d_k·e^{iφ_k}` over the whole schedule (phases included).
+
+        Conditional blocks count as not taken (their frames idle).
+        """
         env = expand_values({**self.parameter_values, **(values or {})})
         total = self.duration
         out: dict[str, np.ndarray] = {}
@@ -330,6 +446,8 @@ def expand_values(values: Mapping[str, object]) -> dict[str, object]:
 
 
 def _bind(inst: Instruction, env: Mapping[str, object]) -> Instruction:
+    if isinstance(inst, Conditional):
+        return replace(inst, body=tuple(_bind(i, env) for i in inst.body))
     if isinstance(inst, Play):
         return replace(inst, waveform=inst.waveform.bind(env))
     if isinstance(inst, (ShiftPhase, SetPhase)):

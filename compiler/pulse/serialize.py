@@ -1,4 +1,4 @@
-"""The canonical JSON schedule `qdl.pulse_schedule` v0.1 (reference note §8a): `dump` and `load`.
+"""The canonical JSON schedule `qdl.pulse_schedule` v0.1/v0.2 (reference note §8a): `dump` and `load`.
 
 `dump(schedule)` gives a plain dict (what `json.dumps` writes and the
 OpenPulse/Quil-T/plot exporters read); `load(doc)` rebuilds the
@@ -9,7 +9,13 @@ add, sub, mul, div, neg, pow, sin, cos, exp, sqrt (and abs, atan2 in the
 schema; qdl's expressions have no `abs`, and `atan2(y, x)` loads only with a
 constant positive x).  Frequencies are in Hz in the document, GHz in memory.
 The native gates the schedule implements are kept under `source.gates`, so a
-document alone is enough to verify it (`runtime.pulse.verify`).
+document alone is enough to verify it (`runtime.pulse.verify`), and where
+the measurements come among them under `source.measurements`.
+
+Version 0.2 adds conditional blocks, `{"op": "conditional", "t0",
+"duration", "frames", "condition": {"bits", "value"}, "body": [...]}`, and
+conditioned source gates (`"condition"`).  `dump` writes the lowest version
+that describes the schedule (0.1 without conditions), `load` reads both.
 """
 
 from __future__ import annotations
@@ -19,13 +25,14 @@ from typing import Any
 
 from qdl.compiler.expr import Arg, Binary, Const, Expr, Unary, apply, div
 from qdl.compiler.pulse.schedule import (
-    Acquire, Barrier, Delay, Frame, Instruction, NativeGate, Parameter, Placement, Play, Port, PulseSchedule, SetFrequency,
-    SetPhase, ShiftFrequency, ShiftPhase,
+    Acquire, Barrier, BitCondition, Conditional, Delay, Frame, Instruction, NativeGate, NativeMeasure, Parameter,
+    Placement, Play, Port, PulseSchedule, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase, flat_instructions,
 )
 from qdl.compiler.pulse.waveforms import Constant, Drag, Gaussian, GaussianSquare, Samples, Value, Waveform
 from qdl.errors import QdlError
 
-FORMAT, VERSION = "qdl.pulse_schedule", "0.1"
+FORMAT, VERSION = "qdl.pulse_schedule", "0.2"
+VERSIONS = ("0.1", "0.2")  # 0.2 adds conditional blocks and conditioned source gates
 PHASE_CONVENTION = "axis=+phase"
 GHZ = 1e9
 BINARY_TO_JSON = {"+": "add", "-": "sub", "*": "mul", "/": "div", "**": "pow"}
@@ -141,6 +148,9 @@ def _instruction_to_json(inst: Instruction) -> dict:
                    memory_slot=inst.memory_slot)
         if inst.kernel:
             out["kernel"] = inst.kernel
+    elif isinstance(inst, Conditional):
+        out.update(op="conditional", duration=int(inst.duration), frames=list(inst.frames),
+                   condition=_condition_to_json(inst.condition), body=[_instruction_to_json(i) for i in inst.body])
     else:
         out.update(op="barrier", frames=list(inst.frames))
     if inst.gate:
@@ -167,9 +177,44 @@ def _instruction_from_json(doc: dict, waveforms: dict[str, Waveform]) -> Instruc
                            doc.get("kernel", ""), gate)
         if op == "barrier":
             return Barrier(t0, tuple(doc.get("frames", ())), gate)
+        if op == "conditional":
+            body = tuple(_instruction_from_json(i, waveforms) for i in doc["body"])
+            return Conditional(t0, int(doc["duration"]), tuple(doc["frames"]), _condition_from_json(doc["condition"]),
+                               body, gate)
     except KeyError as exc:
         raise ScheduleFormatError(f"`{op}` instruction at t0 = {t0} needs {exc}") from None
+    except ValueError as exc:  # a condition or conditional block that breaks its invariants
+        raise ScheduleFormatError(f"`{op}` instruction at t0 = {t0}: {exc}") from None
     raise ScheduleFormatError(f"unknown instruction op {op!r}")
+
+
+def _condition_to_json(condition: BitCondition) -> dict:
+    return {"bits": list(condition.bits), "value": int(condition.value)}
+
+
+def _condition_from_json(doc: dict) -> BitCondition:
+    if not isinstance(doc, dict) or set(doc) != {"bits", "value"} or not isinstance(doc["value"], int):
+        raise ScheduleFormatError(f"a condition is {{\"bits\": [slots], \"value\": integer}}, got {doc!r}")
+    return BitCondition(tuple(int(b) for b in doc["bits"]), doc["value"])
+
+
+def _gate_to_json(gate: NativeGate) -> dict:
+    out = {"name": gate.name, "qubits": list(gate.qubits), "params": [value_to_json(p) for p in gate.params]}
+    if gate.condition is not None:
+        out["condition"] = _condition_to_json(gate.condition)
+    return out
+
+
+def _gate_from_json(doc: dict) -> NativeGate:
+    condition = _condition_from_json(doc["condition"]) if "condition" in doc else None
+    return NativeGate(doc["name"], tuple(doc["qubits"]), tuple(_number(value_from_json(p)) for p in doc["params"]),
+                      condition)
+
+
+def version_of(schedule: PulseSchedule) -> str:
+    """The lowest format version that describes `schedule`: 0.2 with conditional blocks, else 0.1."""
+    dynamic = any(isinstance(i, Conditional) for i in schedule.instructions)
+    return "0.2" if dynamic or any(g.condition for g in schedule.gates) else "0.1"
 
 
 # ---- documents -----------------------------------------------------------------------------------------
@@ -177,7 +222,7 @@ def _instruction_from_json(doc: dict, waveforms: dict[str, Waveform]) -> Instruc
 def dump(schedule: PulseSchedule) -> dict:
     """The `qdl.pulse_schedule` v0.1 document of `schedule` (a JSON-ready dict)."""
     waveforms: dict[str, Waveform] = dict(schedule.kernels)
-    for k, inst in enumerate(i for i in schedule.instructions if isinstance(i, Play)):
+    for k, inst in enumerate(i for i in flat_instructions(schedule.instructions) if isinstance(i, Play)):
         name = inst.name or f"wf{k}"
         if waveforms.setdefault(name, inst.waveform) != inst.waveform:
             raise ScheduleFormatError(f"two different waveforms are both called `{name}`")
@@ -187,7 +232,7 @@ def dump(schedule: PulseSchedule) -> dict:
     if schedule.timing:
         device["timing"] = dict(schedule.timing)
     doc: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "device": device, "time_unit": "dt",
+        "format": FORMAT, "version": version_of(schedule), "device": device, "time_unit": "dt",
         "phase_convention": PHASE_CONVENTION,
         "parameters": [_parameter_to_json(p) for p in schedule.parameters],
         "ports": [{"name": p.name, "kind": p.kind, "qubits": list(p.qubits)} for p in schedule.ports],
@@ -196,9 +241,11 @@ def dump(schedule: PulseSchedule) -> dict:
         "instructions": [_instruction_to_json(i) for i in schedule.instructions],
         "final_frame_phases": {k: value_to_json(v) for k, v in schedule.final_frame_phases.items()},
         "source": {"circuit": schedule.circuit, "qubits": list(schedule.qubits),
-                   "gates": [{"name": g.name, "qubits": list(g.qubits), "params": [value_to_json(p) for p in g.params]}
-                             for g in schedule.gates]},
+                   "gates": [_gate_to_json(g) for g in schedule.gates]},
     }
+    if schedule.measurements:
+        doc["source"]["measurements"] = [{"qubit": m.qubit, "bit": m.bit, "position": m.position}
+                                         for m in schedule.measurements]
     if schedule.placement is not None:
         placed = schedule.placement
         doc["source"]["layout"] = {"initial": list(placed.initial), "final": list(placed.final), "swaps": placed.swaps}
@@ -209,24 +256,37 @@ def load(doc: dict) -> PulseSchedule:
     """The `PulseSchedule` of a `qdl.pulse_schedule` document; raises `ScheduleFormatError`."""
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise ScheduleFormatError(f"not a {FORMAT} document (its `format` is {doc.get('format') if isinstance(doc, dict) else doc!r})")
+    if doc.get("version") not in VERSIONS:
+        raise ScheduleFormatError(f"{FORMAT} version {doc.get('version')!r} is not supported; "
+                                  f"this qdl reads {', '.join(VERSIONS)}")
     if doc.get("phase_convention") != PHASE_CONVENTION:
         raise ScheduleFormatError(f"phase_convention must be {PHASE_CONVENTION!r}")
     try:
         waveforms = {name: waveform_from_json(w) for name, w in doc["waveforms"].items()}
         instructions = tuple(_instruction_from_json(i, waveforms) for i in doc["instructions"])
-        played = {i.name for i in instructions if isinstance(i, Play)}
+        played = {i.name for i in flat_instructions(instructions) if isinstance(i, Play)}
         source = doc.get("source", {})
-        gates = tuple(NativeGate(g["name"], tuple(g["qubits"]), tuple(_number(value_from_json(p)) for p in g["params"]))
-                      for g in source.get("gates", ()))
+        gates = tuple(_gate_from_json(g) for g in source.get("gates", ()))
+        _check_version(doc["version"], instructions, gates)
+        measurements = tuple(NativeMeasure(int(m["qubit"]), int(m["bit"]), int(m["position"]))
+                             for m in source.get("measurements", ()))
         ports = tuple(Port(p["name"], p["kind"], tuple(p["qubits"])) for p in doc["ports"])
         return PulseSchedule(
             tuple(_frame_from_json(f, ports) for f in doc["frames"]), instructions, ports,
             tuple(_parameter_from_json(p) for p in doc["parameters"]), doc["device"]["name"],
             doc["device"]["dt"], doc["device"].get("timing"),
             tuple((n, w) for n, w in waveforms.items() if n not in played), gates,
-            tuple(source.get("qubits", ())), source.get("circuit", ""), placement=_placement(source.get("layout")))
+            tuple(source.get("qubits", ())), source.get("circuit", ""), placement=_placement(source.get("layout")),
+            measurements=measurements)
     except (KeyError, TypeError) as exc:
         raise ScheduleFormatError(f"malformed {FORMAT} document: missing or wrong {exc}") from None
+
+
+def _check_version(version: str, instructions: tuple[Instruction, ...], gates: tuple[NativeGate, ...]) -> None:
+    """A 0.1 document has no conditions (they came with 0.2)."""
+    if version == "0.1" and (any(isinstance(i, Conditional) for i in instructions) or any(g.condition for g in gates)):
+        raise ScheduleFormatError(f"{FORMAT} 0.1 has no conditional blocks or conditions; "
+                                  "a document with them declares version 0.2")
 
 
 def _placement(layout: dict | None) -> Placement | None:

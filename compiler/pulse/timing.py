@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from qdl.compiler.pulse.schedule import Acquire, Play, PulseSchedule
+from qdl.compiler.pulse.schedule import Acquire, Conditional, Play, PulseSchedule
 
 
 def timing_violations(schedule: PulseSchedule) -> list[str]:
-    """Every broken constraint, as a message: grid (granularity, min_length, alignments) and overlaps."""
+    """Every broken constraint, as a message: grid (granularity, min_length, alignments) and overlaps.
+
+    Plays inside conditional blocks are checked against the grid; the block
+    itself occupies its frames for its whole duration.
+    """
     timing = dict(schedule.timing or {})
     granularity = timing.get("granularity", 1)
     min_length = timing.get("min_length", 1)
@@ -16,7 +20,11 @@ def timing_violations(schedule: PulseSchedule) -> list[str]:
     acquire_alignment = timing.get("acquire_alignment", 1)
     problems: list[str] = []
     spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for inst in schedule.instructions:
+    for block in (i for i in schedule.instructions if isinstance(i, Conditional) and i.duration):
+        for frame in block.frames:  # either branch holds the block's frames for its whole duration
+            spans[frame].append((block.t0, block.t0 + block.duration))
+    nested = [(i, True) for block in schedule.instructions if isinstance(block, Conditional) for i in block.body]
+    for inst, inside in [(i, False) for i in schedule.instructions] + nested:
         if isinstance(inst, Play):
             n = inst.waveform.duration
             if n % granularity or n < min_length:
@@ -25,7 +33,8 @@ def timing_violations(schedule: PulseSchedule) -> list[str]:
             if inst.t0 % pulse_alignment:
                 problems.append(f"play `{inst.name}` on `{inst.frame}` starts at {inst.t0}, "
                                 f"off the pulse alignment {pulse_alignment}")
-            spans[inst.frame].append((inst.t0, inst.t0 + n))
+            if not inside:
+                spans[inst.frame].append((inst.t0, inst.t0 + n))
         elif isinstance(inst, Acquire):
             if inst.t0 % acquire_alignment:
                 problems.append(f"acquire on `{inst.frame}` starts at {inst.t0}, "

@@ -94,6 +94,12 @@ def _save(doc: Mapping, target: Any, fmt: str, values: Mapping[str, float] | Non
 def _draw(inst: Mapping, doc: Mapping, rows: Mapping, phases: dict, peaks: dict, bound: Mapping,
           labels: dict, window: tuple[int, int] | None) -> None:
     op, t0 = inst["op"], inst["t0"]
+    if op == "conditional":  # drawn as taken, on a tinted band as long as the block
+        for name in inst["frames"]:
+            rows[name].axvspan(t0, t0 + max(inst["duration"], 1), color="tab:green", alpha=0.12, lw=0)
+        for sub in inst["body"]:
+            _draw(sub, doc, rows, phases, peaks, bound, labels, window)
+        return
     if op == "barrier":
         for name in inst["frames"]:
             rows[name].axvline(t0, color="0.35", ls="--", lw=0.8)

@@ -98,6 +98,10 @@ def verify(schedule: PulseSchedule, device: Any, values: Mapping[str, object] | 
     frequencies as dressed ones and compares in the dressed basis; `"bare"` uses them as the
     bare frequencies and compares in the bare product basis.
     """
+    dynamic = schedule.dynamic_reason()
+    if dynamic is not None:  # one propagator cannot follow measured outcomes
+        raise ValueError(f"{dynamic}; the pulse simulator follows one unitary and cannot branch on measured bits "
+                         "or continue after a measurement (check the circuit with the reference simulator instead)")
     if basis not in ("dressed", "bare"):
         raise ValueError(f"basis must be 'dressed' or 'bare', got {basis!r}")
     if device is None:

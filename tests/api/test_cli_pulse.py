@@ -93,11 +93,12 @@ def test_usage_errors(qdlc, program: Path, tmp_path: Path):
     assert missing.code == 2 and "--arg" in missing.err and "Traceback" not in missing.err
 
 
-def test_gate_without_calibration_is_reported_at_its_line(qdlc, tmp_path: Path):
-    path = tmp_path / "reset.qdl"
-    path.write_text("circuit r() -> float {\n    qubit q;\n    reset q;\n    return expval(Z[0]);\n}\n")
+def test_unschedulable_gate_is_reported_at_its_line(qdlc, tmp_path: Path):
+    path = tmp_path / "unmeasured.qdl"  # hardware branches on measured bits; c[0] is never measured
+    path.write_text("circuit r() -> float {\n    qubit q;\n    bit c[1];\n    if (c[0] == 1) { x q; }\n"
+                    "    return expval(Z[0]);\n}\n")
     out = qdlc("schedule", str(path), "--device", "t5")
-    assert out.code == 1 and "E0609" in out.err and f"{path}:3:5" in out.err
+    assert out.code == 1 and "E0609" in out.err and f"{path}:4:22" in out.err and "no earlier measurement" in out.err
 
 
 @pytest.mark.parametrize("emit, module, first", [("openpulse", "qdl.compiler.pulse.openpulse", "OPENQASM 3.0;"),

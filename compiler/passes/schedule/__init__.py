@@ -3,9 +3,12 @@
     from qdl.compiler.passes.schedule import schedule_circuit
     schedule = schedule_circuit(circuit, "t5", method="alap")
 
-`layout` names ports and frames (R(q)), `lower` turns each native gate into
-a block of pulses (calibrations), `scheduler` places blocks (ASAP/ALAP and
-the timing grid), `build` ties them together; `gradient` gives the AD pass's
+`layout` names ports and frames (R(q)), `dynamic` arranges measurements,
+resets and conditions as hardware runs them (readout grouped, reset as
+measure + conditional x), `lower` turns each native gate into a block of
+pulses (calibrations; conditioned gates into conditional blocks),
+`scheduler` places blocks (ASAP/ALAP and the timing grid), `build` ties
+them together; `gradient` gives the AD pass's
 shifted evaluations as phase offsets of one schedule.  docs/pulse.md describes it.
 """
 

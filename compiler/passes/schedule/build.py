@@ -10,13 +10,15 @@ import numpy as np
 from qdl.compiler.device import Device, load_device
 from qdl.compiler.expr import Arg, Const, Expr
 from qdl.compiler.ir import INT, Circuit, GateOp, MeasureOp
+from qdl.compiler.passes.schedule.dynamic import arrange
 from qdl.compiler.passes.schedule.layout import build_layout
 from qdl.compiler.passes.schedule.lower import (
-    Block, Lowerer, fail, kernel_name, kernel_waveform,
+    Block, Lowerer, MeasureGroup, fail, kernel_name, kernel_waveform,
 )
 from qdl.compiler.passes.schedule.scheduler import place
 from qdl.compiler.pulse.schedule import (
-    Instruction, NativeGate, Parameter, Placement, Play, PulseSchedule, ShiftPhase,
+    BitCondition, Instruction, NativeGate, NativeMeasure, Parameter, Placement, Play, PulseSchedule, ShiftPhase,
+    flat_instructions, shifted,
 )
 from qdl.compiler.pulse.timing import timing_violations
 
@@ -57,13 +59,16 @@ def schedule_circuit(circuit: Circuit, device: Device | str, method: str = "alap
 
     `native` first places, routes and translates the circuit for the device
     (`native_placement`; the schedule records the `placement`); `ops` replaces
-    the circuit's ops (already native; may contain `DelayOp`).  `values` gives
+    the circuit's ops (already native; may contain `DelayOp`).  Resets,
+    measurements and conditioned gates are arranged as hardware runs them
+    (`dynamic.arrange`: resets as measure + conditional `x`, readout grouped).  `values` gives
     the circuit arguments' values recorded with the declared parameters.
     """
     device = resolve_device(device)
     if native and ops is None:
         circuit, placement = native_placement(circuit, device)
     ops = list(circuit.ops if ops is None else ops)
+    ops = arrange(ops, _first_free_bit(circuit, ops))
     _check_size(circuit, ops, device)
     layout = build_layout(device, _qubits(ops), _pairs(ops), _measured(ops))
     lowerer = Lowerer(device, layout)
@@ -75,7 +80,7 @@ def schedule_circuit(circuit: Circuit, device: Device | str, method: str = "alap
         layout.frames, instructions, layout.ports, _parameters(circuit, instructions, values),
         device.name, device.dt, dataclasses.asdict(device.timing),
         tuple((kernel_name(d), kernel_waveform(d)) for d in durations), _gates(ops), _qubits(ops),
-        circuit.name, device, placement)
+        circuit.name, device, placement, _measurements(ops))
     problems = timing_violations(schedule)
     if problems:  # the lowering should never produce these; report rather than emit a bad schedule
         raise fail("E0607", "the schedule breaks the device timing: " + "; ".join(problems), circuit.span)
@@ -110,29 +115,52 @@ def _pairs(ops: Iterable[object]) -> tuple[tuple[int, int], ...]:
     return tuple(pairs)
 
 
+def _first_free_bit(circuit: Circuit, ops: list[object]) -> int:
+    """The first memory slot after the circuit's bits (resets measure into slots from here)."""
+    used = [op.bit for op in ops if isinstance(op, MeasureOp)]
+    return max([circuit.num_bits] + [b + 1 for b in used])
+
+
+def _measures(ops: Iterable[object]) -> list[MeasureOp]:
+    return [m for op in ops for m in (op.measures if isinstance(op, MeasureGroup) else (op,))
+            if isinstance(m, MeasureOp)]
+
+
 def _measured(ops: Iterable[object]) -> tuple[int, ...]:
-    return tuple(sorted({op.qubit for op in ops if isinstance(op, MeasureOp)}))
+    return tuple(sorted({m.qubit for m in _measures(ops)}))
 
 
 def _absolute(blocks: list[Block], starts: list[int]) -> tuple[Instruction, ...]:
-    out = [dataclasses.replace(i, t0=i.t0 + start) for block, start in zip(blocks, starts)
-           for i in block.instructions]
+    out = [shifted(i, start) for block, start in zip(blocks, starts) for i in block.instructions]
     return tuple(sorted(out, key=lambda i: i.t0))  # stable: program order among equal t0
+
+
+def _is_gate(op: object) -> bool:
+    return isinstance(op, GateOp) and op.gate != "gphase"
 
 
 def _gates(ops: Iterable[object]) -> tuple[NativeGate, ...]:
     out = []
+    for op in filter(_is_gate, ops):
+        params = tuple(p.value if isinstance(p, Const) else p for p in op.params)
+        condition = BitCondition(op.condition.bits, op.condition.value) if op.condition else None
+        out.append(NativeGate(op.gate, op.qubits, params, condition))
+    return tuple(out)
+
+
+def _measurements(ops: Iterable[object]) -> tuple[NativeMeasure, ...]:
+    """Each measurement with the number of gates (as in `_gates`) before it."""
+    out, gates = [], 0
     for op in ops:
-        if isinstance(op, GateOp) and op.gate != "gphase":
-            params = tuple(p.value if isinstance(p, Const) else p for p in op.params)
-            out.append(NativeGate(op.gate, op.qubits, params))
+        gates += _is_gate(op)
+        out += [NativeMeasure(m.qubit, m.bit, gates) for m in _measures([op])]
     return tuple(out)
 
 
 def free_args(instructions: Iterable[Instruction]) -> frozenset[Arg]:
     """The circuit-argument elements the instructions depend on."""
     out: frozenset[Arg] = frozenset()
-    for inst in instructions:
+    for inst in flat_instructions(tuple(instructions)):
         if isinstance(inst, Play):
             out |= inst.waveform.free_args()
         elif isinstance(inst, ShiftPhase) and isinstance(inst.phase, Expr):

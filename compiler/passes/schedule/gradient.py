@@ -23,6 +23,7 @@ from qdl.compiler.device import Device
 from qdl.compiler.expr import Const, add
 from qdl.compiler.ir import Circuit
 from qdl.compiler.passes.schedule.build import arg_name, native_placement, resolve_device, schedule_circuit
+from qdl.compiler.passes.schedule.lower import NO_CALIBRATION, fail
 from qdl.compiler.pulse.schedule import PulseSchedule, ShiftPhase
 from qdl.compiler.pulse.serialize import dump, value_to_json
 
@@ -96,6 +97,11 @@ def gradient_schedules(circuit: Circuit, device: Device | str, method: str = "al
     native, placement = native_placement(circuit, device)
     program = gradient_program(native, wrt)
     base = schedule_circuit(native, device, method, values=values, native=False, placement=placement)
+    dynamic = base.dynamic_reason()
+    if dynamic is not None:  # the phase-offset recipe assumes one static unitary program
+        raise fail(NO_CALIBRATION, f"the pulse gradient of `{circuit.name}` needs a circuit without conditions, "
+                   f"resets or mid-circuit measurement: {dynamic}", circuit.span, "this circuit",
+                   help="differentiate it at the gate level (`qdlc grad`) instead")
     evaluations = []
     for k, slot in enumerate(program.slots):
         for term in slot.rule.terms:

@@ -15,13 +15,20 @@ the frames it occupies (its resources, §6) and the alignment its start needs.
 * `measure q -> b`: stimulus on `m{q}_frame`, acquire on `a{q}_frame` (from the
   same start, on the acquire grid), then the ring-down delay; it blocks the
   qubit (`Layout.exclusive`) until the ring-down ends.
+* a `MeasureGroup` (measurements read out together, `dynamic`): a barrier
+  over R(q) of its qubits, then every measurement from that one start.
+* a gate conditioned on measured bits: a `Conditional` block whose body is
+  the gate's block and whose duration is the body's, so either branch takes
+  the same time.  It waits for the measurements writing the bits it reads
+  (`bit_resource`), and the next measurement into one of them waits for it
+  (`bit_readers`); blocks reading one bit do not wait for each other.
 * `barrier`: aligns R(q) of its qubits; `delay`: blocks the qubit.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from qdl.compiler.device import Device
@@ -30,7 +37,9 @@ from qdl.compiler.diagnostics import SourceMap, Span, error, render_all
 from qdl.compiler.expr import Const, Expr, format_expr, neg
 from qdl.compiler.ir import BarrierOp, GateOp, MeasureOp
 from qdl.compiler.passes.schedule.layout import Layout
-from qdl.compiler.pulse.schedule import Acquire, Barrier, Delay, Instruction, Play, ShiftPhase
+from qdl.compiler.pulse.schedule import (
+    Acquire, Barrier, BitCondition, Conditional, Delay, Instruction, Play, ShiftPhase,
+)
 from qdl.compiler.pulse.waveforms import Constant, Drag, GaussianSquare, Waveform, WaveformError
 from qdl.errors import QdlError
 
@@ -55,6 +64,28 @@ class DelayOp:
 
 
 @dataclass(frozen=True)
+class MeasureGroup:
+    """Measurements of distinct qubits into distinct bits that start together (multiplexed readout)."""
+
+    measures: tuple[MeasureOp, ...]
+
+    @property
+    def qubits(self) -> tuple[int, ...]:
+        """The measured qubits, in program order."""
+        return tuple(m.qubit for m in self.measures)
+
+
+def bit_resource(bit: int) -> str:
+    """Memory slot `bit` as a resource: held by the measurement writing it, waited for by the blocks reading it."""
+    return f"bit:{bit}"
+
+
+def bit_readers(bit: int) -> str:
+    """The end of the blocks reading slot `bit`: the next measurement into it waits for them."""
+    return f"bit-read:{bit}"
+
+
+@dataclass(frozen=True)
 class Block:
     """One operation as instructions relative to its start, with the frames it occupies."""
 
@@ -63,6 +94,8 @@ class Block:
     duration: int
     alignment: int = 1
     stretchable: bool = False  # a delay: may grow to meet the next operation's alignment
+    reads: tuple[str, ...] = ()  # resources it waits for without holding them (bits it reads)
+    marks: tuple[str, ...] = ()  # resources whose clock it only pushes to its end (readers of a bit)
 
 
 def fail(code: str, message: str, span: Span | None, label: str = "", help: str | None = None) -> ScheduleError:
@@ -108,6 +141,8 @@ class Lowerer:
             return self._gate(op)
         if isinstance(op, MeasureOp):
             return self._measure(op)
+        if isinstance(op, MeasureGroup):
+            return self._measure_group(op)
         if isinstance(op, BarrierOp):
             frames = tuple(f for q in op.qubits for f in self.layout.resources(q))
             return Block((Barrier(0, frames, gate_label("barrier", op.qubits)),), frames, 0)
@@ -122,9 +157,11 @@ class Lowerer:
         if op.gate == "gphase":
             return None  # a global phase is not observable on hardware
         label = gate_label(op.gate, op.qubits, op.params)
-        if op.condition is not None or op.controls:
-            raise fail(NO_CALIBRATION, f"`{label}` is conditioned or controlled; a pulse schedule has neither",
-                       op.span, "here", help="lower the circuit with `to-native` and remove classical conditions")
+        if op.controls:
+            raise fail(NO_CALIBRATION, f"`{label}` is controlled; a pulse schedule has only native gates",
+                       op.span, "here", help="lower the circuit with `to-native` first")
+        if op.condition is not None:
+            return self._conditional(op, label)
         cal = self.device.calibrations.get(op.gate)
         if isinstance(cal, VirtualCal) and len(op.qubits) == 1:
             frames = self.layout.tracking(op.qubits[0])
@@ -188,6 +225,29 @@ class Lowerer:
                 out += [ShiftPhase(at, f, -theta, label) for f in self.layout.tracking(q)]
         return tuple(out), tuple(dict.fromkeys(i.frame for i in out))
 
+    def _conditional(self, op: GateOp, label: str) -> Block | None:
+        """The gate's block as the body of a conditional block of the same (static) duration."""
+        inner = self._gate(replace(op, condition=None))
+        if inner is None:
+            return None  # a conditioned global phase: each branch's phase is unobservable
+        condition = BitCondition(op.condition.bits, op.condition.value)
+        block = Conditional(0, inner.duration, inner.resources, condition, inner.instructions, label)
+        return Block((block,), inner.resources, inner.duration, inner.alignment,
+                     reads=tuple(bit_resource(b) for b in op.condition.bits),
+                     marks=tuple(bit_readers(b) for b in op.condition.bits))
+
+    def _measure_group(self, group: MeasureGroup) -> Block:
+        """One start for all the group's measurements, after a barrier over the measured qubits' frames."""
+        blocks = [self._measure(m) for m in group.measures]
+        if len(blocks) == 1:
+            return blocks[0]
+        frames = tuple(dict.fromkeys(f for q in group.qubits for f in self.layout.resources(q)))
+        barrier = Barrier(0, frames, gate_label("barrier", group.qubits))
+        resources = tuple(dict.fromkeys(frames + tuple(r for b in blocks for r in b.resources)))
+        instructions = (barrier,) + tuple(i for b in blocks for i in b.instructions)
+        return Block(instructions, resources, max(b.duration for b in blocks), self.measure_alignment,
+                     reads=tuple(r for b in blocks for r in b.reads))
+
     def _measure(self, op: MeasureOp) -> Block:
         cal = self.device.calibrations.get("measure")
         q = op.qubit
@@ -203,7 +263,8 @@ class Lowerer:
                                 kernel_name(cal.acquire_duration), label),
                         Delay(ring, self.layout.measure(q), cal.ringdown_delay, label))
         duration = max(cal.duration, cal.acquire_duration) + cal.ringdown_delay
-        return Block(instructions, self.layout.exclusive(q), duration, self.measure_alignment)
+        resources = self.layout.exclusive(q) + (bit_resource(op.bit),)
+        return Block(instructions, resources, duration, self.measure_alignment, reads=(bit_readers(op.bit),))
 
     def _waveform(self, gate: str, op: object, make) -> Waveform:
         """Build a calibrated waveform, turning range and grid violations into diagnostics on the calibration."""

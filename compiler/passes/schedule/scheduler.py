@@ -25,14 +25,30 @@ def align_up(t: int, alignment: int) -> int:
     return -(-t // alignment) * alignment
 
 
+def ready_time(block: Block, clock: dict[str, int]) -> int:
+    """When everything the block holds or waits for is free."""
+    return max((clock.get(r, 0) for r in block.resources + block.reads), default=0)
+
+
+def occupy(block: Block, clock: dict[str, int], start: int) -> None:
+    """Hold the block's resources until its end; push its marks to at least its end."""
+    for r in block.resources:
+        clock[r] = start + block.duration
+    for r in block.marks:
+        clock[r] = max(clock.get(r, 0), start + block.duration)
+
+
 def alap_starts(blocks: list[Block]) -> list[int]:
-    """Latest start of every block keeping the order on shared frames and the ASAP total length."""
+    """Latest start of every block keeping the order on shared frames and the ASAP total length.
+
+    Reversing the program swaps the roles of a bit's writer and its readers,
+    which `reads`/`marks` express symmetrically (each side waits for the other).
+    """
     clock: dict[str, int] = {}
     ends: list[int] = []
     for block in reversed(blocks):
-        start = max((clock.get(r, 0) for r in block.resources), default=0)
-        for r in block.resources:
-            clock[r] = start + block.duration
+        start = ready_time(block, clock)
+        occupy(block, clock, start)
         ends.append(start + block.duration)
     total = max(clock.values(), default=0)
     return [total - end for end in reversed(ends)]
@@ -48,12 +64,12 @@ def place(blocks: list[Block], method: str = "alap") -> tuple[list[Block], list[
     last: dict[str, int] = {}  # frame -> index of the block that ended there
     starts: list[int] = []
     for i, block in enumerate(blocks):
-        ready = max((clock.get(r, 0) for r in block.resources), default=0)
+        ready = ready_time(block, clock)
         start = align_up(max(ready, earliest[i]), block.alignment)
         if start > ready and start - ready < block.alignment:
             _stretch_delays(blocks, starts, block, last, clock, ready, start)
+        occupy(block, clock, start)
         for r in block.resources:
-            clock[r] = start + block.duration
             last[r] = i
         starts.append(start)
     return blocks, starts

@@ -46,8 +46,9 @@ C1_T0 = [(0, "ShiftPhase", "q0_drive"), (0, "Play", "q0_drive"), (160, "Play", "
          (320, "Play", "m0_frame"), (320, "Acquire", "a0_frame"), (22720, "Delay", "m0_frame")]  # §8a example
 
 C2 = [g("sx", 0), g("sx", 1), g("x", 1), MeasureOp(0, 0), MeasureOp(1, 1)]
-C2_ASAP = [0, 0, 160, 160, 160, 320, 320, 22560, 22720]
-C2_ALAP = [0, 160, 160, 320, 320, 320, 320, 22720, 22720]
+# the two measurements are read out together: a barrier over both qubits' frames, then both from 320
+C2_ASAP = [0, 0, 160, 320, 320, 320, 320, 320, 22720, 22720]
+C2_ALAP = [0, 160, 160, 320, 320, 320, 320, 320, 22720, 22720]
 
 C3 = [g("sx", 0), g("x", 2), g("ecr", 2, 1), g("sx", 1)]
 ECR_AT_160 = [160, 160, 1440, 1600, 1600]  # CR+ and cancel, echo X on the control, CR- and cancel

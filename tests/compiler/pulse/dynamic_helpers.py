@@ -1,0 +1,41 @@
+"""Shared programs and builders for the tests of readout grouping, reset and conditional blocks."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import jsonschema
+
+from qdl.compiler.device import load_device
+from qdl.compiler.driver import compile_file
+from qdl.compiler.expr import Const
+from qdl.compiler.ir import Circuit, Condition, GateOp
+from qdl.compiler.passes.schedule import schedule_circuit
+from qdl.compiler.pulse.schedule import PulseSchedule
+
+REPO = Path(__file__).resolve().parents[3]
+VALIDATOR = jsonschema.Draft202012Validator(json.loads((REPO / "docs" / "pulse_schedule.schema.json").read_text()))
+T5 = load_device("t5")
+# acquire_alignment 64 ≠ pulse_alignment 16, so a measurement start on the pulse grid alone would be caught
+T5_ACQ64 = dataclasses.replace(T5, timing=dataclasses.replace(T5.timing, acquire_alignment=64))
+TELEPORT = REPO / "examples" / "teleport.qdl"
+
+
+def g(name: str, *qubits: int, params=(), condition: Condition | None = None) -> GateOp:
+    """A gate op with constant parameters."""
+    return GateOp(name, qubits, tuple(Const(p) for p in params), condition=condition)
+
+
+def circuit(ops, n: int = 3, bits: int = 3) -> Circuit:
+    """A circuit of `ops` on n qubits and `bits` bits, without results."""
+    return Circuit("c", (), n, tuple(ops), (), num_bits=bits)
+
+
+def teleport_schedule() -> tuple[Circuit, PulseSchedule]:
+    """examples/teleport.qdl and its schedule on t5 (theta = 0.7, phi = 0.3)."""
+    result = compile_file(TELEPORT)
+    assert result.ok
+    program = result.module.circuits[0]
+    return program, schedule_circuit(program, "t5", values={"theta": 0.7, "phi": 0.3})
