@@ -10,9 +10,12 @@ CNOT onto it (a multiplexed row) costs 1.55 on high positions but 3.5 on the
 two lowest ones, where that path is scalar; a diagonal 4x4 (`rzz`) takes the
 generic path at 2.65.  So `U0 U1 CX(0,1)` (4.5) becomes one 4x4 (1.95) and a
 lone `rzz` becomes a dense 4x4, while a CNOT ladder on high qubits is left
-to the multiplexed rows.  Three qubits (k = 3) would cost eight products per
-amplitude, more than the rows it replaces on every workload we measured, so
-blocks stop at two qubits.
+to the multiplexed rows.  Blocks stop at two qubits: a dense 8x8 costs eight
+complex products per amplitude (about three dense 1-qubit rows, if its path
+were as fast), so a 3-qubit block pays only where it replaces three or more
+rows that 2-qubit blocks cannot merge, which the benchmark workloads (ansatz
+ring, QAOA, brickwork, QFT) do not have; QDL_FUSE_QUBITS=1 turns fusion off
+to compare.
 
 Blocks are grown greedily in program order.  A step whose qubits fit in a
 pair joins the open blocks on its qubits when their union is still a pair;
