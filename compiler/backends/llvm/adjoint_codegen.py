@@ -74,7 +74,7 @@ def emit_adjoint(plan: AdjointPlan, matrices: MatrixTables, num_slots: int, tag:
     """
     module = ir.Module(name=f"qdl_adjoint_{tag}")
     tables = {
-        "rows": table(module, "qdl_adj_rows", plan.table()),
+        "rows": table(module, "qdl_adj_rows", plan.table(), narrow=True),
         "segments": table(module, "qdl_adj_segments", plan.segment_table()),
         "aux": table(module, "qdl_adj_aux", list(plan.aux)),
         "strings": table(module, "qdl_adj_strings", [v for s in plan.strings for v in (s.observable, s.flip, s.sign)]),

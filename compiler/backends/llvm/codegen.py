@@ -77,7 +77,8 @@ def emit(plan: KernelPlan, tag: str) -> ir.Module:
     It needs the runtime library `library.LIBRARY_NAME` at link time.
     """
     module = ir.Module(name=f"qdl_{tag}")
-    tables = {"ops": table(module, "qdl_ops", plan.table()), "aux": table(module, "qdl_aux", list(plan.aux)),
+    tables = {"ops": table(module, "qdl_ops", plan.table(), narrow=True),
+              "aux": table(module, "qdl_aux", list(plan.aux)),
               "stages": table(module, "qdl_stages", plan.stage_table())}
     real = REALS[plan.precision]
     runtime = library.declare(module, real)

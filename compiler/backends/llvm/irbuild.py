@@ -41,8 +41,18 @@ SINGLE = Real("single", F32, 8, 4)  # twice the lanes: one vector stays 512 bits
 REALS = {real.name: real for real in (DOUBLE, SINGLE)}
 
 
-def table(module: ir.Module, name: str, values: list[int]) -> ir.GlobalVariable:
-    typ = ir.ArrayType(I64, max(len(values), 1))
+I32 = ir.IntType(32)
+I32_RANGE = range(-2**31, 2**31)
+
+
+def table(module: ir.Module, name: str, values: list[int], narrow: bool = False) -> ir.GlobalVariable:
+    """A constant i64 table; `narrow`: i32 entries when every value fits (read it with `field`).
+
+    The op tables of long circuits are most of their object code: 32-bit
+    entries halve what a warm load reads and links.
+    """
+    element = I32 if narrow and all(v in I32_RANGE for v in values) else I64
+    typ = ir.ArrayType(element, max(len(values), 1))
     table = ir.GlobalVariable(module, typ, name=name)
     table.initializer = ir.Constant(typ, values or [0])
     table.global_constant = True
@@ -164,7 +174,11 @@ def involved_mask(b: ir.IRBuilder, sorted_pos: ir.Value, m: ir.Value) -> ir.Valu
 
 
 def field(b: ir.IRBuilder, table: ir.GlobalVariable, row: ir.Value, width: int, f: int) -> ir.Value:
-    return b.load(at(b, table, b.add(b.mul(row, ir.Constant(I64, width)), ir.Constant(I64, f)), I64), typ=I64)
+    """Column f of row `row` of a table of `width` columns, as i64 (sign-extended from a narrow table)."""
+    element = table.value_type.element
+    index = b.add(b.mul(row, ir.Constant(I64, width)), ir.Constant(I64, f))
+    value = b.load(at(b, table, index, element), typ=element)
+    return value if element == I64 else b.sext(value, I64)
 
 
 def subsets(b: ir.IRBuilder, mask: ir.Value, body: Callable[[ir.Value], None]) -> None:
