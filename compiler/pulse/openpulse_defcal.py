@@ -16,16 +16,27 @@ The other standard form beside the flat, exactly timed `cal { }` of
   play the calibrated DRAG; `ecr $c, $t` the echoed CR pulses;
   `measure $q -> bit` the stimulus and the capture;
 * the native circuit on physical qubits: `rz(theta) $0; sx $0; ecr $1, $0;
-  c[0] = measure $0;`, angles as expressions of the `input`s.
+  c[0] = measure $0;`, angles as expressions of the `input`s, in the order
+  the flat scheduler places them (`build.arranged_ops`, i.e.
+  `dynamic.arrange`): a readout group is `box { barrier $0, $1;
+  c[0] = measure $0; c[1] = measure $1; }` (one unit: all the qubits' frames
+  aligned at its start and held to its end, like the flat `MeasureGroup`
+  block), `reset` is its measurement into a scratch slot and
+  `if (c[k]) { x $q; }`, and a conditioned gate is `if (cond) { gate; }` with
+  the flat export's condition (`c[k]`, `!c[k]`, `c == v`, `c[i] == 1 && ...`).
+  The `bit` register is as large as the flat export's (scratch slots too).
 
 Timing inside a defcal: every frame starts at the defcal's start, a
 `delay` moves a frame to its instruction's offset, and every frame the
 defcal uses is padded with `delay`s to the gate's duration, so each defcal
 has a definite duration and uses exactly the frames the scheduler reserves
-for the gate.  With OpenPulse's implicit barrier on the frames of each
-defcal, scheduling the gate calls ASAP (ALAP) on frames reproduces the flat
-schedule of the same method (its alignment is a no-op when every duration
-is on the device's grid, as on t5).  A gate-level `barrier $a, $b;` aligns
+for the gate (the scheduler's `bit:k` resources are not frames and never
+appear).  With OpenPulse's implicit barrier on the frames of each defcal,
+scheduling the gate calls ASAP (ALAP) on frames, a condition after the
+measurement writing its bits and a measurement after the readers of its
+bit, each start on the device's grid, reproduces the flat schedule of the
+same method; an `if` lasts as long as its body, the untaken branch idling
+the same frames.  A gate-level `barrier $a, $b;` aligns
 the frames on the qubits' ports or tracking them.  Explicit delays (the
 readout ring-down) carry `@qdl {}` like the flat export; unannotated
 delays only move a frame's clock.  `compiler.pulse.openpulse_defcal_import`

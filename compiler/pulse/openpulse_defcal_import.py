@@ -125,7 +125,7 @@ def _asap(blocks: list[_Block], earliest: list[int], aligned: bool) -> tuple[lis
     return starts, clock
 
 
-def _place(blocks: list[_Block], method: str, aligned: bool = True) -> list[int]:
+def _place(blocks: list[_Block], method: str) -> list[int]:
     """Start times by `method`: ASAP, or ALAP as the mirror of the reversed program ASAP; then aligned."""
     earliest = [0] * len(blocks)
     if method == "alap":
@@ -133,7 +133,7 @@ def _place(blocks: list[_Block], method: str, aligned: bool = True) -> list[int]
         starts, clock = _asap(order, earliest, aligned=False)
         total = max(clock.values(), default=0)
         earliest = [total - start - block.duration for block, start in zip(order, starts)][::-1]
-    return _asap(blocks, earliest, aligned)[0]
+    return _asap(blocks, earliest, aligned=True)[0]
 
 
 class _Expander:
