@@ -235,7 +235,8 @@ def test_a_call_without_its_defcal_is_an_error():
         expand_openpulse_defcal(text, "late")
 
 
-@pytest.mark.parametrize("path", [PROGRAM, REPO / "examples" / "ghz.qdl"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [PROGRAM, REPO / "examples" / "ghz.qdl", REPO / "examples" / "teleport.qdl"],
+                         ids=lambda p: p.stem)
 def test_another_device(path: Path):
     """The 27-qubit heavy-hex device: other calibrations, routing and frames, the same equivalence."""
     from qdl.compiler.device import load_device
