@@ -67,8 +67,7 @@ def schedule_circuit(circuit: Circuit, device: Device | str, method: str = "alap
     device = resolve_device(device)
     if native and ops is None:
         circuit, placement = native_placement(circuit, device)
-    ops = list(circuit.ops if ops is None else ops)
-    ops = arrange(ops, _first_free_bit(circuit, ops))
+    ops = arranged_ops(circuit, ops)
     _check_size(circuit, ops, device)
     layout = build_layout(device, _qubits(ops), _pairs(ops), _measured(ops))
     lowerer = Lowerer(device, layout)
@@ -85,6 +84,13 @@ def schedule_circuit(circuit: Circuit, device: Device | str, method: str = "alap
     if problems:  # the lowering should never produce these; report rather than emit a bad schedule
         raise fail("E0607", "the schedule breaks the device timing: " + "; ".join(problems), circuit.span)
     return schedule
+
+
+def arranged_ops(circuit: Circuit, ops: Sequence[object] | None = None) -> list[object]:
+    """The circuit's ops (or `ops`) as hardware runs them: `dynamic.arrange`, resets measuring into the slots
+    after the circuit's bits.  The flat schedule and the gate-level export both start from this list."""
+    ops = list(circuit.ops if ops is None else ops)
+    return arrange(ops, _first_free_bit(circuit, ops))
 
 
 def _check_size(circuit: Circuit, ops: list[object], device: Device) -> None:

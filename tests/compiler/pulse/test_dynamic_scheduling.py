@@ -31,7 +31,7 @@ from qdl.compiler.pulse.serialize import dump, load
 from qdl.compiler.pulse.timing import timing_violations
 from qdl.runtime.reference import outcome_probabilities
 
-from dynamic_helpers import T5, T5_ACQ64, VALIDATOR, circuit, g, teleport_schedule
+from dynamic_helpers import T5, T5_ACQ64, VALIDATOR, circuit, dynamic_programs, g, teleport_schedule
 
 
 def acquire_starts(schedule: PulseSchedule) -> dict[int, int]:
@@ -223,34 +223,6 @@ def test_resets_and_multi_bit_conditions_keep_the_outcomes():
     assert "if (c[0] == 1 && c[1] == 1) {" in text  # `c == 3` on the program's bits; the resets add slots 2, 3
     assert import_openpulse(text) == json.loads(json.dumps(dump(schedule)))
     Program.parse(export_quilt(dump(schedule)))
-
-
-@st.composite
-def dynamic_programs(draw: st.DrawFn) -> Circuit:
-    """Random 3-qubit circuits with measurements, resets and gates conditioned on measured bits."""
-    ops: list = []
-    measured: list[int] = []
-    for _ in range(draw(st.integers(3, 9))):
-        kind = draw(st.sampled_from(["1q", "1q", "cx", "measure", "reset", "if"]))
-        q, other = draw(st.permutations([0, 1, 2]))[:2]
-        if kind == "1q":
-            ops.append(g(draw(st.sampled_from(["h", "sx", "t"])), q))
-        elif kind == "cx":
-            ops.append(g("cx", q, other))
-        elif kind == "measure":
-            bit = draw(st.integers(0, 2))
-            ops.append(MeasureOp(q, bit))
-            measured.append(bit)
-        elif kind == "reset":
-            ops.append(ResetOp(q))
-        elif measured:
-            bits = tuple(sorted(set(draw(st.lists(st.sampled_from(measured), min_size=1, max_size=2)))))
-            value = draw(st.integers(0, 2 ** len(bits) - 1))
-            name = draw(st.sampled_from(["x", "h", "z", "cx"]))
-            ops.append(g(name, *((q, other) if name == "cx" else (q,)), condition=Condition(bits, value)))
-    if draw(st.booleans()):  # a final readout of every qubit, as most programs end
-        ops += [MeasureOp(q, q) for q in draw(st.permutations([0, 1, 2]))]
-    return circuit(ops, 3, 3)
 
 
 def terminal_bits(schedule: PulseSchedule) -> set[int]:

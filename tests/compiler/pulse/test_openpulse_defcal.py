@@ -1,13 +1,8 @@
 """Gate-level OpenPulse export (`defcal`s + native circuit): reference parser, meaning, golden file, CLI.
 
-The meaning check is independent of the exporter's timing logic: the text is
-parsed by the reference parser `openpulse`, every gate call is expanded
-through its `defcal` (`openpulse_defcal_import`, which places the calls ASAP
-or ALAP on the frames each defcal uses, as OpenPulse's implicit barriers
-demand) and the result is compared with the flat schedule `schedule_circuit`
-makes: per frame the same instructions at the same t0 (waveform names,
-durations, slots, phases evaluated at random argument values), and the same
-complex drive samples on every frame.
+The meaning check (`defcal_helpers.assert_same_meaning`) expands the text
+through its defcals and compares it with the flat schedule frame by frame;
+test_openpulse_defcal_dynamic.py covers readout groups, resets and conditions.
 
 `pytest tests/compiler/pulse/test_openpulse_defcal.py --update-goldens`
 rewrites the golden export under tests/golden/openpulse_defcal/.
@@ -20,7 +15,6 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import openpulse
 import pytest
 from hypothesis import given, settings
@@ -30,11 +24,11 @@ from openpulse import printer
 from qdl.compiler.driver import CompileOptions, compile_file, compile_source
 from qdl.compiler.passes.schedule import ScheduleError, schedule_circuit
 from qdl.compiler.passes.schedule.build import native_placement
-from qdl.compiler.pulse import expr_json
 from qdl.compiler.pulse.expr_json import PulseExportError
 from qdl.compiler.pulse.openpulse_defcal import defcal_program, export_openpulse_defcal
 from qdl.compiler.pulse.openpulse_defcal_import import expand_openpulse_defcal
-from qdl.compiler.pulse.serialize import load
+
+from defcal_helpers import assert_same_meaning, export_circuit
 
 REPO = Path(__file__).resolve().parents[3]
 GOLDEN = REPO / "tests" / "golden" / "openpulse_defcal"
@@ -55,14 +49,12 @@ def _cases() -> list:
 
 def _export_circuit(circuit, method: str) -> tuple[str, dict]:
     """(defcal text, flat schedule document) of one circuit on t5, from one native placement."""
-    native, placement = native_placement(circuit, load_t5())
-    schedule = schedule_circuit(native, load_t5(), method, native=False, placement=placement)
-    return defcal_program(native, schedule, method=method), schedule.to_json()
+    return export_circuit(circuit, method, load_t5())
 
 
 @lru_cache(maxsize=None)
 def _export(path: Path, name: str, method: str) -> tuple[str, dict]:
-    """`_export_circuit` of a circuit of a file; skips circuits that t5 cannot run (classical conditions)."""
+    """`_export_circuit` of a circuit of a file; skips circuits that t5 cannot run."""
     circuit = next(c for c in _circuits(path) if c.name == name)
     try:
         return _export_circuit(circuit, method)
@@ -74,47 +66,6 @@ def _export(path: Path, name: str, method: str) -> tuple[str, dict]:
 def load_t5():
     from qdl.compiler.device import load_device
     return load_device("t5")
-
-
-def _values(doc: dict, seed: int = 7) -> dict[str, float]:
-    rng = np.random.default_rng(seed)
-    return {p["name"]: float(rng.uniform(-np.pi, np.pi)) for p in doc["parameters"]}
-
-
-def _per_frame(instructions: list[dict], values: dict[str, float]) -> tuple[dict, dict]:
-    """Per frame: the instructions' (t0, op, waveform, duration, slot, kernel) and their evaluated phases."""
-    keys: dict = defaultdict(list)
-    numbers: dict = defaultdict(list)
-    for inst in sorted(instructions, key=lambda i: i["t0"]):
-        if inst["op"] == "barrier":
-            keys["<barrier>"].append((inst["t0"], frozenset(inst["frames"])))
-            continue
-        keys[inst["frame"]].append(tuple(inst.get(k) for k in ("t0", "op", "waveform", "duration", "memory_slot",
-                                                                  "kernel", "qubit")))
-        for k in ("phase", "frequency"):
-            if k in inst:
-                numbers[inst["frame"]].append(expr_json.evaluate(inst[k], values))
-    return dict(keys), dict(numbers)
-
-
-def assert_same_meaning(text: str, doc: dict, method: str) -> None:
-    """The expanded defcal program equals the flat schedule `doc` frame by frame and sample by sample."""
-    expanded = expand_openpulse_defcal(text, method)
-    assert [f["name"] for f in expanded["frames"]] == [f["name"] for f in doc["frames"]]
-    assert {n: w["duration"] for n, w in expanded["waveforms"].items()} == \
-        {n: w["duration"] for n, w in doc["waveforms"].items()}
-    values = _values(doc)
-    got_keys, got_numbers = _per_frame(expanded["instructions"], values)
-    want_keys, want_numbers = _per_frame(doc["instructions"], values)
-    assert got_keys == want_keys
-    assert got_numbers.keys() == want_numbers.keys()
-    for frame in want_numbers:
-        np.testing.assert_allclose(got_numbers[frame], want_numbers[frame], rtol=0, atol=1e-12, err_msg=frame)
-    flat = load(doc)
-    again = load({**doc, "instructions": [{k: v for k, v in i.items()} for i in expanded["instructions"]]})
-    want, got = flat.samples(values), again.samples(values)
-    for frame in want:
-        np.testing.assert_allclose(got[frame], want[frame], rtol=0, atol=1e-12, err_msg=frame)
 
 
 @pytest.mark.parametrize("path, name", _cases())
@@ -142,7 +93,7 @@ def test_measurements_barrier_and_symbolic_angles(method: str):
 def test_only_the_defcals_the_circuit_uses():
     text, doc = _export(PROGRAM, "bell", "alap")
     defined = set(re.findall(r"^defcal (\w+)(?:\([^)]*\))? ([$\d, ]+?)(?: ->.*)? \{", text, re.M))
-    called = set(re.findall(r"^(?:c\[\d+\] = )?(\w+)(?:\(.*\))? ([$\d, ]+);$", text, re.M)) - {
+    called = set(re.findall(r"^ *(?:c\[\d+\] = )?(\w+)(?:\(.*\))? ([$\d, ]+);$", text, re.M)) - {
         ("barrier", "$0, $1")}
     assert defined == called
     gates = {(g["name"], ", ".join(f"${q}" for q in g["qubits"])) for g in doc["source"]["gates"]}
@@ -181,9 +132,13 @@ def test_cli_emits_the_defcal_program(qdlc):
     assert done.out == _export(PROGRAM, "bell", "asap")[0]
 
 
-def test_cli_reports_a_circuit_without_pulses(qdlc):
-    done = qdlc("schedule", "examples/teleport.qdl", "--device", "t5", "--emit", "openpulse-defcal")
+def test_cli_reports_a_circuit_without_pulses(qdlc, tmp_path: Path):
+    source = tmp_path / "unmeasured.qdl"  # a condition on a bit no measurement writes: no pulse program
+    source.write_text("circuit f() -> float {\n    qubit q[1];\n    bit c[1];\n    if (c[0] == 1) { x q[0]; }\n"
+                      "    return expval(Z[0]);\n}\n")
+    done = qdlc("schedule", str(source), "--device", "t5", "--emit", "openpulse-defcal")
     assert done.code != 0 and "Traceback" not in done.err and "E0609" in done.err
+    assert "no earlier measurement writes" in done.err
 
 
 def _defcal_ends(text: str) -> dict[str, dict[str, int]]:
@@ -280,7 +235,8 @@ def test_a_call_without_its_defcal_is_an_error():
         expand_openpulse_defcal(text, "late")
 
 
-@pytest.mark.parametrize("path", [PROGRAM, REPO / "examples" / "ghz.qdl"], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [PROGRAM, REPO / "examples" / "ghz.qdl", REPO / "examples" / "teleport.qdl"],
+                         ids=lambda p: p.stem)
 def test_another_device(path: Path):
     """The 27-qubit heavy-hex device: other calibrations, routing and frames, the same equivalence."""
     from qdl.compiler.device import load_device
