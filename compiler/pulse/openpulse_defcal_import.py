@@ -42,7 +42,7 @@ from typing import Any
 
 from qdl.compiler.pulse.expr_json import PulseExportError
 from qdl.compiler.pulse.openpulse_import import (
-    CAPTURE_KERNEL, FRAME_CALLS, REGISTER, _annotation, _CalReader, _dt, to_tree,
+    CAPTURE_KERNEL, FRAME_CALLS, REGISTER, _annotation, _CalReader, _dt, parse_openpulse, to_tree,
 )
 
 __all__ = ["expand_openpulse_defcal"]
@@ -66,15 +66,7 @@ def expand_openpulse_defcal(text: str, method: str = "asap") -> dict:
     """The schedule a gate-level defcal program means, gate calls placed by `method` ("asap" or "alap")."""
     if method not in METHODS:
         raise ValueError(f"unknown scheduling method {method!r}; choose one of {', '.join(METHODS)}")
-    try:
-        import openpulse
-        from openpulse import ast
-    except ImportError:  # pragma: no cover - depends on the environment
-        raise PulseExportError("reading OpenPulse needs the reference parser: pip install 'openpulse==1.0.1'") from None
-    try:
-        program = openpulse.parse(text)
-    except Exception as err:  # the parser raises several unrelated types
-        raise PulseExportError(f"not valid OpenPulse: {err}") from None
+    program, ast = parse_openpulse(text)
     reader, blocks = _CalReader(ast), []
     expander = _Expander(ast, reader)
     for stmt in program.statements:

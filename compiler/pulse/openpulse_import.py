@@ -49,17 +49,22 @@ def _annotation(node: Any) -> dict | None:
     return None
 
 
-def import_openpulse(text: str) -> dict:
-    """The §8a schedule dict described by OpenPulse `text` written by `export_openpulse`."""
+def parse_openpulse(text: str) -> tuple[object, object]:
+    """(program, the `openpulse.ast` module) of `text` with the reference parser; `PulseExportError` if it cannot."""
     try:
         import openpulse
         from openpulse import ast
     except ImportError:  # pragma: no cover - depends on the environment
         raise PulseExportError("reading OpenPulse needs the reference parser: pip install 'openpulse==1.0.1'") from None
     try:
-        program = openpulse.parse(text)
+        return openpulse.parse(text), ast
     except Exception as err:  # the parser raises several unrelated types
         raise PulseExportError(f"not valid OpenPulse: {err}") from None
+
+
+def import_openpulse(text: str) -> dict:
+    """The §8a schedule dict described by OpenPulse `text` written by `export_openpulse`."""
+    program, ast = parse_openpulse(text)
     doc: dict = {"parameters": []}
     reader = _CalReader(ast)
     for stmt in program.statements:
