@@ -78,8 +78,8 @@ def _footer(circuit: Circuit, layout: Layout, width: int, values: Values | None)
     lines = []
     if layout.global_ops:
         phases = (circuit.ops[i] for i in layout.global_ops)
-        lines.append("global phase: " + " ".join(gate_label(op.gate, op.params, values) for op in phases
-                                                 if isinstance(op, GateOp)))
+        labels = [gate_label(op.gate, op.params, values) for op in phases if isinstance(op, GateOp)]
+        lines += _wrapped("global phase: ", labels, width)
     names = row_names(circuit)
     results = ", ".join(_result(r, names) for r in circuit.results)
     if results:
@@ -94,6 +94,20 @@ def _result(result, names: list[str]) -> str:
     qubits = getattr(result, "qubits", None)
     kind = type(result).__name__.lower()
     return kind if qubits is None else f"{kind}({', '.join(names[q] for q in qubits)})"
+
+
+def _wrapped(lead: str, labels: list[str], width: int) -> list[str]:
+    """`lead` then the labels, as many a line as fit, later lines indented under the first label.
+
+    A label longer than the room is clipped on a line of its own.
+    """
+    lines, line = [], lead
+    for label in labels:
+        if line.strip() and len(line) + 1 + len(label) > width and line != lead:
+            lines.append(_clip(line, width))
+            line = " " * len(lead)
+        line += ("" if line.endswith(" ") else " ") + label
+    return lines + [_clip(line, width)]
 
 
 def _clip(text: str, width: int) -> str:
