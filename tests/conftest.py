@@ -54,6 +54,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """`golden(path, text)`: text must equal the snapshot at `path`; `--update-goldens` rewrites it first."""
+    def check(path: Path, text: str) -> None:
+        if request.config.getoption("--update-goldens"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert path.exists(), f"missing {path.name}: run pytest --update-goldens and review it"
+        assert text == path.read_text(encoding="utf-8"), f"{path.name} is stale; review, then --update-goldens"
+    return check
+
+
 @pytest.fixture(scope="module")
 def private_kernel_cache(tmp_path_factory: pytest.TempPathFactory):
     """Point QDL_CACHE_DIR at a throw-away directory for one test module: never the user's cache."""

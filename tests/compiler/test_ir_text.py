@@ -132,15 +132,9 @@ GOLDENS: dict[str, Callable[[], Module]] = {"vqe": _vqe, "all_nodes": _all_nodes
 
 
 @pytest.mark.parametrize("name", sorted(GOLDENS))
-def test_golden(name: str, request: pytest.FixtureRequest) -> None:
+def test_golden(name: str, golden) -> None:
     module = GOLDENS[name]()
-    text = _assert_round_trip(module)
-    path = GOLDEN_DIR / f"{name}.ir"
-    if request.config.getoption("--update-goldens"):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"{path} is missing; run `pytest --update-goldens`"
-    assert path.read_text() == text, f"{path} is stale; review, then `pytest --update-goldens`"
+    golden(GOLDEN_DIR / f"{name}.ir", _assert_round_trip(module))
 
 
 def test_format_circuit_matches_module() -> None:

@@ -45,14 +45,10 @@ def _snapshot(source: Path, name: str, level: int) -> Path:
 
 
 @pytest.mark.parametrize("source, name, level", _cases(), ids=lambda v: getattr(v, "stem", str(v)))
-def test_golden_drawing(source: Path, name: str, level: int, request: pytest.FixtureRequest):
+def test_golden_drawing(source: Path, name: str, level: int, golden):
     module = optimize_module(compile_file(source).module, level)
     text = draw_text(module[name], WIDTH)
-    snapshot = _snapshot(source, name, level)
-    if request.config.getoption("--update-goldens"):
-        snapshot.write_text(text, encoding="utf-8")
-    assert snapshot.exists(), f"missing {snapshot.name}: run pytest --update-goldens and review it"
-    assert text == snapshot.read_text(encoding="utf-8"), f"{snapshot.name} is stale; review, then --update-goldens"
+    golden(_snapshot(source, name, level), text)
     assert max(len(line) for line in text.splitlines()) <= WIDTH
 
 

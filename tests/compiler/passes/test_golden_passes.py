@@ -31,15 +31,10 @@ def test_every_pass_has_a_golden():
 
 
 @pytest.mark.parametrize("path", INPUTS, ids=lambda p: p.stem)
-def test_golden(path: Path, request: pytest.FixtureRequest):
+def test_golden(path: Path, golden):
     module = parse_module(path.read_text(), path.name)
     out = PassManager.from_text(pass_for(path.stem), verify_each=True).run(module)
-    text = format_module(out)
-    expected = path.with_suffix(".out.ir")
-    if request.config.getoption("--update-goldens"):
-        expected.write_text(text)
-    assert expected.exists(), f"missing {expected.name}: run pytest --update-goldens"
-    assert text == expected.read_text()
+    golden(path.with_suffix(".out.ir"), format_module(out))
     for before, after in zip(module.circuits, out.circuits):
         args = {a.name: np.array([0.37 + i]) for i, a in enumerate(before.arguments)}
         for x, y in zip(reference.simulate(before, args), reference.simulate(after, args)):

@@ -112,13 +112,8 @@ def test_a_wrong_defcal_is_detected():
         assert_same_meaning(swapped, doc, "asap")
 
 
-def test_golden_export(request: pytest.FixtureRequest):
-    text, _ = _export(PROGRAM, "bell", "alap")
-    snapshot = GOLDEN / "bell_readout.t5.qasm"
-    if request.config.getoption("--update-goldens"):
-        snapshot.write_text(text, encoding="utf-8")
-    assert snapshot.exists(), f"missing {snapshot.name}: run pytest --update-goldens and review it"
-    assert text == snapshot.read_text(encoding="utf-8"), f"{snapshot.name} is stale; review, then --update-goldens"
+def test_golden_export(golden):
+    golden(GOLDEN / "bell_readout.t5.qasm", _export(PROGRAM, "bell", "alap")[0])
 
 
 def test_api_places_the_circuit_itself():

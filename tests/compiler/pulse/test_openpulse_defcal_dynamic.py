@@ -79,13 +79,8 @@ def test_a_condition_on_the_whole_register(method: str):
     assert_same_meaning(text, doc, method)
 
 
-def test_golden_export(request: pytest.FixtureRequest):
-    text, _ = _export(DYNAMIC, "alap")
-    snapshot = GOLDEN / "dynamic.t5.qasm"
-    if request.config.getoption("--update-goldens"):
-        snapshot.write_text(text, encoding="utf-8")
-    assert snapshot.exists(), f"missing {snapshot.name}: run pytest --update-goldens and review it"
-    assert text == snapshot.read_text(encoding="utf-8"), f"{snapshot.name} is stale; review, then --update-goldens"
+def test_golden_export(golden):
+    golden(GOLDEN / "dynamic.t5.qasm", _export(DYNAMIC, "alap")[0])
 
 
 def test_a_wrong_condition_or_grouping_is_detected():
