@@ -202,9 +202,10 @@ def _run_unitary(tracks: Sequence[FrameTrack], model: PulseModel, run: Run, labe
     if run.varying:
         return varying_product(static, [(c, r) for _, c, r, _ in terms], operators, model.dt_ns, steps)
     coefficients = np.array([c for _, c, _, _ in terms], dtype=complex).reshape(len(terms), run.stop - run.start)
-    playing = coefficients != 0  # cut where any frame starts or stops: one gate a segment, so gates repeat
+    playing = coefficients != 0  # cut where a frame starts or stops or a play begins: one gate a segment
     active = np.any(playing, axis=0)
-    cuts = np.flatnonzero(np.any(playing[:, 1:] != playing[:, :-1], axis=0)) + 1
+    begins = np.any([tracks[i].starts[run.start + 1:run.stop] for i, _, _, _ in terms], axis=0)
+    cuts = np.flatnonzero(np.any(playing[:, 1:] != playing[:, :-1], axis=0) | begins) + 1
     bounds = [0, *cuts.tolist(), run.stop - run.start]
     key = (run.nu_ghz, tuple(i for i, _, _, _ in terms))
     unitary = np.eye(model.dim, dtype=complex)

@@ -59,6 +59,7 @@ class FrameTrack:
     final_phase: float
     operator: np.ndarray  # what the drive multiplies: a_q† unless overridden
     frequency: np.ndarray  # GHz, the frame's frequency per sample
+    starts: np.ndarray  # bool per sample: a play begins here (gate boundaries, for reusing propagators)
 
 
 @dataclass(frozen=True)
@@ -174,12 +175,14 @@ def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: i
     final_phase, final_freq = float(frame.phase), float(frame.frequency_ghz)
     drive = np.zeros(total, dtype=complex)
     busy = np.zeros(total, dtype=bool)
+    starts = np.zeros(total + 1, dtype=bool)
     for inst in sorted((i for i in schedule.instructions if getattr(i, "frame", None) == name), key=lambda i: i.t0):
         if isinstance(inst, Play):
             span = slice(inst.t0, inst.t0 + inst.waveform.duration)
             if busy[span].any():
                 raise ValueError(f"overlapping plays on frame `{name}` at t0 = {inst.t0}")
             busy[span] = True
+            starts[inst.t0] = inst.t0 < total
             drive[span] = inst.waveform.samples(values)[: total - inst.t0]
         elif isinstance(inst, (ShiftPhase, SetPhase)):
             value = evaluate_value(inst.phase, values, "phase")
@@ -192,7 +195,8 @@ def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: i
     detuning = TWO_PI * (freq - model.qubits[frame.qubit].frequency_ghz)
     psi = np.concatenate(([0.0], np.cumsum(detuning * model.dt_ns)[:-1])) if total else detuning
     raising = model.lowering(frame.qubit).conj().T if operator is None else np.asarray(operator, dtype=complex)
-    return FrameTrack(frame.qubit, drive * np.exp(1j * phase), detuning, psi, final_phase, raising, freq)
+    return FrameTrack(frame.qubit, drive * np.exp(1j * phase), detuning, psi, final_phase, raising, freq,
+                      starts[:total])
 
 
 def _fastest_rate(tracks: list[FrameTrack], model: PulseModel) -> float:

@@ -20,7 +20,7 @@ from qdl.compiler.pulse import Constant, Drag, GaussianSquare
 from qdl.runtime.pulse import exponentials
 from qdl.runtime.pulse.dressed import bare_frequencies, lab_hamiltonian
 from qdl.runtime.pulse.model import TWO_PI, PulseModel, Transmon
-from qdl.runtime.pulse.schedule import Frame, Play, PulseSchedule, SequenceBuilder
+from qdl.runtime.pulse.schedule import Frame, Play, PulseSchedule, SequenceBuilder, SetFrequency, ShiftFrequency
 from qdl.runtime.pulse.simulate import simulate
 from qdl.runtime.pulse.verify import model_for, verify
 
@@ -98,6 +98,17 @@ def test_compiled_schedules_on_t5_agree_with_the_step_by_step_propagation(source
     assert abs(fast.fidelity - steps.fidelity) <= 1e-9
 
 
+def test_frequency_changes_keep_the_carrier_phase_of_the_step_by_step_propagation():
+    """Detune a frame, play, wait, set it back and play: χ must carry the phase gained while detuned."""
+    model = bare((1, 2))
+    frames = (Frame("d0", 0, 5.2453, tracks_qubit=0), Frame("d1", 1, 5.3610, tracks_qubit=1))
+    pulse = Drag(96, 0.15, 24, 1.2)
+    instructions = (Play(0, "d0", pulse), ShiftFrequency(96, "d0", 0.03), Play(96, "d0", pulse),
+                    Play(150, "d1", pulse), SetFrequency(400, "d0", 5.2453), Play(400, "d0", pulse),
+                    Play(700, "d0", pulse))
+    assert_agree(PulseSchedule(frames, instructions), model)
+
+
 def test_idle_stretch_of_a_million_samples_is_the_exact_static_propagator():
     expm = pytest.importorskip("scipy.linalg").expm
     model = bare((0, 1, 2))
@@ -145,6 +156,22 @@ def test_repeated_gates_reuse_their_propagator(monkeypatch):
     assert len(calls) < plays / 2  # the 4 ECRs' CR halves, echoes and sx pulses are computed once each
     steps = verify(schedule, T5, method="steps", substeps=8)
     assert np.max(np.abs(fast.result.unitary - steps.result.unitary)) <= 1e-8
+
+
+def test_only_equal_gates_share_a_propagator(monkeypatch):
+    """A gate 1e-7 stronger is a different gate (1e-6 in U); the same gate after a virtual Z is reused."""
+    calls = []
+    real = exponentials.constant_product
+    monkeypatch.setattr(exponentials, "constant_product", lambda *a: calls.append(1) or real(*a))
+    frames = (Frame("d0", 0, 5.2453, tracks_qubit=0), Frame("d1", 1, 5.3610, tracks_qubit=1))
+    b = SequenceBuilder(frames).play("d0", Drag(160, 0.2, 40, 1.5)).play("d0", Drag(160, 0.2 + 1e-7, 40, 1.5))
+    b.shift_phase("d0", 2.1).play("d0", Drag(160, 0.2, 40, 1.5))
+    schedule = b.build()
+    calls.clear()
+    fast = simulate(schedule, bare((1, 2)), method="fast")
+    assert len(calls) == 2
+    steps = simulate(schedule, bare((1, 2)), method="steps", substeps=REFERENCE_STEPS)
+    assert np.max(np.abs(fast.unitary - steps.unitary)) <= 1e-8
 
 
 def test_drive_operators_that_do_not_raise_one_qubit_fall_back_to_steps():
