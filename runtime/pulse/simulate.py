@@ -37,6 +37,7 @@ from qdl.runtime.pulse.fidelity import (
     average_gate_fidelity, computational_indices, leakage, optimal_z_phases, rz_correction,
 )
 from qdl.runtime.pulse.model import TWO_PI, PulseModel
+from qdl.runtime.pulse.blas import one_blas_thread
 from qdl.runtime.pulse.exponentials import CF4_NODES, CF4_WEIGHTS
 from qdl.runtime.pulse.propagator import applies, propagate
 from qdl.runtime.pulse.schedule import (
@@ -126,10 +127,11 @@ def simulate(schedule: PulseSchedule, model: PulseModel, *,
     if method not in ("fast", "steps"):
         raise ValueError(f"method must be 'fast' or 'steps', got {method!r}")
     drive = driven(schedule, model, values, substeps, drive_operators)
-    if method == "fast" and applies(drive.tracks, model):
-        unitary, used = propagate(drive.tracks, model, drive.total, substeps)
-        return PulseResult(unitary, model, drive.phases, used)
-    unitary = _propagate(drive.tracks, model, drive.total, drive.substeps, time_dependent=drive.rate > 0)
+    with one_blas_thread():  # small matrices: threads only contend (runtime.pulse.blas)
+        if method == "fast" and applies(drive.tracks, model):
+            unitary, used = propagate(drive.tracks, model, drive.total, substeps)
+            return PulseResult(unitary, model, drive.phases, used)
+        unitary = _propagate(drive.tracks, model, drive.total, drive.substeps, time_dependent=drive.rate > 0)
     return PulseResult(unitary, model, drive.phases, drive.substeps)
 
 

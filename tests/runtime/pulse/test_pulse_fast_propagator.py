@@ -185,3 +185,20 @@ def test_drive_operators_that_do_not_raise_one_qubit_fall_back_to_steps():
     np.testing.assert_array_equal(fast.unitary, steps.unitary)
     with pytest.raises(ValueError, match="method"):
         simulate(schedule, model, method="magnus")
+
+
+def test_propagation_runs_on_one_blas_thread_and_restores_the_count():
+    from qdl.runtime.pulse.blas import _openblas, one_blas_thread
+
+    functions = _openblas()
+    if functions is None:
+        pytest.skip("numpy's BLAS is not an OpenBLAS this helper can reach")
+    get, put = functions
+    before = get()
+    put(2)
+    try:
+        with one_blas_thread():
+            assert get() == 1
+        assert get() == 2
+    finally:
+        put(before)
