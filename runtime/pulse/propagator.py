@@ -131,6 +131,7 @@ def propagate(tracks: Sequence[FrameTrack], model: PulseModel, total: int,
     labels, runs, rate = plan(tracks, model, total)
     unitary = np.eye(model.dim, dtype=complex)
     segments = Segments(model)
+    edges = [frequency_edges(t.frequency) for t in tracks]
     used = 1
     for run in runs:
         mu = np.array([TWO_PI * (run.nu_ghz[labels[q]] - t.frequency_ghz) for q, t in enumerate(model.qubits)])
@@ -139,7 +140,7 @@ def propagate(tracks: Sequence[FrameTrack], model: PulseModel, total: int,
         if run.varying:
             steps = substeps or max(1, math.ceil(float(rate[run.start:run.stop].max()) * model.dt_ns / SUBSTEP_PHASE))
         used = max(used, steps)
-        inner = _run_unitary(tracks, model, run, labels, mu, number, steps, segments)
+        inner = _run_unitary(tracks, edges, model, run, labels, mu, number, steps, segments)
         back, ahead = np.exp(1j * number * run.start * model.dt_ns), np.exp(-1j * number * run.stop * model.dt_ns)
         unitary = ahead[:, None] * (inner @ (back[:, None] * unitary))
     return unitary, used
@@ -163,7 +164,7 @@ def rotated_static(model: PulseModel, number: np.ndarray) -> np.ndarray:
 
 
 def _drive_terms(tracks: Sequence[FrameTrack], model: PulseModel, run: Run, labels: list[int],
-                 mu: np.ndarray) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
+                 mu: np.ndarray, edges: list[np.ndarray]) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """(track index, coefficient at each sample start, its rate in rad/ns, operator) of the frames playing in `run`."""
     terms = []
     span = slice(run.start, run.stop)
@@ -172,32 +173,40 @@ def _drive_terms(tracks: Sequence[FrameTrack], model: PulseModel, run: Run, labe
             continue
         nu = run.nu_ghz[labels[t.qubit]]
         rate = TWO_PI * (t.frequency[span] - nu)  # exactly 0 on a frame at ν
-        chi = _carrier_phase(t.frequency[:run.stop], nu, run.start, model.dt_ns)
+        chi = _carrier_phase(t.frequency, edges[index], nu, run.start, run.stop, model.dt_ns)
         half_rabi = 0.5 * TWO_PI * model.qubits[t.qubit].drive_strength_ghz
         terms.append((index, half_rabi * t.drive[span] * np.exp(-1j * chi), rate, t.operator))
     return terms
 
 
-def _carrier_phase(frequency: np.ndarray, nu: float, start: int, dt: float) -> np.ndarray:
+def frequency_edges(frequency: np.ndarray) -> np.ndarray:
+    """Sample indices where a frame's frequency changes, with 0 and the length: its constant pieces."""
+    return np.concatenate(([0], np.flatnonzero(np.diff(frequency)) + 1, [len(frequency)]))
+
+
+def _carrier_phase(frequency: np.ndarray, edges: np.ndarray, nu: float, start: int, stop: int,
+                   dt: float) -> np.ndarray:
     """χ_k = ψ_f(t_k) - μ_q t_k = 2π ∫_0^{t_k} (ω_f - ν)/2π for k ≥ start, summed piece by piece.
 
     Pieces of constant frame frequency contribute products, not running sums, so a
     frame that was always at ν has χ = 0 exactly: repeated gates give equal
     coefficients (reusable propagators) and no rounding drift builds up over long schedules.
     """
-    edges = np.concatenate(([0], np.flatnonzero(np.diff(frequency)) + 1, [len(frequency)]))
-    samples = np.arange(start, len(frequency))
+    samples = np.arange(start, stop)
     chi = np.zeros(len(samples))
     for a, b in zip(edges[:-1], edges[1:]):
+        if a >= stop:
+            break
         chi += TWO_PI * (frequency[a] - nu) * dt * np.clip(samples - a, 0, b - a)
     return chi
 
 
-def _run_unitary(tracks: Sequence[FrameTrack], model: PulseModel, run: Run, labels: list[int], mu: np.ndarray,
-                 number: np.ndarray, steps: int, segments: Segments) -> np.ndarray:
+def _run_unitary(tracks: Sequence[FrameTrack], edges: list[np.ndarray], model: PulseModel, run: Run,
+                 labels: list[int], mu: np.ndarray, number: np.ndarray, steps: int,
+                 segments: Segments) -> np.ndarray:
     """U_ν over the run's samples (frame ν, time measured from the run's start)."""
     static = rotated_static(model, number)
-    terms = _drive_terms(tracks, model, run, labels, mu)
+    terms = _drive_terms(tracks, model, run, labels, mu, edges)
     operators = [op for _, _, _, op in terms]
     if run.varying:
         return varying_product(static, [(c, r) for _, c, r, _ in terms], operators, model.dt_ns, steps)
