@@ -155,7 +155,7 @@ def _number_weights(model: PulseModel, mu: np.ndarray) -> np.ndarray:
 
 
 def rotated_static(model: PulseModel, number: np.ndarray) -> np.ndarray:
-    """Σ (α_q/2) n_q(n_q-1) - Σ μ_q n_q + Σ J (a_i† a_j + h.c.): the static H with all coupled qubits at one ν."""
+    """Σ (α_q/2) n_q(n_q-1) - Σ μ_q n_q + Σ J (a_i† a_j + h.c.): static H, coupled qubits all at one ν."""
     h = model.static_hamiltonian() - np.diag(number)
     for c in model.couplings:
         hop = model.lowering(c.qubits[0]).conj().T @ model.lowering(c.qubits[1])
