@@ -68,7 +68,7 @@ class Run:
 
 def applies(tracks: Sequence[FrameTrack], model: PulseModel) -> bool:
     """Whether every playing frame's operator O has [n_p, O] = δ_pq O (q its qubit): frames can then be moved."""
-    numbers = [np.real(np.diag(model.lowering(p).conj().T @ model.lowering(p))) for p in range(model.num_qubits)]
+    numbers = occupations(model)
     for t in (t for t in tracks if t.drive.any()):
         for p, n in enumerate(numbers):
             commutator = n[:, None] * t.operator - t.operator * n[None, :]
@@ -132,31 +132,30 @@ def propagate(tracks: Sequence[FrameTrack], model: PulseModel, total: int,
     unitary = np.eye(model.dim, dtype=complex)
     segments = Segments(model)
     edges = [frequency_edges(t.frequency) for t in tracks]
+    counts, static = occupations(model), coupled_static(model)
     used = 1
     for run in runs:
         mu = np.array([TWO_PI * (run.nu_ghz[labels[q]] - t.frequency_ghz) for q, t in enumerate(model.qubits)])
-        number = _number_weights(model, mu)
+        number = mu @ counts  # Σ_q μ_q n_q, diagonal
         steps = 1
         if run.varying:
             steps = substeps or max(1, math.ceil(float(rate[run.start:run.stop].max()) * model.dt_ns / SUBSTEP_PHASE))
         used = max(used, steps)
-        inner = _run_unitary(tracks, edges, model, run, labels, mu, number, steps, segments)
+        inner = _run_unitary(tracks, edges, model, run, labels, mu, static - np.diag(number), steps, segments)
         back, ahead = np.exp(1j * number * run.start * model.dt_ns), np.exp(-1j * number * run.stop * model.dt_ns)
         unitary = ahead[:, None] * (inner @ (back[:, None] * unitary))
     return unitary, used
 
 
-def _number_weights(model: PulseModel, mu: np.ndarray) -> np.ndarray:
-    """Diagonal of Σ_q μ_q n_q."""
-    out = np.zeros(model.dim)
-    for q, m in enumerate(mu):
-        out += m * np.real(np.diag(model.lowering(q).conj().T @ model.lowering(q)))
-    return out
+def occupations(model: PulseModel) -> np.ndarray:
+    """n_q of every basis state (row q): the digits of its index in base `levels` (little-endian)."""
+    index = np.arange(model.dim)
+    return np.array([(index // model.levels ** q) % model.levels for q in range(model.num_qubits)], dtype=float)
 
 
-def rotated_static(model: PulseModel, number: np.ndarray) -> np.ndarray:
-    """Σ (α_q/2) n_q(n_q-1) - Σ μ_q n_q + Σ J (a_i† a_j + h.c.): static H, coupled qubits all at one ν."""
-    h = model.static_hamiltonian() - np.diag(number)
+def coupled_static(model: PulseModel) -> np.ndarray:
+    """Σ (α_q/2) n_q(n_q-1) + Σ J (a_i† a_j + h.c.): the static H when all coupled qubits rotate at one ν."""
+    h = model.static_hamiltonian()
     for c in model.couplings:
         hop = model.lowering(c.qubits[0]).conj().T @ model.lowering(c.qubits[1])
         h = h + TWO_PI * c.j_mhz * 1e-3 * (hop + hop.conj().T)
@@ -202,10 +201,9 @@ def _carrier_phase(frequency: np.ndarray, edges: np.ndarray, nu: float, start: i
 
 
 def _run_unitary(tracks: Sequence[FrameTrack], edges: list[np.ndarray], model: PulseModel, run: Run,
-                 labels: list[int], mu: np.ndarray, number: np.ndarray, steps: int,
+                 labels: list[int], mu: np.ndarray, static: np.ndarray, steps: int,
                  segments: Segments) -> np.ndarray:
-    """U_ν over the run's samples (frame ν, time measured from the run's start)."""
-    static = rotated_static(model, number)
+    """U_ν over the run's samples (frame ν, time measured from the run's start); `static` is H_ν's static part."""
     terms = _drive_terms(tracks, model, run, labels, mu, edges)
     operators = [op for _, _, _, op in terms]
     if run.varying:
