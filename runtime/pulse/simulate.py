@@ -37,14 +37,14 @@ from qdl.runtime.pulse.fidelity import (
     average_gate_fidelity, computational_indices, leakage, optimal_z_phases, rz_correction,
 )
 from qdl.runtime.pulse.model import TWO_PI, PulseModel
+from qdl.runtime.pulse.blas import one_blas_thread
+from qdl.runtime.pulse.exponentials import CF4_NODES, CF4_WEIGHTS
+from qdl.runtime.pulse.propagator import applies, propagate
 from qdl.runtime.pulse.schedule import (
     Frame, Play, PulseSchedule, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase, end_time,
 )
 
 SUBSTEP_PHASE = 0.05  # largest |Δω|·h per sub-step (rad) when substeps are chosen automatically
-# Commutator-free 4th-order Magnus (Blanes & Moan 2006): Gauss-Legendre nodes and weights.
-CF4_NODES = (0.5 - math.sqrt(3) / 6, 0.5 + math.sqrt(3) / 6)
-CF4_WEIGHTS = (0.25 - math.sqrt(3) / 6, 0.25 + math.sqrt(3) / 6)
 DRIVING_PORTS = ("drive", "control")  # frames on measure/acquire/flux ports do not drive the model
 CHUNK = 4096  # sub-steps exponentiated per batch (bounds memory on long 2-qubit schedules)
 
@@ -59,6 +59,8 @@ class FrameTrack:
     psi: np.ndarray  # rad, ψ_f at the start of each sample
     final_phase: float
     operator: np.ndarray  # what the drive multiplies: a_q† unless overridden
+    frequency: np.ndarray  # GHz, the frame's frequency per sample
+    starts: np.ndarray  # bool per sample: a play begins here (gate boundaries, for reusing propagators)
 
 
 @dataclass(frozen=True)
@@ -108,15 +110,28 @@ class PulseResult:
 
 def simulate(schedule: PulseSchedule, model: PulseModel, *,
              values: Mapping[str, object] | None = None, substeps: int | None = None,
-             drive_operators: Mapping[str, np.ndarray] | None = None) -> PulseResult:
+             drive_operators: Mapping[str, np.ndarray] | None = None, method: str = "steps") -> PulseResult:
     """Propagate `schedule` on `model`; `values` binds symbolic amplitudes, angles, β and phases.
 
     `drive_operators[frame]` replaces a_q† in that frame's drive term
     `(Ω_q/2)(D_f O + h.c.)`, for effective models (e.g. Z_c ⊗ σ⁺_t for a pure
     ZX cross-resonance); ω_q is still the frame's `qubit` frequency.
+    `method="steps"` sub-steps every sample in each qubit's own frame as soon
+    as anything is detuned (the open-system simulator does the same);
+    `"fast"` propagates in frames chosen stretch by stretch
+    (`runtime.pulse.propagator`: exact where H is constant within samples,
+    sub-steps only where tones at different frequencies play together).
+    `substeps` fixes the sub-steps of the samples that take them;
+    `result.substeps` is the most any sample took.
     """
+    if method not in ("fast", "steps"):
+        raise ValueError(f"method must be 'fast' or 'steps', got {method!r}")
     drive = driven(schedule, model, values, substeps, drive_operators)
-    unitary = _propagate(drive.tracks, model, drive.total, drive.substeps, time_dependent=drive.rate > 0)
+    with one_blas_thread():  # small matrices: threads only contend (runtime.pulse.blas)
+        if method == "fast" and applies(drive.tracks, model):
+            unitary, used = propagate(drive.tracks, model, drive.total, substeps)
+            return PulseResult(unitary, model, drive.phases, used)
+        unitary = _propagate(drive.tracks, model, drive.total, drive.substeps, time_dependent=drive.rate > 0)
     return PulseResult(unitary, model, drive.phases, drive.substeps)
 
 
@@ -162,12 +177,14 @@ def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: i
     final_phase, final_freq = float(frame.phase), float(frame.frequency_ghz)
     drive = np.zeros(total, dtype=complex)
     busy = np.zeros(total, dtype=bool)
+    starts = np.zeros(total + 1, dtype=bool)
     for inst in sorted((i for i in schedule.instructions if getattr(i, "frame", None) == name), key=lambda i: i.t0):
         if isinstance(inst, Play):
             span = slice(inst.t0, inst.t0 + inst.waveform.duration)
             if busy[span].any():
                 raise ValueError(f"overlapping plays on frame `{name}` at t0 = {inst.t0}")
             busy[span] = True
+            starts[inst.t0] = inst.t0 < total
             drive[span] = inst.waveform.samples(values)[: total - inst.t0]
         elif isinstance(inst, (ShiftPhase, SetPhase)):
             value = evaluate_value(inst.phase, values, "phase")
@@ -180,7 +197,8 @@ def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: i
     detuning = TWO_PI * (freq - model.qubits[frame.qubit].frequency_ghz)
     psi = np.concatenate(([0.0], np.cumsum(detuning * model.dt_ns)[:-1])) if total else detuning
     raising = model.lowering(frame.qubit).conj().T if operator is None else np.asarray(operator, dtype=complex)
-    return FrameTrack(frame.qubit, drive * np.exp(1j * phase), detuning, psi, final_phase, raising)
+    return FrameTrack(frame.qubit, drive * np.exp(1j * phase), detuning, psi, final_phase, raising, freq,
+                      starts[:total])
 
 
 def _fastest_rate(tracks: list[FrameTrack], model: PulseModel) -> float:
