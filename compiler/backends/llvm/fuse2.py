@@ -3,14 +3,15 @@
 Inside a cache-blocked stage the kernel is bound by arithmetic and by L2
 traffic, not by memory, so fusing is not free: a dense 4x4 costs four
 complex products per amplitude where a 1-qubit gate costs two.  Blocks are
-therefore fused by cost.  `ROW_COST` holds the measured time of each kind of
+therefore fused by cost.  `_cost` holds the measured time of each kind of
 row relative to a dense 1-qubit row (`benchmarks/fusion.py`, 2^20 amplitudes,
-one thread): a dense 4x4 costs about 1.5 rows, while a 1-qubit block plus the
-CNOT onto it (a multiplexed row) costs 1.55 on high positions but 3.5 on the
-two lowest ones, where that path is scalar; a diagonal 4x4 (`rzz`) takes the
-generic path at 2.65.  So `U0 U1 CX(0,1)` (4.5) becomes one 4x4 (1.95) and a
-lone `rzz` becomes a dense 4x4, while a CNOT ladder on high qubits is left
-to the multiplexed rows.  Blocks stop at two qubits: a dense 8x8 costs eight
+one thread, quiet machine, 2026-11-26): a dense 4x4 costs 1.74 rows (2.14
+with a qubit inside one vector), while a 1-qubit block plus the CNOT onto it
+(a multiplexed row) costs 1.81 on high positions, 1.24 with only its target
+inside a vector (the packed path) but 3.95 with its selector there, where
+the path is scalar; a diagonal 4x4 (`rzz`) takes the generic path at ~3.
+So `U0 U1 CX(0,1)` (4.95) becomes one 4x4 (2.14) and a lone `rzz` a dense
+4x4, while a CNOT ladder on high qubits is left to the multiplexed rows.  Blocks stop at two qubits: a dense 8x8 costs eight
 complex products per amplitude (about three dense 1-qubit rows, if its path
 were as fast), so a 3-qubit block pays only where it replaces three or more
 rows that 2-qubit blocks cannot merge, which the benchmark workloads (ansatz
@@ -29,8 +30,9 @@ The fused matrix is built on the host: each member is first gathered into a
 4x4 from the stored entries (and a stored identity's 1 and 0), then the
 members are multiplied, like the 1-qubit blocks.  A gather is a pattern of 16
 codes (an offset from the member's matrix, or `ZERO`/`ONE`) shared by every
-member of the same shape, so the fill's tables stay a few integers a member.  The fused step's first
-target is the pair's higher qubit (the matrix's most significant bit).
+member of the same shape, so the fill's tables stay a few integers a member.
+The fused step's first target is the pair's higher qubit (the matrix's most
+significant bit).
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ from typing import Protocol
 from qdl.compiler.backends.llvm.blocking import Step
 
 ZERO, ONE = -1, -2  # gather codes of the stored constants
-FUSE_MARGIN = 0.05  # fuse only when the estimate saves more than this (noise in the measured costs)
-DENSE2_COST = (1.5, 1.95)  # (high positions, a position below one vector) in dense-1-qubit rows
+FUSE_MARGIN = 0.1  # fuse only when the estimate saves more than this (noise in the measured costs)
+DENSE2_COST = (1.74, 2.14)  # (high positions, a position below one vector) in dense-1-qubit rows
 
 
 class Allocator(Protocol):
@@ -144,17 +146,19 @@ class _Fuser:
         return sum(self._cost(m) for m in block.members) > fused + FUSE_MARGIN
 
     def _cost(self, step: Step) -> float:
-        """`ROW_COST` of the row(s) a step becomes, at its positions."""
+        """The measured cost of the row(s) a step becomes, at its positions (module docstring)."""
         low = bool(step.qubits & self.low)
+        controls_low = bool(set(step.controls + ((step.select,) if step.select >= 0 else ())) & self.low)
+        target_low = bool(set(step.targets) & self.low)
         if step.select >= 0:
-            return 3.5 if low else 1.55
+            return 3.95 if controls_low else 1.24 if target_low else 1.81
         if step.flip:
-            return 0.9
+            return 0.99 if controls_low else 0.6 if target_low and step.controls else 0.93
         if len(step.targets) == 2:
-            return 2.65 if step.diagonal else DENSE2_COST[low]
+            return (2.68 if low else 3.03) if step.diagonal else DENSE2_COST[low]
         if step.controls:
-            return 1.0 if low else 0.75
-        return 0.7 if step.phase and not low else 1.0
+            return 1.02 if controls_low else 0.54 if target_low else 0.89
+        return 0.44 if step.phase and not low else 1.0
 
     def _fused(self, block: _Block) -> Step:
         high, low = sorted(block.qubits, reverse=True)
