@@ -2,7 +2,7 @@
 
 from qdl.runtime.pulse.fidelity import average_gate_fidelity, leakage, rz, rz_correction
 from qdl.runtime.pulse.model import DT_NS, Coupling, PulseModel, Transmon, example_device
-from qdl.runtime.pulse.schedule import (
+from qdl.compiler.pulse.schedule import (
     Delay, Frame, Play, PulseSchedule, SequenceBuilder, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase,
     drive_frames,
 )

@@ -35,8 +35,8 @@ from qdl.compiler.expr import Arg, Expr
 from qdl.compiler.pulse.waveforms import Drag, Waveform, evaluate_value
 from qdl.runtime.pulse.fidelity import average_gate_fidelity, computational_indices, leakage, rz_correction
 from qdl.runtime.pulse.model import TWO_PI, PulseModel
-from qdl.runtime.pulse.schedule import Frame, Play, PulseSchedule, SetPhase, ShiftPhase
-from qdl.runtime.pulse.simulate import DRIVING_PORTS, _fastest_rate, _frame_track, _hamiltonians, end_time
+from qdl.compiler.pulse.schedule import Frame, Play, PulseSchedule, SetPhase, ShiftPhase
+from qdl.runtime.pulse.simulate import DRIVING_PORTS, end_time, fastest_rate, frame_track, track_hamiltonians
 
 
 @dataclass(frozen=True)
@@ -137,8 +137,8 @@ def _tracks(schedule: PulseSchedule, model: PulseModel, values: Mapping[str, obj
     driving = [f for f in schedule.frames if schedule.port_kind(f) in DRIVING_PORTS]
     names = {f.name for f in driving}
     total = max((end_time(i) for i in schedule.instructions if getattr(i, "frame", None) in names), default=0)
-    tracks = [_frame_track(schedule, f.name, model, total, values, None) for f in driving]
-    if _fastest_rate(tracks, model) > 0:
+    tracks = [frame_track(schedule, f.name, model, total, values, None) for f in driving]
+    if fastest_rate(tracks, model) > 0:
         raise ValueError("gradients need every playing frame on its qubit's frequency and no exchange "
                          "between detuned qubits (a piecewise-constant Hamiltonian)")
     return driving, tracks, total
@@ -157,7 +157,7 @@ def _offset_frame(frames: list[Frame], qubit: int) -> int | None:
 def _step_hamiltonians(tracks: list, model: PulseModel, total: int) -> np.ndarray:
     """H_k for every sample (constant within it), exactly as `simulate` builds them."""
     k = np.arange(total)
-    return _hamiltonians(tracks, model, model.static_hamiltonian(), k, np.full(total, 0.5 * model.dt_ns))
+    return track_hamiltonians(tracks, model, model.static_hamiltonian(), k, np.full(total, 0.5 * model.dt_ns))
 
 
 def _partial_products(steps: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -43,8 +43,9 @@ from scipy.linalg import expm
 
 from qdl.runtime.pulse.fidelity import computational_indices, rz_correction
 from qdl.runtime.pulse.model import PulseModel
-from qdl.runtime.pulse.schedule import PulseSchedule
-from qdl.runtime.pulse.simulate import CF4_NODES, CF4_WEIGHTS, FrameTrack, _chain, _hamiltonians, driven
+from qdl.compiler.pulse.schedule import PulseSchedule
+from qdl.runtime.pulse.exponentials import chain
+from qdl.runtime.pulse.simulate import CF4_NODES, CF4_WEIGHTS, FrameTrack, driven, track_hamiltonians
 
 CHUNK_BYTES = 1 << 25  # superoperators exponentiated per batch: at most ~32 MB of them
 
@@ -208,13 +209,13 @@ def _propagate(tracks: list[FrameTrack], model: PulseModel, dissipation: np.ndar
     for start in range(0, len(steps), chunk):
         k, s = np.divmod(steps[start:start + chunk], substeps)
         if not time_dependent:
-            gens = liouvillians(_hamiltonians(tracks, model, static, k, (s + 0.5) * h), dissipation)
+            gens = liouvillians(track_hamiltonians(tracks, model, static, k, (s + 0.5) * h), dissipation)
         else:
-            l1, l2 = (liouvillians(_hamiltonians(tracks, model, static, k, (s + c) * h), dissipation)
+            l1, l2 = (liouvillians(track_hamiltonians(tracks, model, static, k, (s + c) * h), dissipation)
                       for c in CF4_NODES)
             first, second = CF4_WEIGHTS[1] * l1 + CF4_WEIGHTS[0] * l2, CF4_WEIGHTS[0] * l1 + CF4_WEIGHTS[1] * l2
             gens = np.stack((first, second), axis=1).reshape(-1, size, size)
-        process = _chain(_step_propagators(gens, h)) @ process
+        process = chain(_step_propagators(gens, h)) @ process
     return process
 
 

@@ -38,9 +38,9 @@ from qdl.runtime.pulse.fidelity import (
 )
 from qdl.runtime.pulse.model import TWO_PI, PulseModel
 from qdl.runtime.pulse.blas import one_blas_thread
-from qdl.runtime.pulse.exponentials import CF4_NODES, CF4_WEIGHTS
+from qdl.runtime.pulse.exponentials import CF4_NODES, CF4_WEIGHTS, chain, hamiltonians
 from qdl.runtime.pulse.propagator import applies, propagate
-from qdl.runtime.pulse.schedule import (
+from qdl.compiler.pulse.schedule import (
     Frame, Play, PulseSchedule, SetFrequency, SetPhase, ShiftFrequency, ShiftPhase, end_time,
 )
 
@@ -153,8 +153,8 @@ def driven(schedule: PulseSchedule, model: PulseModel, values: Mapping[str, obje
     names = {f.name for f in driving}
     total = max((end_time(i) for i in schedule.instructions if getattr(i, "frame", None) in names), default=0)
     overrides = dict(drive_operators or {})
-    tracks = [_frame_track(schedule, f.name, model, total, values, overrides.get(f.name)) for f in driving]
-    rate = _fastest_rate(tracks, model)
+    tracks = [frame_track(schedule, f.name, model, total, values, overrides.get(f.name)) for f in driving]
+    rate = fastest_rate(tracks, model)
     steps = substeps or max(1, math.ceil(rate * model.dt_ns / SUBSTEP_PHASE))
     phases = tuple(_tracked_phase(driving, tracks, q) for q in range(model.num_qubits))
     return Driven(tracks, total, rate, steps, phases)
@@ -167,7 +167,7 @@ def _tracked_phase(frames: list[Frame], tracks: list[FrameTrack], qubit: int) ->
     return 0.0
 
 
-def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: int,
+def frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: int,
                  values: Mapping[str, object] | None, operator: np.ndarray | None) -> FrameTrack:
     frame = schedule.frame(name)
     if not 0 <= frame.qubit < model.num_qubits:
@@ -201,7 +201,7 @@ def _frame_track(schedule: PulseSchedule, name: str, model: PulseModel, total: i
                       starts[:total])
 
 
-def _fastest_rate(tracks: list[FrameTrack], model: PulseModel) -> float:
+def fastest_rate(tracks: list[FrameTrack], model: PulseModel) -> float:
     """Largest |Δω| (rad/ns) of a playing detuned frame or an exchange between detuned qubits."""
     rates = [float(np.max(np.abs(t.detuning[t.drive != 0]), initial=0.0)) for t in tracks]
     rates += [abs(model.omega(c.qubits[0]) - model.omega(c.qubits[1])) for c in model.couplings]
@@ -225,14 +225,10 @@ def _coefficients(tracks: list[FrameTrack], model: PulseModel, k: np.ndarray, ta
     return terms
 
 
-def _hamiltonians(tracks: list[FrameTrack], model: PulseModel, static: np.ndarray,
-                  k: np.ndarray, tau: np.ndarray) -> np.ndarray:
-    """H at times k·dt + tau for a batch of steps (rad/ns)."""
-    ham = np.broadcast_to(static, (len(k), *static.shape)).copy()
-    for coef, op in _coefficients(tracks, model, k, tau):
-        term = coef[:, None, None] * op
-        ham += term + np.conj(np.swapaxes(term, 1, 2))
-    return ham
+def track_hamiltonians(tracks: list[FrameTrack], model: PulseModel, static: np.ndarray,
+                       k: np.ndarray, tau: np.ndarray) -> np.ndarray:
+    """H at times k·dt + tau for a batch of steps (rad/ns), in the qubits' own frames."""
+    return hamiltonians(static, _coefficients(tracks, model, k, tau), len(k))
 
 
 def _propagate(tracks: list[FrameTrack], model: PulseModel, total: int, substeps: int,
@@ -245,12 +241,12 @@ def _propagate(tracks: list[FrameTrack], model: PulseModel, total: int, substeps
     for start in range(0, len(steps), CHUNK):
         k, s = np.divmod(steps[start:start + CHUNK], substeps)
         if not time_dependent:
-            unitary = _chain(_step_unitaries(_hamiltonians(tracks, model, static, k, (s + 0.5) * h), h)) @ unitary
+            unitary = chain(_step_unitaries(track_hamiltonians(tracks, model, static, k, (s + 0.5) * h), h)) @ unitary
             continue
-        h1, h2 = (_hamiltonians(tracks, model, static, k, (s + c) * h) for c in CF4_NODES)
+        h1, h2 = (track_hamiltonians(tracks, model, static, k, (s + c) * h) for c in CF4_NODES)
         first, second = CF4_WEIGHTS[1] * h1 + CF4_WEIGHTS[0] * h2, CF4_WEIGHTS[0] * h1 + CF4_WEIGHTS[1] * h2
         pairs = np.stack((_step_unitaries(first, h), _step_unitaries(second, h)), axis=1)
-        unitary = _chain(pairs.reshape(-1, *static.shape)) @ unitary
+        unitary = chain(pairs.reshape(-1, *static.shape)) @ unitary
     return unitary
 
 
@@ -258,12 +254,3 @@ def _step_unitaries(ham: np.ndarray, h: float) -> np.ndarray:
     """exp(-i H h) for a batch of Hermitian H via eigendecomposition."""
     energies, vectors = np.linalg.eigh(ham)
     return (vectors * np.exp(-1j * h * energies)[:, None, :]) @ np.conj(np.swapaxes(vectors, 1, 2))
-
-
-def _chain(unitaries: np.ndarray) -> np.ndarray:
-    """U_{N-1} ··· U_1 U_0 for a time-ordered batch, multiplied pairwise."""
-    while len(unitaries) > 1:
-        carry = unitaries[-1:] if len(unitaries) % 2 else unitaries[:0]
-        even = unitaries[: len(unitaries) - len(carry)]
-        unitaries = np.concatenate((even[1::2] @ even[0::2], carry))
-    return unitaries[0]

@@ -20,7 +20,7 @@ from qdl.compiler.pulse import Constant, Drag, GaussianSquare
 from qdl.runtime.pulse import exponentials
 from qdl.runtime.pulse.dressed import bare_frequencies, lab_hamiltonian
 from qdl.runtime.pulse.model import TWO_PI, PulseModel, Transmon
-from qdl.runtime.pulse.schedule import Frame, Play, PulseSchedule, SequenceBuilder, SetFrequency, ShiftFrequency
+from qdl.compiler.pulse.schedule import Frame, Play, PulseSchedule, SequenceBuilder, SetFrequency, ShiftFrequency
 from qdl.runtime.pulse.simulate import simulate
 from qdl.runtime.pulse.verify import model_for, verify
 
