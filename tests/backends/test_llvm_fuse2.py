@@ -121,3 +121,10 @@ def test_embedding_a_multiplexed_step() -> None:
     flip = Step(False, True, (1,), (0,), (False,), 0)
     codes = np.array(embed(flip, 1, 0)).reshape(4, 4)  # negated control on the low qubit
     assert codes[0, 2] == codes[2, 0] == ONE and codes[1, 1] == codes[3, 3] == ONE
+
+
+def test_a_bad_fusion_knob_is_named_and_the_default_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    c = Circuit("c", THETA, 2, (GateOp("ry", (1,), (Const(0.3),)), GateOp("cx", (0, 1))), (State(),))
+    monkeypatch.setenv("QDL_FUSE_QUBITS", "three")
+    with pytest.warns(UserWarning, match="QDL_FUSE_QUBITS='three'"):
+        assert kinds(c) == ["DENSE2"]

@@ -38,6 +38,7 @@ significant bit).
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Protocol
@@ -79,8 +80,15 @@ class _Block:
 
 
 def fusion_enabled() -> bool:
-    """QDL_FUSE_QUBITS=1 turns two-qubit fusion off (a tuning and benchmarking knob); default on."""
-    return os.environ.get("QDL_FUSE_QUBITS", "2").strip() != "1"
+    """QDL_FUSE_QUBITS=1 turns two-qubit fusion off (a tuning and benchmarking knob); 2, the default, on.
+
+    Another value is named in a warning and the default used, as `QDL_BLOCK_QUBITS` does.
+    """
+    text = os.environ.get("QDL_FUSE_QUBITS", "").strip()
+    if text not in ("", "1", "2"):
+        warnings.warn(f"QDL_FUSE_QUBITS={text!r} is not 1 or 2 (the largest fused block, in qubits); using 2",
+                      stacklevel=2)
+    return text != "1"
 
 
 def fuse_pairs(steps: list[Step], alloc: Allocator, vector_bits: int,
