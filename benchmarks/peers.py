@@ -28,10 +28,10 @@ import sys
 def _threads_in_argv() -> int:
     """`--threads N` read before argparse: the thread knobs must be set before numpy and the peers load."""
     for k, arg in enumerate(sys.argv):
-        if arg.startswith("--threads="):
-            return int(arg.split("=", 1)[1])
-        if arg == "--threads" and k + 1 < len(sys.argv):
-            return int(sys.argv[k + 1])
+        text = arg.split("=", 1)[1] if arg.startswith("--threads=") else \
+            sys.argv[k + 1] if arg == "--threads" and k + 1 < len(sys.argv) else None
+        if text is not None:
+            return int(text) if text.isdigit() and int(text) > 0 else 1  # argparse reports a bad value
     return 1
 
 
@@ -260,6 +260,12 @@ def bandwidth_probe(repeats: int = 5) -> float:
 # --- driver ------------------------------------------------------------------------------
 
 
+def _positive(text: str) -> int:
+    if not (text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return int(text)
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes only (under 2 minutes)")
@@ -268,7 +274,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--budget", type=float, help="skip points estimated over this many seconds "
                         "(default 60, --quick 5)")
     parser.add_argument("--calls", type=int, help="overhead calls per loop (default 1000, --quick 200)")
-    parser.add_argument("--threads", type=int, default=1, help="threads for every library (default 1)")
+    parser.add_argument("--threads", type=_positive, default=1, help="threads for every library (default 1)")
     parser.add_argument("--write", action="store_true", help="rewrite the peers section of benchmarks/README.md")
     return parser.parse_args()
 
