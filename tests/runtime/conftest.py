@@ -36,3 +36,14 @@ def wide():
     """A 14-qubit circuit whose batches and gradients take long enough to interrupt or lose a worker in."""
     import qdl
     return qdl.compile(WIDE).wide
+
+
+@pytest.fixture
+def rejects(capsys):
+    """`rejects(main, argv, message)`: a module's command-line entry point exits non-zero, saying `message`."""
+    def check(main, argv: list[str], message: str) -> None:
+        with pytest.raises(SystemExit) as exit_:
+            main(argv)
+        assert exit_.value.code != 0
+        assert message in capsys.readouterr().err + str(exit_.value.code)
+    return check
