@@ -95,14 +95,13 @@ def export_openpulse_defcal(circuit: Circuit, device: object, method: str = "ala
 def defcal_program(native: Circuit, schedule: PulseSchedule, *, method: str = "alap",
                    extern_ports: bool = False) -> str:
     """The program of a native `circuit` whose flat schedule (on its device) is `schedule`."""
-    from qdl.compiler.passes.schedule.build import _measured, _pairs, _qubits, arranged_ops
-    from qdl.compiler.passes.schedule.layout import build_layout
+    from qdl.compiler.passes.schedule.build import arranged_ops, layout_of
     from qdl.compiler.passes.schedule.lower import Lowerer
     if schedule.device is None:
         raise PulseExportError("the schedule carries no device (it was loaded from JSON); the defcals come from "
                                "the device's calibrations: export the circuit with `export_openpulse_defcal`")
     ops = arranged_ops(native)  # resets lowered, readout grouped: the op list the flat schedule was placed from
-    layout = build_layout(schedule.device, _qubits(ops), _pairs(ops), _measured(ops))
+    layout = layout_of(schedule.device, ops)
     if layout.frames != schedule.frames:  # the defcals must name the frames the declarations declare
         raise PulseExportError("the schedule's frames are not those of the circuit's layout; "
                                "export a schedule made by `schedule_circuit` from this circuit")

@@ -69,7 +69,7 @@ def schedule_circuit(circuit: Circuit, device: Device | str, method: str = "alap
         circuit, placement = native_placement(circuit, device)
     ops = arranged_ops(circuit, ops)
     _check_size(circuit, ops, device)
-    layout = build_layout(device, _qubits(ops), _pairs(ops), _measured(ops))
+    layout = layout_of(device, ops)
     lowerer = Lowerer(device, layout)
     blocks = [b for b in (lowerer.block(op) for op in ops) if b is not None]
     blocks, starts = place(blocks, method)
@@ -107,6 +107,11 @@ def _op_qubits(op: object) -> tuple[int, ...]:
         return op.all_qubits
     qubits = getattr(op, "qubits", None)
     return tuple(qubits) if qubits is not None else (getattr(op, "qubit"),)
+
+
+def layout_of(device: Device, ops: Sequence[object]):
+    """The frames and ports of arranged native `ops` on `device`: what the schedule and its exports name."""
+    return build_layout(device, _qubits(ops), _pairs(ops), _measured(ops))
 
 
 def _qubits(ops: Iterable[object]) -> tuple[int, ...]:
