@@ -7,10 +7,16 @@ Python's default recursion limit (1000) stops it long before; raising the
 limit alone is unsafe on the main thread, whose C stack is fixed by the OS.
 A thread gets the stack we ask for, so the stage runs on one with room for
 every frame the raised limit allows.
+
+The cyclic garbage collector is paused while such a stage runs (`paused_gc`):
+a long program allocates millions of small objects that reference counting
+frees anyway, and the collector's repeated full passes over the survivors
+made the front end superlinear (100,000 ops: 45 s with it, 24 s without).
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from contextlib import contextmanager
@@ -24,6 +30,9 @@ _START_LOCK = threading.Lock()  # threading.stack_size is process-wide: set it a
 _LIMIT_LOCK = threading.Lock()
 _RUNNING = 0  # deep threads running now
 _SAVED_LIMIT = 1000
+_GC_LOCK = threading.Lock()
+_GC_PAUSES = 0  # stages running with the collector paused
+_GC_WAS_ENABLED = True
 
 
 def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -39,7 +48,7 @@ def run_deep(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         except BaseException as exc:  # re-raised on the caller's thread, traceback intact
             outcome["error"] = exc
 
-    with _raised_limit():
+    with _raised_limit(), paused_gc():
         worker = _started(target)
         if worker is not None:
             worker.join()
@@ -84,6 +93,24 @@ def _raised_limit() -> Iterator[None]:
             _RUNNING -= 1
             if _RUNNING == 0:
                 sys.setrecursionlimit(_SAVED_LIMIT)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic collector off while the block runs (nests, across threads), then as it was."""
+    global _GC_PAUSES, _GC_WAS_ENABLED
+    with _GC_LOCK:
+        if _GC_PAUSES == 0:
+            _GC_WAS_ENABLED = gc.isenabled()
+            gc.disable()
+        _GC_PAUSES += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_PAUSES -= 1
+            if _GC_PAUSES == 0 and _GC_WAS_ENABLED:
+                gc.enable()
 
 
 _LOCAL = threading.local()

@@ -43,6 +43,7 @@ from typing import Any, Callable, Mapping
 from qdl.compiler.backends.llvm.fuse2 import fusion_enabled
 from qdl.compiler.backends.llvm import Unsupported
 from qdl.compiler.backends.llvm import plan as plan_module
+from qdl.compiler.deep_stack import paused_gc
 from qdl.compiler.diagnostics import DiagnosticSink
 from qdl.compiler.driver import CompileResult, compile_source
 from qdl.compiler.frontend.modules import display_name
@@ -234,15 +235,16 @@ def _cold(request: Request, optimize: Optimize, make_program: MakeProgram) -> An
         loaders.append(RecordingLoader(sink, options))
         return loaders[-1]
 
-    result = compile_source(request.text, request.name, request.options, base_dir=request.path.parent,
-                            loader=recording)
-    STATS["front_end_runs"] += 1
-    result = optimize(result)
-    if result.module is not None and loaders and loaders[-1].reliable:
-        try:
-            result.module = _store(request, result, loaders[-1])
-        except Exception:  # noqa: BLE001 - unplannable or unpicklable: the program works uncached
-            pass
+    with paused_gc():  # planning a long program allocates like the front end (deep_stack)
+        result = compile_source(request.text, request.name, request.options, base_dir=request.path.parent,
+                                loader=recording)
+        STATS["front_end_runs"] += 1
+        result = optimize(result)
+        if result.module is not None and loaders and loaders[-1].reliable:
+            try:
+                result.module = _store(request, result, loaders[-1])
+            except Exception:  # noqa: BLE001 - unplannable or unpicklable: the program works uncached
+                pass
     return make_program(result)
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import qdl
-from qdl.compiler.deep_stack import run_deep
+from qdl.compiler.deep_stack import paused_gc, run_deep
 
 
 def test_a_hamiltonian_of_three_thousand_terms_compiles_and_evaluates():
@@ -39,3 +39,24 @@ def test_the_raised_recursion_limit_is_given_back():
     before = sys.getrecursionlimit()
     assert run_deep(sys.getrecursionlimit) > before
     assert sys.getrecursionlimit() == before
+
+
+def test_the_collector_is_paused_while_a_stage_runs_and_restored_after():
+    import gc
+    assert gc.isenabled()
+    assert run_deep(gc.isenabled) is False
+    with paused_gc():
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_a_collector_the_user_turned_off_stays_off():
+    import gc
+    gc.disable()
+    try:
+        run_deep(lambda: None)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
