@@ -1,6 +1,6 @@
-"""Lark parse tree -> qdl AST (`ast.py`), one method per grammar rule.
+"""qdl source -> AST (`ast.py`) during the parse, one method per grammar rule.
 
-Every node gets a `Span` from the rule's `meta` (character offsets).
+Every node gets a `Span` (character offsets) from `meta`, the rule's raw children (`tree_rules`).
 """
 
 from __future__ import annotations
@@ -8,15 +8,12 @@ from __future__ import annotations
 from lark import v_args
 
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.tree_rules import SourceTransformer
+from qdl.compiler.frontend.tree_rules import SourceTransformer, with_raw
 
 
-@v_args(inline=True, meta=True)
+@v_args(wrapper=with_raw)
 class AstBuilder(SourceTransformer):
     """Builds AST nodes bottom-up; `file` names the source in every span."""
-
-
-
 
     # ------------------------------------------------------------ top level
 
@@ -84,11 +81,6 @@ class AstBuilder(SourceTransformer):
         return ast.GateCall(modifiers, str(name), args or (), tuple(qubits),
                             self._tok(name), self._span(meta))
 
-
-
-
-
-
     def for_stmt(self, meta, var, iterable, body):
         return ast.For(str(var), iterable, body, self._span(meta))
 
@@ -128,12 +120,8 @@ class AstBuilder(SourceTransformer):
 
     # ------------------------------------------------------------ expressions
 
-
-
-
     def pos(self, meta, operand):
         return ast.UnaryOp("+", operand, self._span(meta))
-
 
     def index(self, meta, base, items):
         return ast.Index(base, items, self._span(meta))

@@ -1,9 +1,13 @@
 """Source text -> AST, with syntax errors turned into diagnostics.
 
 The grammar is `grammar/qdl.lark` (package data), parsed LALR(1) with the
-contextual lexer.  A missing `;` is repaired by insertion so that one run
-reports every such slip; any other syntax error ends the parse of that file
-(skipping tokens only produces cascades of bogus errors).
+contextual lexer.  The AST is built during the parse (`build`): each
+reduction calls the builder's method for its rule (`tree_rules`), so no
+parse tree is made and no second pass walks one; on a 100,000-op program
+that is 3-4x faster than a tree with propagated positions.  A missing `;`
+is repaired by insertion so that one run reports every such slip; any other
+syntax error ends the parse of that file (skipping tokens only produces
+cascades of bogus errors).
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import threading
 from importlib import resources
 from pathlib import Path
 
+from typing import Any
+
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from lark.grammar import Rule
 
 from qdl.compiler.diagnostics import Diagnostic, DiagnosticSink, Label, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.build_ast import AstBuilder
+from qdl.compiler.frontend.tree_rules import SourceTransformer
 
 MAX_SYNTAX_ERRORS = 20
 
@@ -35,6 +43,7 @@ TOKEN_NAMES = {
 
 _parser_lock = threading.Lock()
 _parsers: dict[str, Lark] = {}
+_building = threading.local()  # per thread: (grammar, builder type) -> (parser, its builder)
 
 
 def cache_dir() -> Path:
@@ -48,18 +57,41 @@ def grammar_text(name: str = "qdl.lark") -> str:
     return resources.files("qdl.grammar").joinpath(name).read_text(encoding="utf-8")
 
 
-def make_parser(strict: bool = False, cache: bool = True, grammar: str = "qdl.lark") -> Lark:
-    """Build an LALR parser for a grammar of `qdl.grammar`; `strict=True` (tests) rejects conflicts."""
-    options = dict(parser="lalr", lexer="contextual", propagate_positions=True,
-                   maybe_placeholders=True, strict=strict)
+class _BuildingLark(Lark):
+    """An LALR parser whose reductions build the AST directly, through its transformer.
+
+    Lark hands a rule callback only the children the rule keeps, and computes
+    positions only for trees; each callback is wrapped so the builder also
+    sees the raw children (`SourceTransformer.recording`) and makes its own spans.
+    """
+
+    def _prepare_callbacks(self) -> None:  # lark calls this after building or loading from its cache
+        super()._prepare_callbacks()
+        builder = self.options.transformer
+        for key, callback in list(self._callbacks.items()):
+            if isinstance(key, Rule):  # (lexer callbacks are keyed by terminal name)
+                self._callbacks[key] = builder.recording(callback)
+
+
+def make_parser(strict: bool = False, cache: bool = True, grammar: str = "qdl.lark",
+                builder: SourceTransformer | None = None) -> Lark:
+    """Build an LALR parser for a grammar of `qdl.grammar`; `strict=True` (tests) rejects conflicts.
+
+    Without `builder` it makes parse trees with positions (tools, tests);
+    with one, the parse returns what the builder makes (`build`).
+    """
+    options: dict[str, Any] = dict(parser="lalr", lexer="contextual", propagate_positions=builder is None,
+                                   maybe_placeholders=True, strict=strict)
+    if builder is not None:
+        options["transformer"] = builder
     if cache and not strict:
         try:
             directory = cache_dir()
             directory.mkdir(parents=True, exist_ok=True)
-            options["cache"] = str(directory / f"{grammar}.cache")
+            options["cache"] = str(directory / (f"{grammar}.cache" if builder is None else f"{grammar}.build.cache"))
         except OSError:
             pass  # an unwritable cache only costs start-up time
-    return Lark(grammar_text(grammar), **options)
+    return (Lark if builder is None else _BuildingLark)(grammar_text(grammar), **options)
 
 
 def get_parser(grammar: str = "qdl.lark") -> Lark:
@@ -75,8 +107,35 @@ def get_parser(grammar: str = "qdl.lark") -> Lark:
 
 def parse(text: str, file: str, sink: DiagnosticSink) -> ast.Program | None:
     """Parse one qdl file; report syntax errors to `sink` and return None on any."""
-    tree = parse_tree(get_parser(), text, file, sink)
-    return None if tree is None else AstBuilder(file).transform(tree)
+    program, _builder = build("qdl.lark", AstBuilder, text, file, sink)
+    return program
+
+
+def build(grammar: str, builder_type: type[SourceTransformer], text: str, file: str,
+          sink: DiagnosticSink) -> tuple[Any, SourceTransformer]:
+    """Parse with `grammar`, building with a `builder_type` for `file`: (what it built or None, the builder).
+
+    The builder is this thread's, made afresh for the file; read what it
+    holds (its diagnostics) before this thread parses again.
+    """
+    parser, builder = _building_parser(grammar, builder_type)
+    builder.__init__(file)  # per-file state afresh: the parser keeps this builder object
+    try:
+        return parse_tree(parser, text, file, sink), builder
+    finally:
+        builder.finish()
+
+
+def _building_parser(grammar: str, builder_type: type[SourceTransformer]) -> tuple[Lark, SourceTransformer]:
+    parsers = _building.__dict__.setdefault("parsers", {})
+    key = (grammar, builder_type)
+    if key not in parsers:
+        builder = builder_type("")
+        try:
+            parsers[key] = (make_parser(grammar=grammar, builder=builder), builder)
+        except Exception:  # a corrupt cache file must not break the compiler
+            parsers[key] = (make_parser(cache=False, grammar=grammar, builder=builder), builder)
+    return parsers[key]
 
 
 def parse_tree(parser: Lark, text: str, file: str, sink: DiagnosticSink):

@@ -1,15 +1,30 @@
-"""What the qdl, OpenQASM 2 and OpenQASM 3 tree builders share: spans, operators, modifiers.
+"""What the qdl, OpenQASM 2 and OpenQASM 3 AST builders share: spans, operators, modifiers.
 
-Each builder subclasses `SourceTransformer`; both are decorated with
-`@v_args(inline=True, meta=True)` (lark wraps a class's own rules only).
+The builders run inside the LALR parse (`parser.build`): each reduction calls
+one method with the rule's kept children, and no parse tree is made.  Lark
+computes positions only for trees, so a method's first argument, `meta`, is
+the rule's *raw* children instead (keywords and punctuation included), and
+`_span(meta)` runs from the first one with a position to the last: a token,
+an AST node's span, or the whole extent of a child that was a container (a
+parenthesized expression, a block).  Each builder subclasses
+`SourceTransformer` and is decorated with `@v_args(wrapper=with_raw)` (lark
+wraps a class's own methods only).
 """
 
 from __future__ import annotations
 
-from lark import Token, Transformer, v_args
+from typing import Any, Callable
+
+from lark import Token, Transformer, Tree, v_args
 
 from qdl.compiler.diagnostics import Span
 from qdl.compiler.frontend import ast
+
+
+def with_raw(method, _rule, children, _meta):
+    """Lark visit wrapper: call a builder method with the reduction's raw children first."""
+    bound = method.base_func  # lark hands over its wrapper of the bound method
+    return bound(bound.__self__.raw, *children)
 
 
 def _binary(op: str):
@@ -18,16 +33,56 @@ def _binary(op: str):
     return build
 
 
-@v_args(inline=True, meta=True)
+@v_args(wrapper=with_raw)
 class SourceTransformer(Transformer):
     """Rules whose AST is the same in every language qdl reads."""
 
     def __init__(self, file: str) -> None:
         super().__init__()
         self.file = file
+        self.raw: list = []  # the children of the reduction being built, as the parser holds them
+        # id -> (value, its raw children): values whose extent is more than their own span
+        self._extents: dict[int, tuple[Any, list]] = {}
 
-    def _span(self, meta) -> Span | None:
-        return None if getattr(meta, "empty", True) else Span(self.file, meta.start_pos, meta.end_pos)
+    def recording(self, callback: Callable[[list], Any]) -> Callable[[list], Any]:
+        """Wrap a rule's lark callback: keep its raw children, and the extent of what it returns."""
+        def reduce(children: list) -> Any:
+            self.raw = children
+            value = callback(children)
+            if isinstance(value, (tuple, list, Tree)) or (
+                    len(children) > 1 and any(value is child for child in children)):
+                self._extents[id(value)] = (value, children)  # a tuple, a repetition, `( e )` handed up
+            return value
+        return reduce
+
+    def finish(self) -> None:
+        """Let go of the parse's bookkeeping (the AST keeps what it needs)."""
+        self.raw, self._extents = [], {}
+
+    def _span(self, raw: list) -> Span | None:
+        start, end = self._edge(raw, False), self._edge(raw, True)
+        return None if start is None or end is None else Span(self.file, start, end)
+
+    def _edge(self, children, last: bool) -> int | None:
+        """Where the first (`last`: the end of the last) child with a position starts."""
+        for child in reversed(children) if last else children:
+            position = self._position(child, last)
+            if position is not None:
+                return position
+        return None
+
+    def _position(self, child, last: bool) -> int | None:
+        if isinstance(child, Token):  # (a token the error repair inserted has no position)
+            return child.end_pos if last else child.start_pos
+        held = self._extents.get(id(child))
+        if held is not None and held[0] is child:
+            return self._edge(held[1], last)
+        span = getattr(child, "span", None)
+        if isinstance(span, Span):
+            return span.end if last else span.start
+        if isinstance(child, Tree):  # an inlined helper rule (`_stmt`)
+            return self._edge(child.children, last)
+        return None
 
     def _tok(self, tok: Token) -> Span:
         return Span(self.file, tok.start_pos, tok.end_pos)

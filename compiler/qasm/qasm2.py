@@ -17,17 +17,15 @@ from lark import v_args
 
 from qdl.compiler.diagnostics import DiagnosticSink, Span, error
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.parser import get_parser, parse_tree
-from qdl.compiler.frontend.tree_rules import SourceTransformer
+from qdl.compiler.frontend.parser import build
+from qdl.compiler.frontend.tree_rules import SourceTransformer, with_raw
 
 
 def parse_qasm2(text: str, file: str, sink: DiagnosticSink) -> "QasmProgram | None":
     """Parse an OpenQASM 2 file into declarations (gates) and the statements of `main`."""
-    tree = parse_tree(get_parser("qasm2.lark"), text, file, sink)
-    if tree is None:
+    statements, builder = build("qasm2.lark", Qasm2Builder, text, file, sink)
+    if statements is None:
         return None
-    builder = Qasm2Builder(file)
-    statements = builder.transform(tree)
     return builder.program(statements, sink)
 
 
@@ -49,15 +47,13 @@ class QasmProgram:
         return ast.Program(self.file, items)
 
 
-@v_args(inline=True, meta=True)
+@v_args(wrapper=with_raw)
 class Qasm2Builder(SourceTransformer):
     """Tree -> a flat list of statements and definitions, in source order."""
 
     def __init__(self, file: str) -> None:
         super().__init__(file)
         self.opaque_gates: dict[str, Span] = {}
-
-
 
     def program(self, statements: list, sink: DiagnosticSink) -> QasmProgram:
         out = QasmProgram(self.file)
@@ -144,8 +140,6 @@ class Qasm2Builder(SourceTransformer):
         return tuple(exps)
 
     # ------------------------------------------------------------ expressions
-
-
 
     def pos(self, meta, operand):
         return operand

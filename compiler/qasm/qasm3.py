@@ -19,8 +19,8 @@ from lark import v_args
 
 from qdl.compiler.diagnostics import DiagnosticSink, Span, error
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.parser import get_parser, parse_tree
-from qdl.compiler.frontend.tree_rules import SourceTransformer
+from qdl.compiler.frontend.parser import build
+from qdl.compiler.frontend.tree_rules import SourceTransformer, with_raw
 from qdl.compiler.qasm.qasm2 import QasmProgram
 from qdl.compiler.qasm.unsupported import blank_unsupported
 
@@ -35,12 +35,10 @@ def parse_qasm3(text: str, file: str, sink: DiagnosticSink) -> QasmProgram | Non
     sink.sources.add(file, text)
     for diagnostic in scan.diagnostics:
         sink.emit(diagnostic)
-    tree = parse_tree(get_parser("qasm3.lark"), scan.text, file, sink)
+    statements, builder = build("qasm3.lark", Qasm3Builder, scan.text, file, sink)
     sink.sources.add(file, text)  # show the original lines, not the blanked ones
-    if tree is None or scan.unsupported:
+    if statements is None or scan.unsupported:
         return None
-    builder = Qasm3Builder(file)
-    statements = builder.transform(tree)
     for diagnostic in builder.diagnostics:
         sink.emit(diagnostic)
     if builder.diagnostics:
@@ -68,15 +66,13 @@ def _flatten(items) -> list:
     return out
 
 
-@v_args(inline=True, meta=True)
+@v_args(wrapper=with_raw)
 class Qasm3Builder(SourceTransformer):
     """Tree -> qdl AST statements; unsupported pieces become diagnostics."""
 
     def __init__(self, file: str) -> None:
         super().__init__(file)
         self.diagnostics = []
-
-
 
     def _unsupported(self, what: str, span: Span | None, help: str | None = None):
         self.diagnostics.append(error("E0110", f"{what} not supported", span,
@@ -154,11 +150,6 @@ class Qasm3Builder(SourceTransformer):
         return ast.GateCall(modifiers, str(name), tuple(args or ()), tuple(o for o in operands if o is not None),
                             self._tok(name), self._span(meta))
 
-
-
-
-
-
     def operand(self, meta, name, index):
         node = ast.Name(str(name), self._tok(name))
         return node if index is None else ast.Index(node, (index,), self._span(meta))
@@ -211,15 +202,11 @@ class Qasm3Builder(SourceTransformer):
 
     # ------------------------------------------------------------ expressions
 
-
-
     def bitwise(self, meta, lhs, *rest):
         return self._unsupported("bitwise operators are", self._span(meta))
 
     def bitwise_not(self, meta, operand):
         return self._unsupported("bitwise operators are", self._span(meta))
-
-
 
     def index(self, meta, base, item):
         return ast.Index(base, (item,), self._span(meta))

@@ -162,6 +162,41 @@ def test_spans_cover_the_source_text() -> None:
     assert call.span.file == "t.qdl"
 
 
+def _text(text: str, node) -> str:
+    return text[node.span.start:node.span.end]
+
+
+def test_spans_reach_keywords_brackets_parentheses_and_braces() -> None:
+    """Rule spans start and end at tokens the AST drops: `ctrl @`, `]`, `(`, `}`."""
+    text = ("const A = (a + b) * -(c);\n"
+            "circuit f() { ctrl @ x q[0], q[1 + 1]; for i in 0..2 { h q[i]; } return expval(Z[0]); }")
+    program = parse_ok(text)
+    product = program.items[0].value
+    assert _text(text, product) == "(a + b) * -(c)"
+    assert _text(text, product.lhs) == "a + b"  # the node itself; its parentheses count for its parent
+    assert _text(text, product.rhs) == "-(c)"
+    gate, loop, ret = program.items[1].body
+    assert _text(text, gate) == "ctrl @ x q[0], q[1 + 1];"
+    assert _text(text, gate.modifiers[0]) == "ctrl @"
+    assert _text(text, gate.qubits[1]) == "q[1 + 1]"
+    assert _text(text, loop) == "for i in 0..2 { h q[i]; }"
+    assert _text(text, ret) == "return expval(Z[0]);"
+    assert _text(text, program.items[1]) == text.split("\n")[1]
+
+
+def test_threads_parse_at_once_with_their_own_spans() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+    texts = [f"circuit f{k}() {{ {'h q[0]; ' * k}rx({k}) q[{k}]; }}" for k in range(1, 9)]
+
+    def last_call(text: str):
+        return _text(text, parse_ok(text).items[0].body[-1]), parse_ok(text).items[0].body[-1].span.start
+
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(last_call, texts * 4))
+    assert together == [last_call(t) for t in texts] * 4
+    assert together[0][0] == "rx(1) q[1];"
+
+
 # ---------------------------------------------------------------- syntax errors
 
 SYNTAX_ERRORS = {
