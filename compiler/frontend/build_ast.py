@@ -8,6 +8,7 @@ from __future__ import annotations
 from lark import v_args
 
 from qdl.compiler.frontend import ast
+from qdl.compiler.frontend.operators import Folder
 from qdl.compiler.frontend.tree_rules import SourceTransformer, with_raw
 
 
@@ -120,8 +121,9 @@ class AstBuilder(SourceTransformer):
 
     # ------------------------------------------------------------ expressions
 
-    def pos(self, meta, operand):
-        return ast.UnaryOp("+", operand, self._span(meta))
+    def expr(self, meta, *items):
+        """Operands and operators in a row (the grammar is flat): nested by precedence."""
+        return Folder(list(items), self.file, self._position, self.diagnostics).fold()
 
     def index(self, meta, base, items):
         return ast.Index(base, items, self._span(meta))

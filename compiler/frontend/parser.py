@@ -12,6 +12,7 @@ cascades of bogus errors).
 
 from __future__ import annotations
 
+import operator
 import os
 import re
 import threading
@@ -69,8 +70,22 @@ class _BuildingLark(Lark):
         super()._prepare_callbacks()
         builder = self.options.transformer
         for key, callback in list(self._callbacks.items()):
-            if isinstance(key, Rule):  # (lexer callbacks are keyed by terminal name)
-                self._callbacks[key] = builder.recording(callback)
+            if not isinstance(key, Rule):  # (lexer callbacks are keyed by terminal name)
+                continue
+            # Most reductions are `?expr: or_expr`-style links that hand their one child up:
+            # taking it directly is the same result without three Python calls.
+            self._callbacks[key] = _first_child if _hands_up(key) else builder.recording(callback)
+
+
+_first_child = operator.itemgetter(0)
+
+
+def _hands_up(rule: Rule) -> bool:
+    """A `?rule` alternative of one kept symbol (a nonterminal, or a token of a `!?rule`): lark returns it as is."""
+    symbol = rule.expansion[0] if len(rule.expansion) == 1 else None
+    if not rule.options.expand1 or rule.alias is not None or symbol is None:
+        return False
+    return rule.options.keep_all_tokens if symbol.is_term else not symbol.name.startswith("_")
 
 
 def make_parser(strict: bool = False, cache: bool = True, grammar: str = "qdl.lark",
@@ -107,8 +122,10 @@ def get_parser(grammar: str = "qdl.lark") -> Lark:
 
 def parse(text: str, file: str, sink: DiagnosticSink) -> ast.Program | None:
     """Parse one qdl file; report syntax errors to `sink` and return None on any."""
-    program, _builder = build("qdl.lark", AstBuilder, text, file, sink)
-    return program
+    program, builder = build("qdl.lark", AstBuilder, text, file, sink)
+    for diagnostic in builder.diagnostics:
+        sink.emit(diagnostic)
+    return None if builder.diagnostics else program
 
 
 def build(grammar: str, builder_type: type[SourceTransformer], text: str, file: str,

@@ -40,6 +40,7 @@ class SourceTransformer(Transformer):
     def __init__(self, file: str) -> None:
         super().__init__()
         self.file = file
+        self.diagnostics: list = []  # mistakes the grammar lets through (chained comparisons)
         self.raw: list = []  # the children of the reduction being built, as the parser holds them
         # id -> (value, its raw children): values whose extent is more than their own span
         self._extents: dict[int, tuple[Any, list]] = {}

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from lark import Lark, Token, Tree
 
 from qdl.compiler.diagnostics import DiagnosticSink, render_all
+from qdl.compiler.frontend.operators import COMPARISONS, Folder
 from qdl.compiler.frontend.parser import cache_dir, grammar_text, parse_tree
 from qdl.errors import QdlError
 
@@ -78,11 +79,44 @@ def parse_with_comments(text: str, filename: str = "<stdin>") -> Parsed:
         tree = parse_tree(parser, text, filename, sink)
         tokens = list(_collected)
         _collected.clear()
+    if tree is not None and not sink.has_errors:
+        tree = nested(tree, filename, sink)
     if tree is None or sink.has_errors:
         diagnostics = sink.sorted()
         raise FormatError(render_all(diagnostics, sink.sources), diagnostics)
     comments = sorted({(t.start_pos, t.end_pos, str(t)) for t in tokens})
     return Parsed(text, tree, tuple(Comment(_tidy(body), start, end) for start, end, body in comments))
+
+
+# the rule each operator had when the grammar nested them, which the printer reads
+_BINARY_RULES = {"||": "or_", "&&": "and_", "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod",
+                 "**": "pow_"}
+_PREFIX_RULES = {"-": "neg", "+": "pos", "!": "not_"}
+
+
+def nested(tree: Tree, filename: str, sink: DiagnosticSink) -> Tree:
+    """Each flat `expr` run folded by precedence (`operators`) into one tree node per operator."""
+    def binary(op: str, lhs, rhs, _span) -> Tree:
+        if op in COMPARISONS:
+            return Tree("compare", [lhs, Token("CMP_OP", op), rhs])
+        return Tree(_BINARY_RULES[op], [lhs, rhs])
+
+    def unary(op: str, operand, _span) -> Tree:
+        return Tree(_PREFIX_RULES[op], [operand])
+
+    def position(item, last: bool) -> int | None:
+        if isinstance(item, Token):
+            return item.end_pos if last else item.start_pos
+        return None
+
+    for node in list(tree.iter_subtrees()):  # bottom-up: inner runs are folded first
+        for i, child in enumerate(node.children):
+            if isinstance(child, Tree) and child.data == "expr":
+                diagnostics: list = []
+                node.children[i] = Folder(child.children, filename, position, diagnostics, binary, unary).fold()
+                for diagnostic in diagnostics:
+                    sink.emit(diagnostic)
+    return tree
 
 
 def _tidy(comment: str) -> str:

@@ -111,6 +111,14 @@ PRECEDENCE = {
     "a || b && c": bin("||", A, bin("&&", B, C)),
     "!a && b": bin("&&", ast.UnaryOp("!", A), B),
     "!a == b": ast.UnaryOp("!", bin("==", A, B)),
+    "!a + b < c || d": bin("||", ast.UnaryOp("!", bin("<", bin("+", A, B), C)), ast.Name("d")),
+    "!!a": ast.UnaryOp("!", ast.UnaryOp("!", A)),
+    "a && !b || c": bin("||", bin("&&", A, ast.UnaryOp("!", B)), C),
+    "a ** -b * c": bin("*", bin("**", A, ast.UnaryOp("-", B)), C),
+    "+a - -b": bin("-", ast.UnaryOp("+", A), ast.UnaryOp("-", B)),
+    "a - b * c ** 2 / x % 3": bin("-", A, bin("%", bin("/", bin("*", B, bin("**", C, num(2))), X), num(3))),
+    "a == (b < c)": bin("==", A, bin("<", B, C)),
+    "a == (!b)": bin("==", A, ast.UnaryOp("!", B)),
     "0.5 * Z[0] Z[1]": bin("*", num(0.5), ast.PauliString((ast.Pauli("Z", num(0)), ast.Pauli("Z", num(1))))),
     "x[0][1]": ast.Index(ast.Index(X, (num(0),)), (num(1),)),
     "x[1, 0:2]": ast.Index(X, (num(1), ast.Slice(num(0), num(2)))),
@@ -209,6 +217,9 @@ SYNTAX_ERRORS = {
     "const A = 1\nconst B = 2\nconst C = 3;": [("E0101", 1, 12), ("E0101", 2, 12)],
     "circuit f() { for (i = 0; i < 3; i++) { } }": [("E0101", 1, 19)],
     "def f() { }": [("E0101", 1, 1)],
+    "const A = 1 < 2 < 3;": [("E0101", 1, 17)],
+    "const A = 1 == !b;": [("E0101", 1, 16)],
+    "const A = -!b + 1 < 2 + !c;": [("E0101", 1, 12), ("E0101", 1, 25)],
 }
 
 
