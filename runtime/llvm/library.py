@@ -8,10 +8,15 @@ source digest with the target and toolchain, `jit.cache_key`), so LLVM
 optimises it once per machine and qdl version, not once per circuit.  Each
 precision ("double", "single": complex128 or complex64 states) is a library
 of its own, with its own key and symbols.
+
+A cold program load calls `prepare` before its front end: when the object
+code is not on disk yet, LLVM compiles it on a background thread (llvmlite
+releases the GIL), on the second core while the first parses.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 from qdl.compiler.backends.llvm import library
@@ -34,6 +39,8 @@ class LinkedLibrary:
 
 
 _LINKED: dict[str, LinkedLibrary] = {}  # by cache key; one entry per precision and process in practice
+_PREPARING: dict[str, threading.Thread] = {}  # by cache key: background compiles started by `prepare`
+_PREPARE_LOCK = threading.Lock()
 
 
 def cache_key(precision: str = "double") -> str:
@@ -41,9 +48,31 @@ def cache_key(precision: str = "double") -> str:
     return jit.cache_key(f"{library.library_name(REALS[precision])}/{library.SOURCE_DIGEST}")
 
 
+def prepare(precision: str = "double") -> None:
+    """Start compiling the library's object code in the background, unless it is linked or on disk."""
+    key = cache_key(precision)
+    with _PREPARE_LOCK:
+        if key in _LINKED or key in _PREPARING or cache.entry_path(key).exists():
+            return
+        worker = _PREPARING[key] = threading.Thread(target=_compile_quietly, args=(key, precision),
+                                                    name="qdl-runtime-library", daemon=True)
+    worker.start()
+
+
+def _compile_quietly(key: str, precision: str) -> None:
+    try:
+        _object_code(key, precision)
+    except Exception:  # noqa: BLE001 - `runtime_library` compiles again in the foreground and reports it
+        pass
+
+
 def runtime_library(precision: str = "double") -> LinkedLibrary:
     """The linked runtime library: object code from disk when present, else from LLVM (then stored)."""
     key = cache_key(precision)
+    with _PREPARE_LOCK:
+        worker = _PREPARING.get(key)
+    if worker is not None:
+        worker.join()  # a background compile of it: its object code is on disk when it ends
     with jit.COMPILE_LOCK:  # two threads compiling their first kernels must not link it twice
         if key in _LINKED:
             return _LINKED[key]

@@ -49,7 +49,7 @@ from qdl.compiler.driver import CompileResult, compile_source
 from qdl.compiler.frontend.modules import display_name
 from qdl.compiler.frontend.statements import CompileOptions
 from qdl.compiler.ir import Circuit, Module
-from qdl.runtime.llvm import cache
+from qdl.runtime.llvm import cache, library
 from qdl.runtime.llvm.lazy_program import (
     CHEAP_FIELDS, CachedCircuit, LazyPlan, Prebuilt, ProgramSource, RecordingLoader, cheap_plan_fields,
 )
@@ -229,6 +229,7 @@ def _replan(circuit: Circuit, options: tuple, tag: str) -> Any:
 def _cold(request: Request, optimize: Optimize, make_program: MakeProgram) -> Any:
     """Compile with the recording loader, plan the kernels, store the entry, and make the program."""
     STATS["misses"] += 1
+    library.prepare(request.precision)  # LLVM on the other core while the front end runs
     loaders: list[RecordingLoader] = []
 
     def recording(sink: DiagnosticSink, options: CompileOptions) -> RecordingLoader:

@@ -162,3 +162,17 @@ def test_the_library_is_compiled_once_per_machine(tmp_path: Path) -> None:
     first, second = run_child(tmp_path, 1), run_child(tmp_path, 2)
     assert first["llvm_compiles"] == 2 and first["disk_hits"] == 0
     assert second["llvm_compiles"] == 1 and second["disk_hits"] == 1  # a new kernel; the library from disk
+
+
+def test_a_prepared_library_is_compiled_once_in_the_background(fresh: Path, monkeypatch) -> None:
+    monkeypatch.setattr(runtime_library, "_PREPARING", {})
+    before = jit.STATS["llvm_compiles"]
+    runtime_library.prepare()
+    runtime_library.prepare()  # already under way: no second thread
+    assert len(runtime_library._PREPARING) == 1
+    assert_runs(GHZ)  # waits for it, then links it from disk
+    assert jit.STATS["llvm_compiles"] == before + 2  # the library (once), then the kernel
+    assert cache.load(runtime_library.cache_key()) is not None
+    monkeypatch.setattr(runtime_library, "_PREPARING", {})
+    runtime_library.prepare()  # linked (and on disk): nothing to do
+    assert runtime_library._PREPARING == {}
