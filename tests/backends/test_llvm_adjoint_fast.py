@@ -123,7 +123,7 @@ def test_the_adjoint_module_only_declares_the_library_functions() -> None:
     compiled = compiled_of(plain(4, 1))
     text = str(emit_adjoint(compiled.plan, compiled.matrices, len(compiled.forward.plan.slots), "t"))
     reductions = [fn.name for fn in adjoint_library.emit_adjoint_library().functions if fn.blocks]
-    assert len(reductions) == 7
+    assert len(reductions) == 8
     for symbol in library.symbols() + reductions:
         assert f'define void @"{symbol}"' not in text
     for symbol in (library.versioned("qdl_apply_dense1"), f"qdl_reduce_apply1_mux_dense_{VERSION}"):
@@ -134,7 +134,7 @@ def test_the_adjoint_module_only_declares_the_library_functions() -> None:
 def test_the_adjoint_library_is_versioned_by_every_generator_of_its_ir() -> None:
     module = adjoint_library.emit_adjoint_library()
     defined = [fn for fn in module.functions if fn.blocks]  # the rest: LLVM intrinsics (ctpop)
-    assert len(defined) == 7 and all(fn.name.startswith("llvm.") for fn in module.functions if not fn.blocks)
+    assert len(defined) == 8 and all(fn.name.startswith("llvm.") for fn in module.functions if not fn.blocks)
     for fn in defined:
         assert fn.name.endswith("_" + VERSION) and fn.linkage == ""
     used = {m.__name__ for m in adjoint_library.GENERATORS}

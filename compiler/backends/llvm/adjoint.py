@@ -48,6 +48,7 @@ REDUCE_APPLY1 = 102  # REDUCE1, then the unit's dense U† in the same pass over
 REDUCE_APPLY1_DIAG = 103  # the same with a diagonal U†
 REDUCE_APPLY1_MUX = 104  # a CNOT's X on the target (q1 = its control, cval = its value), then REDUCE_APPLY1
 REDUCE_APPLY1_MUX_DIAG = 105
+REDUCE1_MUX = 106  # a CNOT's X on the target (q1, cval as in REDUCE_APPLY1_MUX), then REDUCE1: a dead unit's run
 ROW_FIELDS = 9  # kind, q0, q1, m, aux, k2, cval, mat, red
 SEGMENT_FIELDS = 3  # chunked (0/1), first row, end row
 CHUNK_BYTES = 1 << 18  # φ's and every λ_o's chunk together stay in L2
@@ -111,24 +112,46 @@ def lower_adjoint(circuit: Circuit, observables: tuple[Observable, ...],
     hits = [_hits(number, unit, wanted) for number, unit in enumerate(units)]
     fusable = [bool(h) and is_run(unit) and bool(observables) for h, unit in zip(hits, units)]
     absorbs = absorptions(units, fusable)
+    live = live_units(units, [bool(h) for h in hits])
     builder = _Tables(circuit.num_qubits)
     found: dict[tuple[int, int], tuple[int, int]] = {}
     for number, unit in enumerate(units):
         found.update(hits[number])
         if number in absorbs:
-            builder.fused(units[absorbs[number]], unit)
+            builder.fused(units[absorbs[number]], unit, live[absorbs[number]])
         elif number in absorbs.values():
             continue  # un-computed together with its CNOT, above
         elif fusable[number]:
-            builder.fused(unit)
+            builder.fused(unit, None, live[number])
         else:
             if hits[number]:
                 builder.reduction(unit)
-            builder.apply(unit)
+            if live[number]:
+                builder.apply(unit)
     chunk = chunk_qubits(circuit.num_qubits, len(observables), 16 if precision == "double" else 8)
     return AdjointPlan(circuit.num_qubits, tuple(builder.rows), tuple(builder.aux), builder.entries,
                        builder.reduced, pauli_strings(observables), len(observables), tuple(units), found,
                        chunk, segments(builder.reach, chunk), precision)
+
+
+def live_units(units: list[Unit], reduced: list[bool]) -> list[bool]:
+    """Per unit (backward order): whether its un-compute changes any reduction after it.
+
+    A reduction over qubits S is a partial trace of |φ><λ| onto S, so the same
+    unitary applied to φ and every λ_o on qubits outside S leaves it alone.
+    Walking the table from its end, `needed` holds the qubits whose frame
+    some later reduction reads; a unit touching none of them is dead (the
+    sweep's final φ and λ's are read by nobody), e.g. the first layer of a
+    circuit, whose runs then only reduce.
+    """
+    needed: set[int] = set()
+    live = [False] * len(units)
+    for number in range(len(units) - 1, -1, -1):
+        qubits = set(units[number].controls + units[number].targets)
+        live[number] = bool(qubits & needed)
+        if live[number] or reduced[number]:
+            needed |= qubits
+    return live
 
 
 def chunk_qubits(num_qubits: int, observables: int, amplitude_bytes: int = 16) -> int:
@@ -184,10 +207,22 @@ class _Tables:
         m, aux = self._subspace(unit.controls + unit.targets, unit.targets)
         self._add((REDUCE, 0, 0, m, aux, unit.dim, _cval(unit), 0, unit.reduced), unit.controls + unit.targets)
 
-    def fused(self, unit: Unit, cnot: Unit | None = None) -> None:
-        """One pass: R, then U† (after `cnot`'s X when given: its control goes in q1, its value in cval)."""
-        unit.reduced, unit.mat = self.reduced, self.entries
+    def fused(self, unit: Unit, cnot: Unit | None, live: bool) -> None:
+        """One pass: R, then U† (after `cnot`'s X when given: its control goes in q1, its value in cval).
+
+        A dead unit (`live_units`) is only reduced: `REDUCE1`, or `REDUCE1_MUX` after its CNOT's X.
+        """
+        if not live and cnot is None:
+            self.reduction(unit)
+            return
+        unit.reduced = self.reduced
         self.reduced += 4
+        if not live:
+            control, value = cnot.controls[0], int(cnot.values[0])
+            self._add((REDUCE1_MUX, unit.targets[0], control, 0, 0, 2, value, 0, unit.reduced),
+                      unit.targets + (control,))
+            return
+        unit.mat = self.entries
         self.entries += 2 if unit.diagonal else 4
         if cnot is None:
             kind = REDUCE_APPLY1_DIAG if unit.diagonal else REDUCE_APPLY1

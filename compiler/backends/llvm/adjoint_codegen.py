@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from llvmlite import ir
 
 from qdl.compiler.backends.llvm.adjoint import (
-    REDUCE, REDUCE1, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, ROW_FIELDS,
+    REDUCE, REDUCE1, REDUCE1_MUX, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, ROW_FIELDS,
     SEGMENT_FIELDS, AdjointPlan,
 )
 from qdl.compiler.backends.llvm import adjoint_library, library
@@ -237,18 +237,20 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, frame: _Frame) -> None:
 
 
 def _fused_case(b: ir.IRBuilder, switch: ir.SwitchInstr, done: ir.Block, frame: _Frame, fields: tuple) -> None:
-    """REDUCE_APPLY1*: per observable o, reduce and un-compute λ_o; φ goes with the last one.
+    """REDUCE_APPLY1* and REDUCE1_MUX: per observable o, reduce and un-compute λ_o; φ goes with the last one.
 
-    The MUX kinds also pass the CNOT's control and value (row fields q1, cval).
+    The MUX kinds also pass the CNOT's control and value (row fields q1, cval);
+    REDUCE1_MUX has no matrix.
     """
     count = frame.count
     q0, matp, red, q1, cval = fields
-    for code in (REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG):
+    for code in (REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, REDUCE1_MUX):
         def body(o: ir.Value, c: int = code) -> None:
             last = b.zext(b.icmp_unsigned("==", b.add(o, ONE), count), I64)
-            extra = [q1, cval] if c in (REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG) else []
-            b.call(frame.functions[c], [_buffer(b, frame, b.add(o, ONE)), _phi(b, frame), frame.size, q0, matp,
-                                        _reduced_at(b, frame, o, red), last] + extra)
+            extra = [q1, cval] if c in (REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, REDUCE1_MUX) else []
+            mat = [] if c == REDUCE1_MUX else [matp]
+            b.call(frame.functions[c], [_buffer(b, frame, b.add(o, ONE)), _phi(b, frame), frame.size, q0] + mat
+                   + [_reduced_at(b, frame, o, red), last] + extra)
 
         _case(b, switch, code, f"reduce_apply{code}", done, lambda f=body: loop(b, ZERO, count, f))
 

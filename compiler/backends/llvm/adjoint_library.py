@@ -22,10 +22,10 @@ from llvmlite import ir
 
 from qdl.compiler.backends.llvm import adjoint, adjoint_reductions, apply, irbuild
 from qdl.compiler.backends.llvm.adjoint import (
-    REDUCE, REDUCE1, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG,
+    REDUCE, REDUCE1, REDUCE1_MUX, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG,
 )
 from qdl.compiler.backends.llvm.adjoint_reductions import (
-    build_pauli_acc, build_reduce, build_reduce1, build_reduce_apply1, build_reduce_apply1_mux,
+    build_pauli_acc, build_reduce, build_reduce1, build_reduce1_mux, build_reduce_apply1, build_reduce_apply1_mux,
 )
 from qdl.compiler.backends.llvm.irbuild import DOUBLE, Real, declare_like
 
@@ -57,7 +57,8 @@ def _build(real: Real) -> tuple[ir.Module, dict[object, ir.Function]]:
                  REDUCE_APPLY1: build_reduce_apply1(module, reduce1, False, real),
                  REDUCE_APPLY1_DIAG: build_reduce_apply1(module, reduce1, True, real),
                  REDUCE_APPLY1_MUX: build_reduce_apply1_mux(module, False, real),
-                 REDUCE_APPLY1_MUX_DIAG: build_reduce_apply1_mux(module, True, real)}
+                 REDUCE_APPLY1_MUX_DIAG: build_reduce_apply1_mux(module, True, real),
+                 REDUCE1_MUX: build_reduce1_mux(module, real)}
     suffix = ADJOINT_LIBRARY_VERSION if real == DOUBLE else f"f32_{ADJOINT_LIBRARY_VERSION}"
     for fn in functions.values():
         fn.name = f"{fn.name}_{suffix}"

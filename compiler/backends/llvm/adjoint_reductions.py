@@ -23,7 +23,7 @@ from llvmlite import ir
 
 from qdl.compiler.backends.llvm.apply import _transform
 from qdl.compiler.backends.llvm.irbuild import (
-    DOUBLE, FAST, I64, ONE, PTR, SWAP_RE_IM, V8, ZERO, Real, at, cadd, cmul, cvec, function, load_c, load_wide,
+    DOUBLE, F64, FAST, I64, ONE, PTR, SWAP_RE_IM, V8, ZERO, Real, at, cadd, cmul, cvec, function, load_c, load_wide,
     loop, store_c, store_narrow, subspace_base, vload_wide, vmul, vstore_narrow,
 )
 
@@ -41,15 +41,13 @@ def build_reduce1(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
     """(lam, phi, dim, t, out): the 2x2 R of an uncontrolled target t.
 
     t >= 2: explicitly vectorised on 4 amplitudes (<8 x double>) like `apply`'s
-    `dense1`: per (a, c) two vector sums, A += l_a p_c and B += l_a swap(p_c),
-    give Re = Σ A and Im = Σ_even B - Σ_odd B at the end.  Otherwise scalar.
+    `dense1`, the anti-Hermitian part of R only (`_reduce1_store`); t < 2: the
+    packed pass without its stores; a 1-qubit state: scalar.
     """
     fn = function(module, "qdl_reduce1", [PTR, PTR, I64, I64, PTR])
     lam, phi, dim, t, out = fn.args
     b = ir.IRBuilder(fn.entry_basic_block)
-    sums = b.alloca(V8, size=8)  # promoted to registers: every index is a constant
-    for e in range(8):
-        b.store(ir.Constant(V8, [0.0] * 8), at(b, sums, ir.Constant(I64, e), V8))
+    sums = _zeroed_sums(b)
     stride = b.shl(ONE, t)
     four = ir.Constant(I64, 4)
     with b.if_else(b.icmp_unsigned(">=", stride, four)) as (wide, narrow):
@@ -57,9 +55,24 @@ def build_reduce1(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
             _reduce1_wide(b, (lam, phi, real), dim, stride, sums)
             _reduce1_store(b, sums, out)
         with narrow:
-            _reduce1_scalar(b, (lam, phi, real), dim, stride, out)
+            with b.if_else(b.icmp_unsigned(">=", dim, four)) as (packed, scalar):
+                with packed:
+                    for bit in (0, 1):  # t is 0 or 1 here; one specialised loop each
+                        with b.if_then(b.icmp_unsigned("==", t, ir.Constant(I64, bit))):
+                            _reduce1_packed(b, (lam, phi, real), dim, bit, sums, None, False)
+                            _packed_store(b, sums, out, bit)
+                with scalar:
+                    _reduce1_scalar(b, (lam, phi, real), dim, stride, out)
     b.ret_void()
     return fn
+
+
+def _zeroed_sums(b: ir.IRBuilder) -> ir.Value:
+    """Four zeroed <8 x double> sums (promoted to registers: every index is a constant)."""
+    sums = b.alloca(V8, size=4)
+    for e in range(4):
+        b.store(ir.Constant(V8, [0.0] * 8), at(b, sums, ir.Constant(I64, e), V8))
+    return sums
 
 
 def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, stride: ir.Value,
@@ -70,6 +83,8 @@ def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim:
     `states` = (lam, phi, their real type).
     `mux` = (c, v): where bit c of the index is v, swap each pair first (an X
     un-computed on the way); c >= 2, so a 4-amplitude vector shares the bit.
+    Without `coeffs` the swapped pairs themselves are stored (lam's, and
+    phi's when `on_phi`): the X is un-computed, the unit is not.
     """
     lam, phi, real = states
 
@@ -81,34 +96,66 @@ def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim:
             swap = b.icmp_unsigned("==", b.and_(b.lshr(i0, mux[0]), ONE), mux[1])
             ls = [b.select(swap, ls[1], ls[0]), b.select(swap, ls[0], ls[1])]
             ps = [b.select(swap, ps[1], ps[0]), b.select(swap, ps[0], ps[1])]
-        swapped = [b.shuffle_vector(p, p, SWAP_RE_IM) for p in ps]
-        for a in range(2):
-            for c in range(2):
-                for part, right in ((0, ps[c]), (1, swapped[c])):
-                    cell = at(b, sums, ir.Constant(I64, 2 * (2 * a + c) + part), V8)
-                    b.store(b.fadd(b.load(cell, typ=V8), b.fmul(ls[a], right, flags=FAST), flags=FAST), cell)
-        if coeffs is None:
-            return
-        for state, pair in ((lam, ls), (phi, ps))[: 2 if on_phi else 1]:
-            for i, v in zip(index, _transform(b, coeffs, pair[0], pair[1], True)):
-                vstore_narrow(b, state, i, v, real)
+        _accumulate(b, sums, ls, ps)
+        stored = ((lam, ls), (phi, ps))[: 2 if on_phi else 1]
+        if coeffs is not None:
+            for state, pair in stored:
+                for i, v in zip(index, _transform(b, coeffs, pair[0], pair[1], True)):
+                    vstore_narrow(b, state, i, v, real)
+        elif mux is not None:
+            with b.if_then(swap):  # the other pairs stay as they are
+                for state, pair in stored:
+                    for i, v in zip(index, pair):
+                        vstore_narrow(b, state, i, v, real)
 
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: quad(b.add(hi, lo)), ir.Constant(I64, 4)),
           b.shl(stride, ONE))
 
 
+def _accumulate(b: ir.IRBuilder, sums: ir.Value, ls: list[ir.Value], ps: list[ir.Value]) -> None:
+    """The vector sums of `_reduce1_store`: 6 products a pair where the whole R takes 8.
+
+    Sum 0 gets l_0 swap(p_0), 1 gets l_1 swap(p_1), 2 gets l_0 p_1 - l_1 p_0
+    and 3 gets l_0 swap(p_1) + l_1 swap(p_0) (swap: re and im exchanged).
+    """
+    swapped = [b.shuffle_vector(p, p, SWAP_RE_IM) for p in ps]
+    terms = (((ls[0], swapped[0], 1),), ((ls[1], swapped[1], 1),), ((ls[0], ps[1], 1), (ls[1], ps[0], -1)),
+             ((ls[0], swapped[1], 1), (ls[1], swapped[0], 1)))
+    for cell, products in enumerate(terms):
+        slot = at(b, sums, ir.Constant(I64, cell), V8)
+        total = b.load(slot, typ=V8)
+        for left, right, sign in products:
+            product = b.fmul(left, right, flags=FAST)
+            total = b.fadd(total, product, flags=FAST) if sign > 0 else b.fsub(total, product, flags=FAST)
+        b.store(total, slot)
+
+
 def _reduce1_store(b: ir.IRBuilder, sums: ir.Value, out: ir.Value) -> None:
-    """out[e] = (Σ A_e, Σ_even B_e - Σ_odd B_e)."""
-    for e in range(4):
-        lanes = [[b.extract_element(b.load(at(b, sums, ir.Constant(I64, 2 * e + part), V8), typ=V8),
-                                    ir.Constant(ir.IntType(32), j)) for j in range(8)] for part in (0, 1)]
-        re = lanes[0][0]
-        for x in lanes[0][1:]:
-            re = b.fadd(re, x, flags=FAST)
-        im = b.fsub(lanes[1][0], lanes[1][1], flags=FAST)
-        for j in range(2, 8, 2):
-            im = b.fadd(im, b.fsub(lanes[1][j], lanes[1][j + 1], flags=FAST), flags=FAST)
-        store_c(b, out, ir.Constant(I64, e), cadd(b, load_c(b, out, ir.Constant(I64, e)), (re, im)))
+    """out += R', the part of R that an anti-Hermitian D reads: 2 Re Σ D_ab R'_ab = 2 Re Σ D_ab R_ab.
+
+    Every D_j = P_j (∂g_j g_j†) P_j† is anti-Hermitian (g_j unitary for every
+    angle), so Re D_aa R_aa = -Im D_aa Im R_aa and, with D_10 = -conj(D_01),
+    Re(D_01 R_01 + D_10 R_10) = Re D_01 (R_01 - conj(R_10)): R'_00 = i Im R_00,
+    R'_11 = i Im R_11, R'_01 = R_01 - conj(R_10), R'_10 = 0.  From the sums
+    of `_accumulate`: Im parts are Σ_even - Σ_odd lanes, Re parts Σ lanes.
+    """
+    lanes = [[b.extract_element(b.load(at(b, sums, ir.Constant(I64, s), V8), typ=V8),
+                                ir.Constant(ir.IntType(32), j)) for j in range(8)] for s in range(4)]
+
+    def total(values: list[ir.Value]) -> ir.Value:
+        acc = values[0]
+        for x in values[1:]:
+            acc = b.fadd(acc, x, flags=FAST)
+        return acc
+
+    def alternating(values: list[ir.Value]) -> ir.Value:
+        return total([b.fsub(values[j], values[j + 1], flags=FAST) for j in range(0, 8, 2)])
+
+    parts = ((1, alternating(lanes[0])), (2, total(lanes[2])), (3, alternating(lanes[3])),
+             (7, alternating(lanes[1])))  # doubles of out: Im R'_00, Re R'_01, Im R'_01, Im R'_11
+    for index, value in parts:
+        cell = at(b, out, ir.Constant(I64, index))
+        b.store(b.fadd(b.load(cell, typ=F64), value, flags=FAST), cell)
 
 
 def _reduce1_scalar(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, stride: ir.Value,
@@ -128,10 +175,8 @@ def _reduce1_scalar(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], di
 
 
 def _reduce_apply_prologue(b: ir.IRBuilder, mat: ir.Value, t: ir.Value, diagonal: bool) -> tuple:
-    """Zeroed vector sums (8 x <8 x double>), the matrix as lane coefficients, and the target's stride."""
-    sums = b.alloca(V8, size=8)
-    for e in range(8):
-        b.store(ir.Constant(V8, [0.0] * 8), at(b, sums, ir.Constant(I64, e), V8))
+    """Zeroed vector sums (`_zeroed_sums`), the matrix as lane coefficients, and the target's stride."""
+    sums = _zeroed_sums(b)
     coeffs = [cvec(b, [load_c(b, mat, ir.Constant(I64, e))] * 4) for e in range(2 if diagonal else 4)]
     return sums, coeffs, b.shl(ONE, t)
 
@@ -196,8 +241,8 @@ def _packed_pass(b: ir.IRBuilder, args: tuple, t: int, sums: ir.Value, entries: 
 
 
 def _reduce1_packed(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, t: int, sums: ir.Value,
-                    entries: list[Complex], on_phi: bool) -> None:
-    """R of target t < 2 and U† on lam (and phi), 4 amplitudes per <8 x double>: pairs sit inside a vector.
+                    entries: list[Complex] | None, on_phi: bool) -> None:
+    """R of target t < 2 and U† on lam (and phi; neither without `entries`), 4 amplitudes per <8 x double>.
 
     With Q = phi's vector with every amplitude exchanged for its partner
     (index ^ 2^t), lane j of L·P sums conj(λ_j) φ_j (R_00 or R_11 by the
@@ -208,13 +253,15 @@ def _reduce1_packed(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], di
     bits = [(j >> t) & 1 for j in range(4)]
     partner = ir.Constant(ir.VectorType(ir.IntType(32), 8),
                           [x for j in range(4) for x in (2 * (j ^ (1 << t)), 2 * (j ^ (1 << t)) + 1)])
-    diagonal = len(entries) == 2
-    own = cvec(b, [entries[bit] if diagonal else entries[3 * bit] for bit in bits])
-    other = None if diagonal else cvec(b, [entries[1 + bit] for bit in bits])
 
     def transformed(v: ir.Value, exchanged: ir.Value) -> ir.Value:
         mine = vmul(b, own, v)
         return mine if other is None else b.fadd(mine, vmul(b, other, exchanged), flags=FAST)
+
+    if entries is not None:
+        diagonal = len(entries) == 2
+        own = cvec(b, [entries[bit] if diagonal else entries[3 * bit] for bit in bits])
+        other = None if diagonal else cvec(b, [entries[1 + bit] for bit in bits])
 
     def quad(i: ir.Value) -> None:
         lv, pv = vload_wide(b, lam, i, real), vload_wide(b, phi, i, real)
@@ -223,6 +270,8 @@ def _reduce1_packed(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], di
                                       b.shuffle_vector(qv, qv, SWAP_RE_IM))):
             slot = at(b, sums, ir.Constant(I64, cell), V8)
             b.store(b.fadd(b.load(slot, typ=V8), b.fmul(lv, right, flags=FAST), flags=FAST), slot)
+        if entries is None:
+            return
         vstore_narrow(b, lam, i, transformed(lv, b.shuffle_vector(lv, lv, partner)), real)
         if on_phi:
             vstore_narrow(b, phi, i, transformed(pv, qv), real)
@@ -265,6 +314,25 @@ def build_reduce_apply1_mux(module: ir.Module, diagonal: bool, real: Real = DOUB
             _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, True, (c, value))
         with lam_only:
             _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, False, (c, value))
+    _reduce1_store(b, sums, out)
+    b.ret_void()
+    return fn
+
+
+def build_reduce1_mux(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
+    """(lam, phi, dim, t, out, last, c, value): a CNOT's X (where bit c is `value`) on lam (and phi when
+    `last`), then `qdl_reduce1`: a dead unit's run after its CNOT.  Needs t >= 2 and c >= 2, like the `_mux` ones.
+    """
+    fn = function(module, "qdl_reduce1_mux", [PTR, PTR, I64, I64, PTR, I64, I64, I64])
+    lam, phi, dim, t, out, last, c, value = fn.args
+    b = ir.IRBuilder(fn.entry_basic_block)
+    sums = _zeroed_sums(b)
+    stride = b.shl(ONE, t)
+    with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
+        with both:
+            _reduce1_wide(b, (lam, phi, real), dim, stride, sums, None, True, (c, value))
+        with lam_only:
+            _reduce1_wide(b, (lam, phi, real), dim, stride, sums, None, False, (c, value))
     _reduce1_store(b, sums, out)
     b.ret_void()
     return fn
