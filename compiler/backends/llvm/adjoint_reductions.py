@@ -4,9 +4,8 @@ Compiled once per machine as the adjoint library (`adjoint_library`); the
 application functions of the sweep are the runtime library's (`library`).  The
 reductions compute R_ab = Σ conj(λ[base|a]) φ[base|b] over a unit's
 controlled subspace (a, b its target values): `qdl_reduce1` for one
-uncontrolled target (vectorised on <8 x double> when t >= 2, its sums kept
-in registers), `qdl_reduce_apply1_{dense,diag}` the same fused with U† on λ
-(and φ) in one pass (`_mux`: after a CNOT's X on the target, also in that pass),
+uncontrolled target (vectorised on <8 x double>, its sums kept in registers;
+its passes are also those of the fused functions, `adjoint_fused`), and
 `qdl_reduce` for k <= 4 targets through the aux table.
 `qdl_pauli_acc` adds c P φ to λ for a Pauli string P (a signed permutation).
 Reductions ADD to `out` (zeroed by the kernel per batch element), so a state walked in chunks sums up.
@@ -19,6 +18,8 @@ vector code is the same 4 complex lanes (`irbuild.load_wide` and relatives).
 
 from __future__ import annotations
 
+from typing import Callable
+
 from llvmlite import ir
 
 from qdl.compiler.backends.llvm.apply import _transform
@@ -28,6 +29,7 @@ from qdl.compiler.backends.llvm.irbuild import (
 )
 
 Complex = tuple[ir.Value, ir.Value]
+Decide = Callable[[ir.Value], ir.Value]  # a quad's first index -> where its pairs are exchanged (i1 or <8 x i1>)
 
 
 def _conj_mul_add(b: ir.IRBuilder, acc: Complex, x: Complex, y: Complex) -> Complex:
@@ -76,15 +78,13 @@ def _zeroed_sums(b: ir.IRBuilder) -> ir.Value:
 
 
 def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, stride: ir.Value,
-                  sums: ir.Value, coeffs: list | None = None, on_phi: bool = False,
-                  mux: tuple[ir.Value, ir.Value] | None = None) -> None:
+                  sums: ir.Value, coeffs: list | None = None, on_phi: bool = False, swap: Decide | None = None) -> None:
     """Accumulate the vector sums; with `coeffs` also store U† lam (and U† phi when `on_phi`).
 
-    `states` = (lam, phi, their real type).
-    `mux` = (c, v): where bit c of the index is v, swap each pair first (an X
-    un-computed on the way); c >= 2, so a 4-amplitude vector shares the bit.
-    Without `coeffs` the swapped pairs themselves are stored (lam's, and
-    phi's when `on_phi`): the X is un-computed, the unit is not.
+    `states` = (lam, phi, their real type).  `swap(i0)` (a CNOT's X un-computed
+    on the way, `adjoint_fused`): where it holds (the vector's condition, or a
+    lane mask), the pair's two vectors are exchanged first; without `coeffs`
+    the exchanged pairs themselves are stored.
     """
     lam, phi, real = states
 
@@ -92,24 +92,31 @@ def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim:
         index = (i0, b.add(i0, stride))
         ls = [vload_wide(b, lam, i, real) for i in index]
         ps = [vload_wide(b, phi, i, real) for i in index]
-        if mux is not None:
-            swap = b.icmp_unsigned("==", b.and_(b.lshr(i0, mux[0]), ONE), mux[1])
-            ls = [b.select(swap, ls[1], ls[0]), b.select(swap, ls[0], ls[1])]
-            ps = [b.select(swap, ps[1], ps[0]), b.select(swap, ps[0], ps[1])]
+        if swap is not None:
+            where = swap(i0)
+            ls = [b.select(where, ls[1], ls[0]), b.select(where, ls[0], ls[1])]
+            ps = [b.select(where, ps[1], ps[0]), b.select(where, ps[0], ps[1])]
         _accumulate(b, sums, ls, ps)
         stored = ((lam, ls), (phi, ps))[: 2 if on_phi else 1]
         if coeffs is not None:
             for state, pair in stored:
                 for i, v in zip(index, _transform(b, coeffs, pair[0], pair[1], True)):
                     vstore_narrow(b, state, i, v, real)
-        elif mux is not None:
-            with b.if_then(swap):  # the other pairs stay as they are
-                for state, pair in stored:
-                    for i, v in zip(index, pair):
-                        vstore_narrow(b, state, i, v, real)
+        elif swap is not None:
+            store_where(b, where, lambda: [vstore_narrow(b, state, i, v, real)
+                                           for state, pair in stored for i, v in zip(index, pair)])
 
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: quad(b.add(hi, lo)), ir.Constant(I64, 4)),
           b.shl(stride, ONE))
+
+
+def store_where(b: ir.IRBuilder, where: ir.Value, stores: Callable[[], object]) -> None:
+    """`stores()` only where a vector's condition holds; under a lane mask, always (the mask is in the values)."""
+    if isinstance(where.type, ir.VectorType):
+        stores()
+        return
+    with b.if_then(where):  # the other vectors stay as they are
+        stores()
 
 
 def _accumulate(b: ir.IRBuilder, sums: ir.Value, ls: list[ir.Value], ps: list[ir.Value]) -> None:
@@ -174,75 +181,11 @@ def _reduce1_scalar(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], di
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: pair(b.add(hi, lo))), b.shl(stride, ONE))
 
 
-def _reduce_apply_prologue(b: ir.IRBuilder, mat: ir.Value, t: ir.Value, diagonal: bool) -> tuple:
-    """Zeroed vector sums (`_zeroed_sums`), the matrix as lane coefficients, and the target's stride."""
-    sums = _zeroed_sums(b)
-    coeffs = [cvec(b, [load_c(b, mat, ir.Constant(I64, e))] * 4) for e in range(2 if diagonal else 4)]
-    return sums, coeffs, b.shl(ONE, t)
-
-
-def build_reduce_apply1(module: ir.Module, reduce1: ir.Function, diagonal: bool, real: Real = DOUBLE) -> ir.Function:
-    """(lam, phi, dim, t, mat, out, last): `qdl_reduce1`, then U† on lam (and on phi when `last`), one pass.
-
-    Narrow targets (t < 2) take a packed pass (`_reduce1_packed`: both amplitudes
-    of a pair in one vector); a 1-qubit state, `reduce1` and then scalar U†.
-    """
-    fn = function(module, f"qdl_reduce_apply1_{'diag' if diagonal else 'dense'}", [PTR, PTR, I64, I64, PTR, PTR, I64])
-    lam, phi, dim, t, mat, out, last = fn.args
-    b = ir.IRBuilder(fn.entry_basic_block)
-    sums, coeffs, stride = _reduce_apply_prologue(b, mat, t, diagonal)
-    with b.if_else(b.icmp_unsigned(">=", stride, ir.Constant(I64, 4))) as (wide, narrow):
-        with wide:
-            with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
-                with both:
-                    _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, True)
-                with lam_only:
-                    _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, False)
-            _reduce1_store(b, sums, out)
-        with narrow:
-            entries = [load_c(b, mat, ir.Constant(I64, e)) for e in range(2 if diagonal else 4)]
-            with b.if_else(b.icmp_unsigned(">=", dim, ir.Constant(I64, 4))) as (packed, scalar):
-                with packed:
-                    for bit in (0, 1):  # t is 0 or 1 here; one specialised loop each
-                        with b.if_then(b.icmp_unsigned("==", t, ir.Constant(I64, bit))):
-                            _packed_pass(b, (lam, phi, dim, out, last, real), bit, sums, entries)
-                with scalar:
-                    b.call(reduce1, [lam, phi, dim, t, out])
-                    _apply_scalar(b, (lam, real), dim, stride, entries)
-                    with b.if_then(b.icmp_unsigned("!=", last, ZERO)):
-                        _apply_scalar(b, (phi, real), dim, stride, entries)
-    b.ret_void()
-    return fn
-
-
-def _apply_scalar(b: ir.IRBuilder, buffer: tuple[ir.Value, Real], dim: ir.Value, stride: ir.Value,
-                  entries: list[Complex]) -> None:
-    """The 2x2 (or diagonal) `entries` on every pair (i, i + stride) of the state, one amplitude at a time."""
-    state, real = buffer
-
-    def pair(i0: ir.Value) -> None:
-        index = (i0, b.add(i0, stride))
-        out = _transform(b, entries, load_wide(b, state, index[0], real), load_wide(b, state, index[1], real), False)
-        for i, value in zip(index, out):
-            store_narrow(b, state, i, value, real)
-
-    loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: pair(b.add(hi, lo))), b.shl(stride, ONE))
-
-
-def _packed_pass(b: ir.IRBuilder, args: tuple, t: int, sums: ir.Value, entries: list[Complex]) -> None:
-    """`_reduce1_packed` on lam (and phi when `last`), then R into out."""
-    lam, phi, dim, out, last, real = args
-    with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
-        with both:
-            _reduce1_packed(b, (lam, phi, real), dim, t, sums, entries, True)
-        with lam_only:
-            _reduce1_packed(b, (lam, phi, real), dim, t, sums, entries, False)
-    _packed_store(b, sums, out, t)
-
-
 def _reduce1_packed(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, t: int, sums: ir.Value,
-                    entries: list[Complex] | None, on_phi: bool) -> None:
+                    entries: list[Complex] | None, on_phi: bool, swap: Decide | None = None) -> None:
     """R of target t < 2 and U† on lam (and phi; neither without `entries`), 4 amplitudes per <8 x double>.
+
+    `swap` as in `_reduce1_wide`, here exchanging the partner lanes of a vector.
 
     With Q = phi's vector with every amplitude exchanged for its partner
     (index ^ 2^t), lane j of L·P sums conj(λ_j) φ_j (R_00 or R_11 by the
@@ -265,6 +208,12 @@ def _reduce1_packed(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], di
 
     def quad(i: ir.Value) -> None:
         lv, pv = vload_wide(b, lam, i, real), vload_wide(b, phi, i, real)
+        if swap is not None:
+            where = swap(i)
+            lv, pv = (b.select(where, b.shuffle_vector(v, v, partner), v) for v in (lv, pv))
+            if entries is None:
+                store_where(b, where, lambda: [vstore_narrow(b, state, i, v, real)
+                                               for state, v in ((lam, lv), (phi, pv))[: 2 if on_phi else 1]])
         qv = b.shuffle_vector(pv, pv, partner)
         for cell, right in enumerate((pv, b.shuffle_vector(pv, pv, SWAP_RE_IM), qv,
                                       b.shuffle_vector(qv, qv, SWAP_RE_IM))):
@@ -296,46 +245,6 @@ def _packed_store(b: ir.IRBuilder, sums: ir.Value, out: ir.Value, t: int) -> Non
         for term in terms:
             total = cadd(b, total, term)
         store_c(b, out, ir.Constant(I64, cell), total)
-
-
-def build_reduce_apply1_mux(module: ir.Module, diagonal: bool, real: Real = DOUBLE) -> ir.Function:
-    """(lam, phi, dim, t, mat, out, last, c, value): a CNOT's X (where bit c is `value`), then `reduce_apply1`.
-
-    The un-computed CNOT costs no pass of its own.  Needs t >= 2 and c >= 2
-    (the lowering absorbs only such CNOTs), so only the vector path exists.
-    """
-    name = f"qdl_reduce_apply1_mux_{'diag' if diagonal else 'dense'}"
-    fn = function(module, name, [PTR, PTR, I64, I64, PTR, PTR, I64, I64, I64])
-    lam, phi, dim, t, mat, out, last, c, value = fn.args
-    b = ir.IRBuilder(fn.entry_basic_block)
-    sums, coeffs, stride = _reduce_apply_prologue(b, mat, t, diagonal)
-    with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
-        with both:
-            _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, True, (c, value))
-        with lam_only:
-            _reduce1_wide(b, (lam, phi, real), dim, stride, sums, coeffs, False, (c, value))
-    _reduce1_store(b, sums, out)
-    b.ret_void()
-    return fn
-
-
-def build_reduce1_mux(module: ir.Module, real: Real = DOUBLE) -> ir.Function:
-    """(lam, phi, dim, t, out, last, c, value): a CNOT's X (where bit c is `value`) on lam (and phi when
-    `last`), then `qdl_reduce1`: a dead unit's run after its CNOT.  Needs t >= 2 and c >= 2, like the `_mux` ones.
-    """
-    fn = function(module, "qdl_reduce1_mux", [PTR, PTR, I64, I64, PTR, I64, I64, I64])
-    lam, phi, dim, t, out, last, c, value = fn.args
-    b = ir.IRBuilder(fn.entry_basic_block)
-    sums = _zeroed_sums(b)
-    stride = b.shl(ONE, t)
-    with b.if_else(b.icmp_unsigned("!=", last, ZERO)) as (both, lam_only):
-        with both:
-            _reduce1_wide(b, (lam, phi, real), dim, stride, sums, None, True, (c, value))
-        with lam_only:
-            _reduce1_wide(b, (lam, phi, real), dim, stride, sums, None, False, (c, value))
-    _reduce1_store(b, sums, out)
-    b.ret_void()
-    return fn
 
 
 def build_reduce(module: ir.Module, real: Real = DOUBLE) -> ir.Function:

@@ -56,14 +56,14 @@ def absorptions(units: list[Unit], fusable: list[bool]) -> dict[int, int]:
     """CNOT unit -> the fused run its target meets next, when the run may move up to the CNOT.
 
     Units between them never touch the target (the run is the next unit that
-    does), so the run commutes up; control and target >= 2 keep the fused
-    pass on its vector path (every 4-amplitude vector shares both bits).
+    does), so the run commutes up.  Any control and target: the fused pass
+    exchanges whole vectors or lanes (`adjoint_fused`).
     """
     out: dict[int, int] = {}
     following: dict[int, int] = {}  # qubit -> the next unit touching it
     for number in range(len(units) - 1, -1, -1):
         unit = units[number]
-        if _is_cnot(unit) and min(unit.controls[0], unit.targets[0]) >= 2:
+        if _is_cnot(unit):
             run = following.get(unit.targets[0])
             if run is not None and fusable[run]:
                 out[number] = run
