@@ -49,6 +49,7 @@ REDUCE_APPLY1_DIAG = 103  # the same with a diagonal U†
 REDUCE_APPLY1_MUX = 104  # a CNOT's X on the target (q1 = its control, cval = its value), then REDUCE_APPLY1
 REDUCE_APPLY1_MUX_DIAG = 105
 REDUCE1_MUX = 106  # a CNOT's X on the target (q1, cval as in REDUCE_APPLY1_MUX), then REDUCE1: a dead unit's run
+FUSED = (REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, REDUCE1_MUX)
 ROW_FIELDS = 9  # kind, q0, q1, m, aux, k2, cval, mat, red
 SEGMENT_FIELDS = 3  # chunked (0/1), first row, end row
 CHUNK_BYTES = 1 << 18  # φ's and every λ_o's chunk together stay in L2
@@ -130,6 +131,7 @@ def lower_adjoint(circuit: Circuit, observables: tuple[Observable, ...],
                 builder.reduction(unit)
             if live[number]:
                 builder.apply(unit)
+    builder.fold_flips()
     chunk = chunk_qubits(circuit.num_qubits, len(observables), 16 if precision == "double" else 8)
     return AdjointPlan(circuit.num_qubits, tuple(builder.rows), tuple(builder.aux), builder.entries,
                        builder.reduced, pauli_strings(observables), len(observables), tuple(units), found,
@@ -204,6 +206,7 @@ class _Tables:
         self.entries = 0
         self.reduced = 0
         self.reach: list[int] = []  # per row: 1 + its highest involved qubit (0: none)
+        self.lone: dict[int, tuple[int, int, int]] = {}  # CNOT row onto qubit 0 or 1 -> (target, control, value)
 
     def _add(self, row: tuple[int, ...], qubits: tuple[int, ...]) -> None:
         self.rows.append(row)
@@ -262,8 +265,26 @@ class _Tables:
             return (OpKind.CTRL1_DIAG if diagonal else OpKind.CTRL1, targets[0], 0, m, aux, 2, _cval(unit), mat)
         return (OpKind.GEN_DIAG if diagonal else OpKind.GEN_DENSE, 0, 0, m, aux, unit.dim, _cval(unit), mat)
 
+    def fold_flips(self) -> None:
+        """A CNOT onto qubit 0 or 1 just before a fused row on its control (>= 2) joins that row's pass.
+
+        The row's m field is 1 + the CNOT's target and aux its control value:
+        the fused pass first exchanges that bit's lanes in the half of each
+        pair where the control (the row's target) has that value (`adjoint_fused`).
+        """
+        for at in sorted(self.lone, reverse=True):
+            target, control, value = self.lone[at]
+            row = self.rows[at + 1] if at + 1 < len(self.rows) else None
+            if row is None or row[0] not in FUSED or row[1] != control or control < 2 or row[3]:
+                continue
+            self.rows[at + 1] = row[:3] + (1 + target, value) + row[5:]
+            self.reach[at + 1] = max(self.reach[at], self.reach[at + 1])
+            del self.rows[at], self.reach[at]
+
     def _flips(self, unit: Unit) -> None:
         """X is its own inverse; SWAP is three controlled flips, a palindrome, so also its own."""
+        if len(unit.targets) == 1 and len(unit.controls) == 1 and unit.targets[0] < 2:
+            self.lone[len(self.rows)] = (unit.targets[0], unit.controls[0], int(unit.values[0]))
         pairs = [(None, unit.targets[0])] if len(unit.targets) == 1 else [
             (unit.targets[0], unit.targets[1]), (unit.targets[1], unit.targets[0]),
             (unit.targets[0], unit.targets[1])]

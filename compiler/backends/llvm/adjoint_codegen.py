@@ -227,7 +227,7 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, frame: _Frame) -> None:
     for op_kind, tail in tails.items():
         _case(b, switch, int(op_kind), op_kind.name.lower(), done, lambda t=tail, o=op_kind: loop(
             b, ZERO, b.add(frame.count, ONE), lambda j: b.call(frame.functions[o], (_buffer(b, frame, j), dim) + t)))
-    _fused_case(b, switch, done, frame, (q0, matp, red, q1, cval))
+    _fused_case(b, switch, done, frame, (q0, matp, red, q1, cval, m, aux_at))
     reductions = {REDUCE1: (dim, q0), REDUCE: (dim, sorted_pos, m, offsets, k2, cval)}
     for code, tail in reductions.items():
         _case(b, switch, code, f"reduce{code}", done, lambda c=code, t=tail: loop(
@@ -240,17 +240,18 @@ def _fused_case(b: ir.IRBuilder, switch: ir.SwitchInstr, done: ir.Block, frame: 
     """REDUCE_APPLY1* and REDUCE1_MUX: per observable o, reduce and un-compute λ_o; φ goes with the last one.
 
     The MUX kinds also pass the CNOT's control and value (row fields q1, cval);
-    REDUCE1_MUX has no matrix.
+    REDUCE1_MUX has no matrix.  Every kind passes last the CNOT onto qubit 0 or 1
+    folded in before (m = 1 + its target, 0 for none; aux = its control value).
     """
     count = frame.count
-    q0, matp, red, q1, cval = fields
+    q0, matp, red, q1, cval, pre, pre_value = fields
     for code in (REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, REDUCE1_MUX):
         def body(o: ir.Value, c: int = code) -> None:
             last = b.zext(b.icmp_unsigned("==", b.add(o, ONE), count), I64)
             extra = [q1, cval] if c in (REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, REDUCE1_MUX) else []
             mat = [] if c == REDUCE1_MUX else [matp]
             b.call(frame.functions[c], [_buffer(b, frame, b.add(o, ONE)), _phi(b, frame), frame.size, q0] + mat
-                   + [_reduced_at(b, frame, o, red), last] + extra)
+                   + [_reduced_at(b, frame, o, red), last] + extra + [pre, pre_value])
 
         _case(b, switch, code, f"reduce_apply{code}", done, lambda f=body: loop(b, ZERO, count, f))
 

@@ -1,15 +1,17 @@
 """The adjoint library's fused passes: a 1-qubit run reduced and un-computed in one pass over φ and a λ.
 
-    qdl_reduce_apply1_{dense,diag}      (lam, phi, dim, t, mat, out, last)
-    qdl_reduce_apply1_mux_{dense,diag}  (lam, phi, dim, t, mat, out, last, c, value)
-    qdl_reduce1_mux                     (lam, phi, dim, t, out, last, c, value)
+    qdl_reduce_apply1_{dense,diag}      (lam, phi, dim, t, mat, out, last, pre, pre_value)
+    qdl_reduce_apply1_mux_{dense,diag}  (lam, phi, dim, t, mat, out, last, c, value, pre, pre_value)
+    qdl_reduce1_mux                     (lam, phi, dim, t, out, last, c, value, pre, pre_value)
 
 R of target t into `out` (`adjoint_reductions`, summed over the pass), then
 U† (`mat`, 2x2 or its diagonal) on lam, and on phi when `last` (φ goes with
 the last observable).  `_mux`: first a CNOT's X on target t where bit c of
 the index is `value` (un-computed on the way, so the CNOT costs no pass of
 its own); `qdl_reduce1_mux` is the X and R only, for a unit whose
-un-compute nobody reads (`adjoint.live_units`).
+un-compute nobody reads (`adjoint.live_units`).  `pre` = 1 + u (0: none),
+wide path only: before all that, a CNOT from the target t (where it is
+`pre_value`) onto qubit u < 2, whose lanes it exchanges (`adjoint._Tables.fold_flips`).
 
 Paths: wide (t >= 2: pairs of 4-amplitude vectors 2^t apart), packed
 (t < 2, dim >= 4: both amplitudes of a pair in one vector) and scalar (a
@@ -44,7 +46,7 @@ def build_fused(module: ir.Module, reduce1: ir.Function, diagonal: bool | None, 
     name = "qdl_reduce1_mux" if diagonal is None else \
         f"qdl_reduce_apply1_{'mux_' if mux else ''}{'diag' if diagonal else 'dense'}"
     matrix = [] if diagonal is None else [PTR]
-    fn = function(module, name, [PTR, PTR, I64, I64] + matrix + [PTR, I64] + ([I64, I64] if mux else []))
+    fn = function(module, name, [PTR, PTR, I64, I64] + matrix + [PTR, I64] + ([I64, I64] if mux else []) + [I64, I64])
     lam, phi, dim, t = fn.args[:4]
     mat = fn.args[4] if matrix else None
     out, last = fn.args[4 + len(matrix):6 + len(matrix)]
@@ -56,15 +58,15 @@ def build_fused(module: ir.Module, reduce1: ir.Function, diagonal: bool | None, 
 
     def swaps(body: Callable[[Decide | None], None]) -> None:
         if mux:
-            _by_control(b, fn.args[-2], fn.args[-1], body)
+            _by_control(b, fn.args[-4], fn.args[-3], body)
         else:
             body(None)
 
     with b.if_else(b.icmp_unsigned(">=", stride, FOUR)) as (wide, narrow):
         with wide:
             coeffs = None if entries is None else [cvec(b, [e] * 4) for e in entries]
-            swaps(lambda swap: _by_last(b, last, lambda on_phi: _reduce1_wide(
-                b, states, dim, stride, sums, coeffs, on_phi, swap)))
+            _by_pre(b, fn.args[-2], fn.args[-1], lambda pre: swaps(lambda swap: _by_last(
+                b, last, lambda on_phi: _reduce1_wide(b, states, dim, stride, sums, coeffs, on_phi, swap, pre))))
             _reduce1_store(b, sums, out)
         with narrow:
             with b.if_else(b.icmp_unsigned(">=", dim, FOUR)) as (packed, scalar):
@@ -91,6 +93,20 @@ def _by_last(b: ir.IRBuilder, last: ir.Value, body: Callable[[bool], None]) -> N
             body(True)
         with lam_only:
             body(False)
+
+
+def _by_pre(b: ir.IRBuilder, pre: ir.Value, value: ir.Value, body: Callable[[tuple[int, int] | None], None]) -> None:
+    """body(None) without a folded CNOT (pre = 0), else body((u, v)) for pre = 1 + u and value v, each once."""
+    with b.if_else(b.icmp_unsigned("==", pre, ZERO)) as (plain, folded):
+        with plain:
+            body(None)
+        with folded:
+            for u in (0, 1):
+                for v in (0, 1):
+                    which = b.and_(b.icmp_unsigned("==", pre, ir.Constant(I64, 1 + u)),
+                                   b.icmp_unsigned("==", value, ir.Constant(I64, v)))
+                    with b.if_then(which):
+                        body((u, v))
 
 
 def _by_control(b: ir.IRBuilder, c: ir.Value, value: ir.Value, body: Callable[[Decide], None]) -> None:

@@ -78,13 +78,16 @@ def _zeroed_sums(b: ir.IRBuilder) -> ir.Value:
 
 
 def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim: ir.Value, stride: ir.Value,
-                  sums: ir.Value, coeffs: list | None = None, on_phi: bool = False, swap: Decide | None = None) -> None:
+                  sums: ir.Value, coeffs: list | None = None, on_phi: bool = False, swap: Decide | None = None,
+                  pre: tuple[int, int] | None = None) -> None:
     """Accumulate the vector sums; with `coeffs` also store U† lam (and U† phi when `on_phi`).
 
     `states` = (lam, phi, their real type).  `swap(i0)` (a CNOT's X un-computed
     on the way, `adjoint_fused`): where it holds (the vector's condition, or a
-    lane mask), the pair's two vectors are exchanged first; without `coeffs`
-    the exchanged pairs themselves are stored.
+    lane mask), the pair's two vectors are exchanged; before that, `pre` =
+    (u, v) exchanges the lanes of bit u in the pair's vector v (a CNOT from
+    the target onto qubit u < 2).  Without `coeffs` the exchanged pairs
+    themselves are stored.
     """
     lam, phi, real = states
 
@@ -92,6 +95,9 @@ def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim:
         index = (i0, b.add(i0, stride))
         ls = [vload_wide(b, lam, i, real) for i in index]
         ps = [vload_wide(b, phi, i, real) for i in index]
+        if pre is not None:
+            flip, v = lane_exchange(1 << pre[0]), pre[1]
+            ls[v], ps[v] = (b.shuffle_vector(x[v], x[v], flip) for x in (ls, ps))
         if swap is not None:
             where = swap(i0)
             ls = [b.select(where, ls[1], ls[0]), b.select(where, ls[0], ls[1])]
@@ -102,17 +108,22 @@ def _reduce1_wide(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], dim:
             for state, pair in stored:
                 for i, v in zip(index, _transform(b, coeffs, pair[0], pair[1], True)):
                     vstore_narrow(b, state, i, v, real)
-        elif swap is not None:
-            store_where(b, where, lambda: [vstore_narrow(b, state, i, v, real)
-                                           for state, pair in stored for i, v in zip(index, pair)])
+        elif swap is not None or pre is not None:
+            store_where(b, None if pre is not None else where, lambda: [
+                vstore_narrow(b, state, i, v, real) for state, pair in stored for i, v in zip(index, pair)])
 
     loop(b, ZERO, dim, lambda hi: loop(b, ZERO, stride, lambda lo: quad(b.add(hi, lo)), ir.Constant(I64, 4)),
           b.shl(stride, ONE))
 
 
-def store_where(b: ir.IRBuilder, where: ir.Value, stores: Callable[[], object]) -> None:
-    """`stores()` only where a vector's condition holds; under a lane mask, always (the mask is in the values)."""
-    if isinstance(where.type, ir.VectorType):
+def lane_exchange(flip: int) -> ir.Constant:
+    """The shuffle mask giving amplitude j of a 4-amplitude vector the amplitude j ^ flip."""
+    return ir.Constant(ir.VectorType(ir.IntType(32), 8), [2 * (j ^ flip) + part for j in range(4) for part in (0, 1)])
+
+
+def store_where(b: ir.IRBuilder, where: ir.Value | None, stores: Callable[[], object]) -> None:
+    """`stores()` only where a vector's condition holds; under a lane mask or None, always."""
+    if where is None or isinstance(where.type, ir.VectorType):
         stores()
         return
     with b.if_then(where):  # the other vectors stay as they are
@@ -194,8 +205,7 @@ def _reduce1_packed(b: ir.IRBuilder, states: tuple[ir.Value, ir.Value, Real], di
     """
     lam, phi, real = states
     bits = [(j >> t) & 1 for j in range(4)]
-    partner = ir.Constant(ir.VectorType(ir.IntType(32), 8),
-                          [x for j in range(4) for x in (2 * (j ^ (1 << t)), 2 * (j ^ (1 << t)) + 1)])
+    partner = lane_exchange(1 << t)
 
     def transformed(v: ir.Value, exchanged: ir.Value) -> ir.Value:
         mine = vmul(b, own, v)
