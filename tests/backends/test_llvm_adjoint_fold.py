@@ -1,6 +1,6 @@
 """The adjoint sweep's shortcuts against numpy's adjoint: dead units, CNOTs folded into fused passes, R' sums.
 
-* dead units (`adjoint.live_units`): un-computes no later reduction reads are left out;
+* dead units (`adjoint_units.live_units`): un-computes no later reduction reads are left out;
 * CNOTs folded into the pass of the run they precede, on every path (target and
   control on either side of the 4-amplitude vector), and CNOTs onto qubit 0 or 1
   folded into the pass on their control (`_Tables.fold_flips`);
@@ -18,7 +18,7 @@ from qdl.api import CircuitFunction
 from qdl.compiler.autodiff import gradient_program
 from qdl.compiler.autodiff.linearize import linear_circuit
 from qdl.compiler.backends.llvm import adjoint as lowering
-from qdl.compiler.backends.llvm.adjoint_units import backward_units
+from qdl.compiler.backends.llvm.adjoint_units import backward_units, live_units
 from qdl.compiler.expr import Arg, Binary, Const
 from qdl.compiler.gates import GATES
 from qdl.compiler.ir import Argument, Circuit, ExpVal, GateOp, Observable, PauliTerm
@@ -59,10 +59,10 @@ def two_qubits() -> Circuit:
 
 def test_units_that_no_later_reduction_reads_are_dead() -> None:
     units = backward_units(two_qubits())
-    assert lowering.live_units(units, [True] * 4) == [True, True, False, False]  # the first layer: dead
-    assert lowering.live_units(units, [True, False, False, False]) == [False] * 4  # only rz's R: nothing after it
+    assert live_units(units, [True] * 4) == [True, True, False, False]  # the first layer: dead
+    assert live_units(units, [True, False, False, False]) == [False] * 4  # only rz's R: nothing after it
     # ry q0's R reads q0, which the cx (so also rz before it) reaches; ry q1 touches q1 alone: dead
-    assert lowering.live_units(units, [False, False, False, True]) == [True, True, False, False]
+    assert live_units(units, [False, False, False, True]) == [True, True, False, False]
 
 
 @pytest.mark.parametrize("wrt", ("a", "b", ("a", "b")))

@@ -26,19 +26,31 @@ A 1-qubit run (the common case: RY RZ on every qubit) takes one fused row,
 (φ is un-computed with the last observable's), saving a read of both vectors;
 a CNOT on the run's target just before it in the table joins that pass too
 (`REDUCE_APPLY1_MUX`: the X on one half of the pairs, as the forward plan
-absorbs CNOTs into 1-qubit blocks), so a CNOT ring costs no passes of its own.
+absorbs CNOTs into 1-qubit blocks), whatever its control and target: whole
+vectors or lanes are exchanged (`adjoint_fused`).  A CNOT onto qubit 0 or 1
+from the target of the fused row just after it joins that row's pass as a
+lane exchange (`_Tables.fold_flips`; a ring's closing CNOT), so a CNOT ring
+costs no passes of its own.  1-qubit reductions keep only R's anti-Hermitian
+part (`adjoint_reductions._reduce1_store`: every D_j is anti-Hermitian).
+
+Dead units: a unit whose un-compute no later reduction reads (`adjoint_units.live_units`:
+a reduction is blind to unitaries on qubits outside its unit) is left out,
+and a dead run is only reduced (`REDUCE1`, or `REDUCE1_MUX` after its CNOT's
+X), e.g. the circuit's first layer.  So the sweep leaves φ and the λ's partly
+un-computed: nobody reads them after it.
 
 Locality: runs of rows whose qubits all lie below `chunk_qubits` form chunked
-segments, applied chunk by chunk (φ's and the λ's chunks stay in cache), so a
-large state streams once per segment, not once per row; other rows walk the
-whole state.  Reductions add up over chunks.
+segments, applied chunk by chunk (φ's and the λ's chunks stay in cache: L1
+while the states fit in L2, else L2), so a large state streams once per
+segment, not once per row; other rows walk the whole state.  Reductions add
+up over chunks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qdl.compiler.backends.llvm.adjoint_units import Unit, absorptions, backward_units, is_run
+from qdl.compiler.backends.llvm.adjoint_units import Unit, absorptions, backward_units, is_run, live_units
 from qdl.compiler.backends.llvm.plan import OpKind, subspace_entries
 from qdl.compiler.ir import Circuit, Observable
 
@@ -138,26 +150,6 @@ def lower_adjoint(circuit: Circuit, observables: tuple[Observable, ...],
                        chunk, segments(builder.reach, chunk), precision)
 
 
-def live_units(units: list[Unit], reduced: list[bool]) -> list[bool]:
-    """Per unit (backward order): whether its un-compute changes any reduction after it.
-
-    A reduction over qubits S is a partial trace of |φ><λ| onto S, so the same
-    unitary applied to φ and every λ_o on qubits outside S leaves it alone.
-    Walking the table from its end, `needed` holds the qubits whose frame
-    some later reduction reads; a unit touching none of them is dead (the
-    sweep's final φ and λ's are read by nobody), e.g. the first layer of a
-    circuit, whose runs then only reduce.
-    """
-    needed: set[int] = set()
-    live = [False] * len(units)
-    for number in range(len(units) - 1, -1, -1):
-        qubits = set(units[number].controls + units[number].targets)
-        live[number] = bool(qubits & needed)
-        if live[number] or reduced[number]:
-            needed |= qubits
-    return live
-
-
 def chunk_qubits(num_qubits: int, observables: int, amplitude_bytes: int = 16) -> int:
     """The largest c with (1 + observables) chunks of 2^c amplitudes within the chunk budget.
 
@@ -224,7 +216,7 @@ class _Tables:
     def fused(self, unit: Unit, cnot: Unit | None, live: bool) -> None:
         """One pass: R, then U† (after `cnot`'s X when given: its control goes in q1, its value in cval).
 
-        A dead unit (`live_units`) is only reduced: `REDUCE1`, or `REDUCE1_MUX` after its CNOT's X.
+        A dead unit (`adjoint_units.live_units`) is only reduced: `REDUCE1`, or `REDUCE1_MUX` after its CNOT's X.
         """
         if not live and cnot is None:
             self.reduction(unit)

@@ -16,7 +16,8 @@ Kernel ABI (C, see `ADJOINT_ABI`)::
 
 `slots` (batch, num_slots) doubles: the forward kernel's slot rows; `states`
 (batch, 2**n) complex: the forward kernel's final states, un-computed in
-place; `values` (batch, observables) doubles: <ψ|H_o|ψ>; `grads`
+place (partly: dead units are left out, so afterwards they hold no defined
+state); `values` (batch, observables) doubles: <ψ|H_o|ψ>; `grads`
 (batch, observables, outputs) doubles: ∂<H_o>/∂angle for every wanted angle;
 `scratch` (`scratch_doubles`) reused by every element: the λ_o, the matrix
 scratch, the units' U† and the R matrices (zeroed by the kernel).  With
@@ -35,8 +36,8 @@ from dataclasses import dataclass
 from llvmlite import ir
 
 from qdl.compiler.backends.llvm.adjoint import (
-    REDUCE, REDUCE1, REDUCE1_MUX, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, ROW_FIELDS,
-    SEGMENT_FIELDS, AdjointPlan,
+    REDUCE, REDUCE1, REDUCE1_MUX, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG,
+    ROW_FIELDS, SEGMENT_FIELDS, AdjointPlan,
 )
 from qdl.compiler.backends.llvm import adjoint_library, library
 from qdl.compiler.backends.llvm.adjoint_fill import emit_gradients, emit_prepare

@@ -9,7 +9,7 @@ U† (`mat`, 2x2 or its diagonal) on lam, and on phi when `last` (φ goes with
 the last observable).  `_mux`: first a CNOT's X on target t where bit c of
 the index is `value` (un-computed on the way, so the CNOT costs no pass of
 its own); `qdl_reduce1_mux` is the X and R only, for a unit whose
-un-compute nobody reads (`adjoint.live_units`).  `pre` = 1 + u (0: none),
+un-compute nobody reads (`adjoint_units.live_units`).  `pre` = 1 + u (0: none),
 wide path only: before all that, a CNOT from the target t (where it is
 `pre_value`) onto qubit u < 2, whose lanes it exchanges (`adjoint._Tables.fold_flips`).
 

@@ -92,7 +92,7 @@ def matrix_tables(plan: AdjointPlan, keys: tuple[tuple[int, int], ...], slot_of:
             after, through = through, builder.alloc(unit.dim)
             builder.products.append((unit.dim, through, after, offsets[j]))
             around[(number, j)] = (after, through)
-        if unit.mat >= 0:  # a dead unit (`adjoint.live_units`) is only reduced, never un-computed
+        if unit.mat >= 0:  # a dead unit (`adjoint_units.live_units`) is only reduced, never un-computed
             builder.inverses.append((unit.dim, int(unit.diagonal), through, unit.mat))
     wanted = tuple(_wanted(plan, key, around, found, w) for w, key in enumerate(keys))
     return MatrixTables(tuple((name, params, tuple(rows)) for (name, params), rows in builder.gates.items()),

@@ -5,7 +5,7 @@ qubits commute with it: the forward plan's fusion, walked backwards) or one
 other gate, rewritten to its base gate plus controls (`cx` -> `x` controlled),
 so a control costs only the controlled subspace.  `absorptions` pairs a CNOT
 with the run its target meets next, which the backward pass un-computes with
-it (see `adjoint`).
+it, and `live_units` finds the units whose un-compute matters (see `adjoint`).
 """
 
 from __future__ import annotations
@@ -70,6 +70,26 @@ def absorptions(units: list[Unit], fusable: list[bool]) -> dict[int, int]:
         for q in unit.controls + unit.targets:
             following[q] = number
     return out
+
+
+def live_units(units: list[Unit], reduced: list[bool]) -> list[bool]:
+    """Per unit (backward order): whether its un-compute changes any reduction after it.
+
+    A reduction over qubits S is a partial trace of |φ><λ| onto S, so the same
+    unitary applied to φ and every λ_o on qubits outside S leaves it alone.
+    Walking the table from its end, `needed` holds the qubits whose frame
+    some later reduction reads; a unit touching none of them is dead (the
+    sweep's final φ and λ's are read by nobody), e.g. the first layer of a
+    circuit, whose runs then only reduce.
+    """
+    needed: set[int] = set()
+    live = [False] * len(units)
+    for number in range(len(units) - 1, -1, -1):
+        qubits = set(units[number].controls + units[number].targets)
+        live[number] = bool(qubits & needed)
+        if live[number] or reduced[number]:
+            needed |= qubits
+    return live
 
 
 def _is_cnot(unit: Unit) -> bool:
