@@ -212,6 +212,21 @@ def test_value_and_grad_and_grad_take_the_fast_path(monkeypatch: pytest.MonkeyPa
     assert_same(f.value_and_grad(theta), ref.value_and_grad(theta, method="adjoint"))
 
 
+def test_an_identity_chain_rule_copies_the_slot_derivatives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slots that are the elements in order skip the product; the layers' angles swapped keep it."""
+    c = plain(3, 2, MIXED[:1])
+    swapped = Circuit("s", c.arguments, 3, tuple(GateOp(op.gate, op.qubits, tuple(
+        Arg("theta", (1 - p.index[0],) + p.index[1:]) for p in op.params)) for op in c.ops), c.results)
+    theta = np.random.default_rng(5).uniform(-np.pi, np.pi, size=(2, 3, 2))
+    for circuit, identity in ((c, True), (swapped, False)):
+        assert runtime_adjoint.Chain.of(gradient_program(circuit)).identity is identity
+        taken = calls(monkeypatch)
+        got = CircuitFunction(circuit, "llvm").value_and_grad(theta)
+        assert taken == ["fast"]
+        assert_same(got, CircuitFunction(circuit, "reference").value_and_grad(theta, method="adjoint"))
+        monkeypatch.undo()
+
+
 def test_several_and_scalar_param_arguments() -> None:
     """wrt=None over two `param` arguments, one of them a scalar: a tuple per result, a numpy scalar inside."""
     t = Arg("t", ())
