@@ -143,7 +143,7 @@ class CompiledAdjoint:
             forward = work.forward
             self.forward.kernel.fn(slots_at, 1, forward.mats_at, state_at, forward.scratch_at, forward.out_at)
             self.kernel.fn(slots_at, 1, state_at, values_at, grads_at, scratch_at)
-            out, columns = work.values[0].copy(), work.grads[0] @ self.chain.constant
+            out, columns = work.values[0].copy(), self.chain.columns(work.grads[0])
         finally:
             self._single_lock.release()
         if not math.isfinite(out.sum() + columns.sum()):  # NaN and ±Inf survive a sum (overflow: general path)

@@ -33,6 +33,11 @@ class Chain:
     constant: np.ndarray  # (slots, elements)
     varying: tuple[tuple[int, int, Expr], ...]  # (slot, element column, ∂angle/∂element)
     pieces: tuple[tuple[int, int, tuple[int, ...]], ...] = ()  # per differentiated argument: columns, shape
+    identity: bool = False  # `constant` is the identity (slot w is element w), `varying` empty
+
+    def columns(self, grads: np.ndarray) -> np.ndarray:
+        """`grads` (..., slots) as element columns (..., elements) under the constant partials alone."""
+        return grads.copy() if self.identity else grads @ self.constant
 
     @classmethod
     def of(cls, program: GradientProgram) -> "Chain":
@@ -45,7 +50,9 @@ class Chain:
                     constant[w, column[partial.arg]] += partial.derivative.value
                 else:
                     varying.append((w, column[partial.arg], partial.derivative))
-        return cls(constant, tuple(varying), _pieces(program))
+        identity = not varying and constant.shape[0] == constant.shape[1] and \
+            bool(np.array_equal(constant, np.eye(len(column))))
+        return cls(constant, tuple(varying), _pieces(program), identity)
 
     def apply(self, grads: np.ndarray, args: Mapping[str, np.ndarray], batch: int) -> np.ndarray:
         """(B, O, slots) -> (B, O, elements)."""

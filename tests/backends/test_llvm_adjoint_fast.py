@@ -123,7 +123,7 @@ def test_the_adjoint_module_only_declares_the_library_functions() -> None:
     compiled = compiled_of(plain(4, 1))
     text = str(emit_adjoint(compiled.plan, compiled.matrices, len(compiled.forward.plan.slots), "t"))
     reductions = [fn.name for fn in adjoint_library.emit_adjoint_library().functions if fn.blocks]
-    assert len(reductions) == 7
+    assert len(reductions) == 8
     for symbol in library.symbols() + reductions:
         assert f'define void @"{symbol}"' not in text
     for symbol in (library.versioned("qdl_apply_dense1"), f"qdl_reduce_apply1_mux_dense_{VERSION}"):
@@ -134,7 +134,7 @@ def test_the_adjoint_module_only_declares_the_library_functions() -> None:
 def test_the_adjoint_library_is_versioned_by_every_generator_of_its_ir() -> None:
     module = adjoint_library.emit_adjoint_library()
     defined = [fn for fn in module.functions if fn.blocks]  # the rest: LLVM intrinsics (ctpop)
-    assert len(defined) == 7 and all(fn.name.startswith("llvm.") for fn in module.functions if not fn.blocks)
+    assert len(defined) == 8 and all(fn.name.startswith("llvm.") for fn in module.functions if not fn.blocks)
     for fn in defined:
         assert fn.name.endswith("_" + VERSION) and fn.linkage == ""
     used = {m.__name__ for m in adjoint_library.GENERATORS}
@@ -210,6 +210,21 @@ def test_value_and_grad_and_grad_take_the_fast_path(monkeypatch: pytest.MonkeyPa
     assert taken == ["fast", "fast", "fast"]
     theta[0, 0, 0] += 0.5  # the preallocated buffers are refilled, never stale
     assert_same(f.value_and_grad(theta), ref.value_and_grad(theta, method="adjoint"))
+
+
+def test_an_identity_chain_rule_copies_the_slot_derivatives(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slots that are the elements in order skip the product; the layers' angles swapped keep it."""
+    c = plain(3, 2, MIXED[:1])
+    swapped = Circuit("s", c.arguments, 3, tuple(GateOp(op.gate, op.qubits, tuple(
+        Arg("theta", (1 - p.index[0],) + p.index[1:]) for p in op.params)) for op in c.ops), c.results)
+    theta = np.random.default_rng(5).uniform(-np.pi, np.pi, size=(2, 3, 2))
+    for circuit, identity in ((c, True), (swapped, False)):
+        assert runtime_adjoint.Chain.of(gradient_program(circuit)).identity is identity
+        taken = calls(monkeypatch)
+        got = CircuitFunction(circuit, "llvm").value_and_grad(theta)
+        assert taken == ["fast"]
+        assert_same(got, CircuitFunction(circuit, "reference").value_and_grad(theta, method="adjoint"))
+        monkeypatch.undo()
 
 
 def test_several_and_scalar_param_arguments() -> None:

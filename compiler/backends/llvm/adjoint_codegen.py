@@ -16,7 +16,8 @@ Kernel ABI (C, see `ADJOINT_ABI`)::
 
 `slots` (batch, num_slots) doubles: the forward kernel's slot rows; `states`
 (batch, 2**n) complex: the forward kernel's final states, un-computed in
-place; `values` (batch, observables) doubles: <ψ|H_o|ψ>; `grads`
+place (partly: dead units are left out, so afterwards they hold no defined
+state); `values` (batch, observables) doubles: <ψ|H_o|ψ>; `grads`
 (batch, observables, outputs) doubles: ∂<H_o>/∂angle for every wanted angle;
 `scratch` (`scratch_doubles`) reused by every element: the λ_o, the matrix
 scratch, the units' U† and the R matrices (zeroed by the kernel).  With
@@ -35,8 +36,8 @@ from dataclasses import dataclass
 from llvmlite import ir
 
 from qdl.compiler.backends.llvm.adjoint import (
-    REDUCE, REDUCE1, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, ROW_FIELDS,
-    SEGMENT_FIELDS, AdjointPlan,
+    REDUCE, REDUCE1, REDUCE1_MUX, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG,
+    ROW_FIELDS, SEGMENT_FIELDS, AdjointPlan,
 )
 from qdl.compiler.backends.llvm import adjoint_library, library
 from qdl.compiler.backends.llvm.adjoint_fill import emit_gradients, emit_prepare
@@ -227,7 +228,7 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, frame: _Frame) -> None:
     for op_kind, tail in tails.items():
         _case(b, switch, int(op_kind), op_kind.name.lower(), done, lambda t=tail, o=op_kind: loop(
             b, ZERO, b.add(frame.count, ONE), lambda j: b.call(frame.functions[o], (_buffer(b, frame, j), dim) + t)))
-    _fused_case(b, switch, done, frame, (q0, matp, red, q1, cval))
+    _fused_case(b, switch, done, frame, (q0, matp, red, q1, cval, m, aux_at))
     reductions = {REDUCE1: (dim, q0), REDUCE: (dim, sorted_pos, m, offsets, k2, cval)}
     for code, tail in reductions.items():
         _case(b, switch, code, f"reduce{code}", done, lambda c=code, t=tail: loop(
@@ -237,18 +238,21 @@ def _dispatch(b: ir.IRBuilder, k: ir.Value, frame: _Frame) -> None:
 
 
 def _fused_case(b: ir.IRBuilder, switch: ir.SwitchInstr, done: ir.Block, frame: _Frame, fields: tuple) -> None:
-    """REDUCE_APPLY1*: per observable o, reduce and un-compute λ_o; φ goes with the last one.
+    """REDUCE_APPLY1* and REDUCE1_MUX: per observable o, reduce and un-compute λ_o; φ goes with the last one.
 
-    The MUX kinds also pass the CNOT's control and value (row fields q1, cval).
+    The MUX kinds also pass the CNOT's control and value (row fields q1, cval);
+    REDUCE1_MUX has no matrix.  Every kind passes last the CNOT onto qubit 0 or 1
+    folded in before (m = 1 + its target, 0 for none; aux = its control value).
     """
     count = frame.count
-    q0, matp, red, q1, cval = fields
-    for code in (REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG):
+    q0, matp, red, q1, cval, pre, pre_value = fields
+    for code in (REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, REDUCE1_MUX):
         def body(o: ir.Value, c: int = code) -> None:
             last = b.zext(b.icmp_unsigned("==", b.add(o, ONE), count), I64)
-            extra = [q1, cval] if c in (REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG) else []
-            b.call(frame.functions[c], [_buffer(b, frame, b.add(o, ONE)), _phi(b, frame), frame.size, q0, matp,
-                                        _reduced_at(b, frame, o, red), last] + extra)
+            extra = [q1, cval] if c in (REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG, REDUCE1_MUX) else []
+            mat = [] if c == REDUCE1_MUX else [matp]
+            b.call(frame.functions[c], [_buffer(b, frame, b.add(o, ONE)), _phi(b, frame), frame.size, q0] + mat
+                   + [_reduced_at(b, frame, o, red), last] + extra + [pre, pre_value])
 
         _case(b, switch, code, f"reduce_apply{code}", done, lambda f=body: loop(b, ZERO, count, f))
 

@@ -20,16 +20,15 @@ from pathlib import Path
 
 from llvmlite import ir
 
-from qdl.compiler.backends.llvm import adjoint, adjoint_reductions, apply, irbuild
+from qdl.compiler.backends.llvm import adjoint, adjoint_fused, adjoint_reductions, apply, irbuild
 from qdl.compiler.backends.llvm.adjoint import (
-    REDUCE, REDUCE1, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG,
+    REDUCE, REDUCE1, REDUCE1_MUX, REDUCE_APPLY1, REDUCE_APPLY1_DIAG, REDUCE_APPLY1_MUX, REDUCE_APPLY1_MUX_DIAG,
 )
-from qdl.compiler.backends.llvm.adjoint_reductions import (
-    build_pauli_acc, build_reduce, build_reduce1, build_reduce_apply1, build_reduce_apply1_mux,
-)
+from qdl.compiler.backends.llvm.adjoint_fused import build_fused
+from qdl.compiler.backends.llvm.adjoint_reductions import build_pauli_acc, build_reduce, build_reduce1
 from qdl.compiler.backends.llvm.irbuild import DOUBLE, Real, declare_like
 
-GENERATORS = (adjoint, adjoint_reductions, apply, irbuild, sys.modules[__name__])
+GENERATORS = (adjoint, adjoint_fused, adjoint_reductions, apply, irbuild, sys.modules[__name__])
 SOURCE_DIGEST = hashlib.sha256(b"".join(Path(m.__file__).read_bytes() for m in GENERATORS)).hexdigest()
 ADJOINT_LIBRARY_VERSION = SOURCE_DIGEST[:12]
 ADJOINT_LIBRARY_NAME = f"qdl-adjoint-{ADJOINT_LIBRARY_VERSION}"
@@ -54,10 +53,11 @@ def _build(real: Real) -> tuple[ir.Module, dict[object, ir.Function]]:
     module = ir.Module(name=adjoint_library_name(real))
     reduce1 = build_reduce1(module, real)
     functions = {REDUCE1: reduce1, REDUCE: build_reduce(module, real), PAULI: build_pauli_acc(module, real),
-                 REDUCE_APPLY1: build_reduce_apply1(module, reduce1, False, real),
-                 REDUCE_APPLY1_DIAG: build_reduce_apply1(module, reduce1, True, real),
-                 REDUCE_APPLY1_MUX: build_reduce_apply1_mux(module, False, real),
-                 REDUCE_APPLY1_MUX_DIAG: build_reduce_apply1_mux(module, True, real)}
+                 REDUCE_APPLY1: build_fused(module, reduce1, False, False, real),
+                 REDUCE_APPLY1_DIAG: build_fused(module, reduce1, True, False, real),
+                 REDUCE_APPLY1_MUX: build_fused(module, reduce1, False, True, real),
+                 REDUCE_APPLY1_MUX_DIAG: build_fused(module, reduce1, True, True, real),
+                 REDUCE1_MUX: build_fused(module, reduce1, None, True, real)}
     suffix = ADJOINT_LIBRARY_VERSION if real == DOUBLE else f"f32_{ADJOINT_LIBRARY_VERSION}"
     for fn in functions.values():
         fn.name = f"{fn.name}_{suffix}"

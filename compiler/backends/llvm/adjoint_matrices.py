@@ -16,7 +16,8 @@ complex offsets into it):
 * `products` [d, out, left, right]: T_j = P_j g_j for j < L-1, in order
   (P_j = T_{j+1}; T_{L-1} is g_{L-1} itself, no copy);
 * `inverses` [d, diagonal, T_0, unit.mat]: U† into the sweep's matrix buffer
-  (only the diagonal when the unit is diagonal), at the plan's offsets;
+  (only the diagonal when the unit is diagonal), at the plan's offsets, for
+  every unit the sweep un-computes (a dead one is only reduced);
 * `wanted` [d, P_j, T_j, ∂g_j, R offset, output column].
 
 Slot numbers are columns of the forward kernel's slot row, so one slot row
@@ -81,8 +82,8 @@ def matrix_tables(plan: AdjointPlan, keys: tuple[tuple[int, int], ...], slot_of:
     found: dict[tuple[int, int], int] = {}  # (op, param) -> offset of its ∂g
     around: dict[tuple[int, int], tuple[int, int]] = {}  # (unit, gate) -> (P_j, T_j)
     for number, unit in enumerate(plan.units):
-        if unit.mat < 0:
-            continue  # X or SWAP: no matrix, no angle
+        if unit.mat < 0 and unit.reduced < 0:
+            continue  # X or SWAP (no matrix, no angle), or a dead unit without angles: not un-computed
         offsets = [_gate(builder, unit.dim, gate, sorted(derived.get((number, j), [])), slot_of, found)
                    for j, gate in enumerate(unit.gates)]
         after, through = builder.identity_of(unit.dim), offsets[-1]
@@ -91,7 +92,8 @@ def matrix_tables(plan: AdjointPlan, keys: tuple[tuple[int, int], ...], slot_of:
             after, through = through, builder.alloc(unit.dim)
             builder.products.append((unit.dim, through, after, offsets[j]))
             around[(number, j)] = (after, through)
-        builder.inverses.append((unit.dim, int(unit.diagonal), through, unit.mat))
+        if unit.mat >= 0:  # a dead unit (`adjoint_units.live_units`) is only reduced, never un-computed
+            builder.inverses.append((unit.dim, int(unit.diagonal), through, unit.mat))
     wanted = tuple(_wanted(plan, key, around, found, w) for w, key in enumerate(keys))
     return MatrixTables(tuple((name, params, tuple(rows)) for (name, params), rows in builder.gates.items()),
                         tuple((d, offset) for d, offset in builder.identity.items()), tuple(builder.products),

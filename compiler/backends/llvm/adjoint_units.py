@@ -5,7 +5,7 @@ qubits commute with it: the forward plan's fusion, walked backwards) or one
 other gate, rewritten to its base gate plus controls (`cx` -> `x` controlled),
 so a control costs only the controlled subspace.  `absorptions` pairs a CNOT
 with the run its target meets next, which the backward pass un-computes with
-it (see `adjoint`).
+it, and `live_units` finds the units whose un-compute matters (see `adjoint`).
 """
 
 from __future__ import annotations
@@ -56,20 +56,40 @@ def absorptions(units: list[Unit], fusable: list[bool]) -> dict[int, int]:
     """CNOT unit -> the fused run its target meets next, when the run may move up to the CNOT.
 
     Units between them never touch the target (the run is the next unit that
-    does), so the run commutes up; control and target >= 2 keep the fused
-    pass on its vector path (every 4-amplitude vector shares both bits).
+    does), so the run commutes up.  Any control and target: the fused pass
+    exchanges whole vectors or lanes (`adjoint_fused`).
     """
     out: dict[int, int] = {}
     following: dict[int, int] = {}  # qubit -> the next unit touching it
     for number in range(len(units) - 1, -1, -1):
         unit = units[number]
-        if _is_cnot(unit) and min(unit.controls[0], unit.targets[0]) >= 2:
+        if _is_cnot(unit):
             run = following.get(unit.targets[0])
             if run is not None and fusable[run]:
                 out[number] = run
         for q in unit.controls + unit.targets:
             following[q] = number
     return out
+
+
+def live_units(units: list[Unit], reduced: list[bool]) -> list[bool]:
+    """Per unit (backward order): whether its un-compute changes any reduction after it.
+
+    A reduction over qubits S is a partial trace of |φ><λ| onto S, so the same
+    unitary applied to φ and every λ_o on qubits outside S leaves it alone.
+    Walking the table from its end, `needed` holds the qubits whose frame
+    some later reduction reads; a unit touching none of them is dead (the
+    sweep's final φ and λ's are read by nobody), e.g. the first layer of a
+    circuit, whose runs then only reduce.
+    """
+    needed: set[int] = set()
+    live = [False] * len(units)
+    for number in range(len(units) - 1, -1, -1):
+        qubits = set(units[number].controls + units[number].targets)
+        live[number] = bool(qubits & needed)
+        if live[number] or reduced[number]:
+            needed |= qubits
+    return live
 
 
 def _is_cnot(unit: Unit) -> bool:
