@@ -74,7 +74,10 @@ class _BuildingLark(Lark):
                 continue
             # Most reductions are `?expr: or_expr`-style links that hand their one child up:
             # taking it directly is the same result without three Python calls.
-            self._callbacks[key] = _first_child if _hands_up(key) else builder.recording(callback)
+            if _hands_up(key):
+                self._callbacks[key] = _first_child
+            else:
+                self._callbacks[key] = builder.recording(callback, key.options.expand1 and key.alias is None)
 
 
 _first_child = operator.itemgetter(0)

@@ -45,16 +45,30 @@ class SourceTransformer(Transformer):
         # id -> (value, its raw children): values whose extent is more than their own span
         self._extents: dict[int, tuple[Any, list]] = {}
 
-    def recording(self, callback: Callable[[list], Any]) -> Callable[[list], Any]:
-        """Wrap a rule's lark callback: keep its raw children, and the extent of what it returns."""
+    def recording(self, callback: Callable[[list], Any], hands_up: bool = False) -> Callable[[list], Any]:
+        """Wrap a rule's lark callback: keep its raw children, and the extent of what it returns.
+
+        `hands_up`: the rule may return one of its children (a `?rule` such as
+        `( expr )`), whose extent is then the whole rule, parentheses included.
+        """
         def reduce(children: list) -> Any:
             self.raw = children
             value = callback(children)
-            if isinstance(value, (tuple, list, Tree)) or (
-                    len(children) > 1 and any(value is child for child in children)):
-                self._extents[id(value)] = (value, children)  # a tuple, a repetition, `( e )` handed up
+            if isinstance(value, (tuple, list, Tree)):
+                self._extents[id(value)] = (value, children)  # a tuple, a repetition: their own spans are lost
             return value
-        return reduce
+
+        def reduce_handing_up(children: list) -> Any:
+            value = reduce(children)
+            if len(children) > 1 and any(value is child for child in children):
+                self._extents[id(value)] = (value, children)
+            return value
+        return reduce_handing_up if hands_up else reduce
+
+    def _handed_up(self, raw: list, value: Any) -> Any:
+        """`value`, a child a rule method returns as its own result: it now extends over the whole rule."""
+        self._extents[id(value)] = (value, raw)
+        return value
 
     def finish(self) -> None:
         """Let go of the parse's bookkeeping (the AST keeps what it needs)."""

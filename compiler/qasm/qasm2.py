@@ -142,7 +142,7 @@ class Qasm2Builder(SourceTransformer):
     # ------------------------------------------------------------ expressions
 
     def pos(self, meta, operand):
-        return operand
+        return self._handed_up(meta, operand)
 
     def real(self, meta, tok):
         return ast.Number(float(tok), self._tok(tok))

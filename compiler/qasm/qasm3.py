@@ -92,7 +92,7 @@ class Qasm3Builder(SourceTransformer):
         return None if name in ("stdgates.inc", "qelib1.inc") else ast.Import(name, self._span(meta))
 
     def designator(self, meta, expr):
-        return expr
+        return self._handed_up(meta, expr)
 
     def qubit_decl(self, meta, size, name):
         return ast.QubitDecl(str(name), size, self._span(meta))
