@@ -12,7 +12,6 @@ cascades of bogus errors).
 
 from __future__ import annotations
 
-import operator
 import os
 import re
 import threading
@@ -22,11 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-from lark.grammar import Rule
 
 from qdl.compiler.diagnostics import Diagnostic, DiagnosticSink, Label, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.build_ast import AstBuilder
+from qdl.compiler.frontend.reductions import BuildingLark
 from qdl.compiler.frontend.tree_rules import SourceTransformer
 
 MAX_SYNTAX_ERRORS = 20
@@ -58,39 +57,6 @@ def grammar_text(name: str = "qdl.lark") -> str:
     return resources.files("qdl.grammar").joinpath(name).read_text(encoding="utf-8")
 
 
-class _BuildingLark(Lark):
-    """An LALR parser whose reductions build the AST directly, through its transformer.
-
-    Lark hands a rule callback only the children the rule keeps, and computes
-    positions only for trees; each callback is wrapped so the builder also
-    sees the raw children (`SourceTransformer.recording`) and makes its own spans.
-    """
-
-    def _prepare_callbacks(self) -> None:  # lark calls this after building or loading from its cache
-        super()._prepare_callbacks()
-        builder = self.options.transformer
-        for key, callback in list(self._callbacks.items()):
-            if not isinstance(key, Rule):  # (lexer callbacks are keyed by terminal name)
-                continue
-            # Most reductions are `?expr: or_expr`-style links that hand their one child up:
-            # taking it directly is the same result without three Python calls.
-            if _hands_up(key):
-                self._callbacks[key] = _first_child
-            else:
-                self._callbacks[key] = builder.recording(callback, key.options.expand1 and key.alias is None)
-
-
-_first_child = operator.itemgetter(0)
-
-
-def _hands_up(rule: Rule) -> bool:
-    """A `?rule` alternative of one kept symbol (a nonterminal, or a token of a `!?rule`): lark returns it as is."""
-    symbol = rule.expansion[0] if len(rule.expansion) == 1 else None
-    if not rule.options.expand1 or rule.alias is not None or symbol is None:
-        return False
-    return rule.options.keep_all_tokens if symbol.is_term else not symbol.name.startswith("_")
-
-
 def make_parser(strict: bool = False, cache: bool = True, grammar: str = "qdl.lark",
                 builder: SourceTransformer | None = None) -> Lark:
     """Build an LALR parser for a grammar of `qdl.grammar`; `strict=True` (tests) rejects conflicts.
@@ -109,7 +75,7 @@ def make_parser(strict: bool = False, cache: bool = True, grammar: str = "qdl.la
             options["cache"] = str(directory / (f"{grammar}.cache" if builder is None else f"{grammar}.build.cache"))
         except OSError:
             pass  # an unwritable cache only costs start-up time
-    return (Lark if builder is None else _BuildingLark)(grammar_text(grammar), **options)
+    return (Lark if builder is None else BuildingLark)(grammar_text(grammar), **options)
 
 
 def get_parser(grammar: str = "qdl.lark") -> Lark:

@@ -1,7 +1,8 @@
 """What the qdl, OpenQASM 2 and OpenQASM 3 AST builders share: spans, operators, modifiers.
 
 The builders run inside the LALR parse (`parser.build`): each reduction calls
-one method with the rule's kept children, and no parse tree is made.  Lark
+one method with the rule's kept children (`reductions` decides how), and no
+parse tree is made.  Lark
 computes positions only for trees, so a method's first argument, `meta`, is
 the rule's *raw* children instead (keywords and punctuation included), and
 `_span(meta)` runs from the first one with a position to the last: a token,
@@ -64,6 +65,15 @@ class SourceTransformer(Transformer):
                 self._extents[id(value)] = (value, children)
             return value
         return reduce_handing_up if hands_up else reduce
+
+    def direct(self, method: Callable[..., Any], kept: Callable[[list], tuple]) -> Callable[[list], Any]:
+        """A reduction that calls a rule's method straight from the raw children (`reductions`)."""
+        def reduce(children: list) -> Any:
+            value = method(children, *kept(children))
+            if isinstance(value, (tuple, list, Tree)):
+                self._extents[id(value)] = (value, children)
+            return value
+        return reduce
 
     def _handed_up(self, raw: list, value: Any) -> Any:
         """`value`, a child a rule method returns as its own result: it now extends over the whole rule."""

@@ -1,0 +1,42 @@
+"""The reductions that skip lark's callback chain pick the same children lark's filter keeps."""
+
+from __future__ import annotations
+
+import pytest
+from lark.parse_tree_builder import maybe_create_child_filter
+
+from qdl.compiler.frontend.parser import make_parser
+from qdl.compiler.frontend.reductions import ABSENT, hands_up, kept_children, picker
+
+GRAMMARS = ["qdl.lark", "qasm2.lark", "qasm3.lark"]
+
+
+def lark_kept(rule, children: list) -> list:
+    """What lark's own child filter hands the rule's method."""
+    make_filter = maybe_create_child_filter(rule.expansion, rule.options.keep_all_tokens, False,
+                                            rule.options.empty_indices)
+    if make_filter is None:
+        return children
+    return make_filter(lambda kept: kept)(children)
+
+
+@pytest.mark.parametrize("grammar", GRAMMARS)
+def test_the_kept_children_are_lark_s(grammar: str) -> None:
+    parser = make_parser(cache=False, grammar=grammar)
+    direct = with_absent = 0
+    for rule in parser.rules:
+        plan = kept_children(rule, placeholders=True)
+        if plan is None or hands_up(rule):
+            continue
+        children = [object() for _ in rule.expansion]
+        assert list(picker(plan)(children)) == lark_kept(rule, list(children)), rule
+        direct += 1
+        with_absent += ABSENT in plan
+    assert direct > 10  # most rules with a method go direct
+    assert with_absent > 0  # and some have absent optionals (a `None` in their place)
+
+
+def test_a_rule_splicing_an_inlined_rule_keeps_lark_s_filter() -> None:
+    parser = make_parser(cache=False)
+    start = [r for r in parser.rules if r.origin.name == "start" and r.expansion]
+    assert start and all(kept_children(r, True) is None for r in start)  # `start: _item*`
