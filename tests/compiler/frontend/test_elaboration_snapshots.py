@@ -47,7 +47,8 @@ STATEMENTS = (
     "pair(t[{a}]) q[{i}], q[{j}];", "layer(t[0:3]) r;", "flip q[{i}];", "for q in r {{ h q; }}", "gphase(t[{a}]);", "ctrl @ gphase(0.3) q[{i}];",
     "for i in 0..7 {{ cx q[i], q[i + 1]; rz(t[i]) q[i]; }}", "for x in r {{ h x; }}",
     "for i in 0..3 {{ pair(t[i]) q[i], q[i + 4]; }}", "barrier q;", "if (FLAG) {{ y q[{i}]; }}",
-    "c[0] = measure q[{i}];", "if (c[0] == 1) {{ x q[{i}]; }}", "reset r[1];",
+    "c[0] = measure q[{i}];", "rx(-7 % 3 + 7 % -3 + 2.5 % 2 + {i} * 0.5 - 1) q[({i} + 1) % 8];",
+    "cx q[{i} * 3 % 8], q[({i} * 3 + 1) % 8];", "rz(-{i} % 2.5 - {a} * 1.5) q[{i}];", "if (c[0] == 1) {{ x q[{i}]; }}", "reset r[1];",
 )
 
 ERRORS = """\
@@ -92,6 +93,16 @@ circuit e(param t: float[16]) -> float {
     rx(t[99999999999999999999]) q[0];
     ctrl @ x q[0], q[0];
     cx q[0:2], q[1:4];
+    rx(K * 9223372036854775807) q[0];
+    rx(t[K * 9223372036854775807]) q[0];
+    h q[K % 0];
+    h q[K - 5.0 * 2];
+    rx(1e308 * 10.0) q[0];
+    rx(1e308 + 1e308 - 1e308) q[0];
+    rx(K % 0.0) q[0];
+    rx(-7 % 3 + 7 % -3 + 2.5 % 2 + K * 0.5 - 1) q[1];
+    h q[(K + 1) % 4];
+    cx q[K - 5], q[(K * 3 - 1) % 4];
     return expval(Z[0]);
 }
 """
