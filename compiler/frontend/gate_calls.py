@@ -307,7 +307,7 @@ class GateCalls:
         for op in reversed(ops):
             if isinstance(op, GateOp):
                 name, params = gate_table.lookup(op.gate).inverse(op.params)
-                op = replace(op, gate=name, params=tuple(params))
+                op = _rebuilt(op, name, tuple(params), op.controls, op.control_values)
             out.append(op)
         return out
 
@@ -339,8 +339,8 @@ class GateCalls:
         if overlap:
             raise fail("E0301", f"qubit {self.qubit_name(min(overlap))} is both a control and a target",
                        modifier.span, "control overlaps the gate's qubits")
-        new = replace(op, controls=tuple(controls) + op.controls,
-                      control_values=(positive,) * len(controls) + op.control_values)
+        new = _rebuilt(op, op.gate, op.params, tuple(controls) + op.controls,
+                       (positive,) * len(controls) + op.control_values)
         return normalize_controls(new)
 
 
@@ -348,6 +348,17 @@ def _is_plain(node: ast.GateCall, target, operands: list[Qubits]) -> bool:
     """A built-in gate without modifiers, on exactly its number of single qubits (most calls)."""
     return (not node.modifiers and isinstance(target, gate_table.GateSpec)
             and len(operands) == target.num_qubits and all(op.single for op in operands))
+
+
+def _rebuilt(op: GateOp, gate: str, params: tuple, controls: tuple[int, ...],
+             control_values: tuple[bool, ...]) -> GateOp:
+    """`replace(op, gate=..., ...)` without `dataclasses.replace`'s field introspection.
+
+    `inv @` and `ctrl @` rebuild every op they touch; the generic `replace` took
+    a fifth of such a call.  Every other field is carried over (a test checks the
+    field list, so a new `GateOp` field cannot be dropped here unnoticed).
+    """
+    return GateOp(gate, op.qubits, params, controls, control_values, op.condition, op.span)
 
 
 def _size_mismatch(name: str, expected: int, size: int, source) -> ElabError:
