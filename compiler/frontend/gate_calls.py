@@ -77,9 +77,10 @@ class GateCalls:
                      operands: list[Qubits]) -> None:
         """`rx(a) q[3];`, `cx q[0], q[1];`: the general path's checks, without its machinery.
 
-        With no modifier, one qubit an operand and the gate's own number of
-        operands, the general path has no controls, no broadcasting and one
-        instance; what remains is the distinct-qubit check and the op.
+        With no modifier and the gate's own number of operands, each a single
+        qubit (`h s;`, `cx q[i], q[i + 1];` in a loop), the general path has no
+        controls, no broadcasting and one instance: what remains is the
+        distinct-qubit check and the op.
         """
         if len(operands) > 1 and len({op.indices[0] for op in operands}) != len(operands):
             self._check_distinct(node, operands)  # raises, naming the repeated qubit
