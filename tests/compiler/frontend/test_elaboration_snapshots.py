@@ -54,6 +54,7 @@ STATEMENTS = (
 ERRORS = """\
 const B = true;
 const K = 5;
+const A = [1, 2];
 circuit e(param t: float[16]) -> float {
     qubit q[4];
     qubit s;
@@ -93,6 +94,11 @@ circuit e(param t: float[16]) -> float {
     rx(t[99999999999999999999]) q[0];
     ctrl @ x q[0], q[0];
     cx q[0:2], q[1:4];
+    swap q[2], q[1 + 1];
+    ccx q[0], q[1], q[1];
+    for x in q { h x[0]; }
+    for b in c { h b; }
+    h A[0];
     rx(K * 9223372036854775807) q[0];
     rx(t[K * 9223372036854775807]) q[0];
     h q[K % 0];
