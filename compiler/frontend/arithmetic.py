@@ -21,6 +21,10 @@ from qdl.compiler.frontend.context import ElabError
 from qdl.compiler.frontend.values import Bits, PauliSum, Qubits, describe, is_constant
 
 MAX_INT = 2**63 - 1
+# Python ints and floats (not bools, not numpy scalars) under + - *: the operation cannot raise,
+# only its result needs checking (overflow, infinity); `%` likewise unless dividing by zero.
+_PLAIN = (int, float)
+_NEVER_RAISE = frozenset({"+", "-", "*"})
 _ARITH = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
           "**": operator.pow, "%": operator.mod}
 
@@ -47,6 +51,8 @@ def combine(op: str, lhs: object, rhs: object, span: Span | None, node: ast.BinO
     Integers stay exact while they fit in 64 bits; every result is finite and
     real, or the mistake is reported (E0217) at `span`.
     """
+    if type(lhs) in _PLAIN and type(rhs) in _PLAIN and (op in _NEVER_RAISE or (op == "%" and rhs != 0)):
+        return _checked(_ARITH[op](lhs, rhs), span)  # `i % 16`, `i + 1`: none of the checks below apply
     if isinstance(lhs, PauliSum) or isinstance(rhs, PauliSum):
         return observable_arith(op, lhs, rhs, span, node)
     for value, child in ((lhs, node.lhs if node else None), (rhs, node.rhs if node else None)):
@@ -75,6 +81,11 @@ def combine(op: str, lhs: object, rhs: object, span: Span | None, node: ast.BinO
     except TypeError:
         raise fail("E0205", f"cannot apply `{op}` to {article(describe(lhs))} and "
                    f"{article(describe(rhs))}", span)
+    return _checked(result, span)
+
+
+def _checked(result: object, span: Span | None) -> object:
+    """`result` if it is a finite real number (or array of them) in range, else the E0217 error."""
     if isinstance(result, int) and not isinstance(result, bool) and abs(result) > MAX_INT:
         raise fail("E0217", "integer overflow: the result does not fit in 64 bits", span,
                    "too large")

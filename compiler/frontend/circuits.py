@@ -251,6 +251,8 @@ def _touched_qubits(state: CircuitState, results: tuple[Result, ...]) -> set[int
             used.update(op.all_qubits)
         elif isinstance(op, (MeasureOp, ResetOp)):
             used.add(op.qubit)
+        if len(used) == state.num_qubits:
+            return used  # every qubit is touched: the rest of a long circuit cannot add one
     for result in results:
         if isinstance(result, (ExpVal, Var)):
             used.update(result.observable.qubits)

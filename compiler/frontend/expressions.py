@@ -98,7 +98,7 @@ class Evaluator:
         symbol.used = True
         if symbol.value is POISON:
             raise Poisoned()
-        if symbol.kind not in (CONST, ARGUMENT, LOCAL, OBSERVABLE, QUBITS, BITS):
+        if symbol.kind not in _VALUE_KINDS:
             raise fail("E0205", f"`{node.id}` is a {symbol.kind}, not a value", node.span,
                        f"a {symbol.kind}", help=f"call a {symbol.kind} as a statement" if symbol.kind == "gate" else None)
         return symbol.value
@@ -112,8 +112,25 @@ class Evaluator:
 
     # ------------------------------------------------------------ indexing
 
+    def literal_qubit(self, node: ast.ExprNode) -> int | None:
+        """The global qubit of `q[3]` (a register indexed by an in-range literal), else None.
+
+        Never raises: None means "not this simple form, or a mistake", and the
+        caller then evaluates the operand the general way, which reports it.
+        """
+        if type(node) is not ast.Index or type(node.base) is not ast.Name or len(node.items) != 1:
+            return None
+        symbol = self.scope.lookup(node.base.id)
+        if symbol is None or type(symbol.value) is not Qubits or symbol.kind not in _VALUE_KINDS:
+            return None
+        qubits, index = symbol.value, literal_index(node.items[0])
+        if qubits.single or index is None or not 0 <= index < len(qubits.indices):
+            return None
+        symbol.used = True  # as `_eval_Name` marks it
+        return qubits.indices[index]
+
     def _eval_Index(self, node: ast.Index) -> object:
-        base = self.eval(node.base)
+        base = self._eval_Name(node.base) if type(node.base) is ast.Name else self.eval(node.base)
         if isinstance(base, (Qubits, Bits)):
             return self._index_register(base, node)
         if isinstance(base, (int, np.integer)) and not isinstance(base, (bool, np.bool_)) and len(node.items) == 1:
@@ -121,6 +138,10 @@ class Evaluator:
         if not isinstance(base, np.ndarray):
             raise fail("E0205", f"cannot index a {describe(base)}", node.base.span,
                        f"this is {article(describe(base))}, not an array or register")
+        if len(node.items) == 1 and base.ndim:  # `t[3]`: a literal in range needs none of the checks below
+            index = literal_index(node.items[0])
+            if index is not None and -base.shape[0] <= index < base.shape[0]:
+                return to_python(base[index])
         keys = tuple(self._index_key(item, base, axis) for axis, item in enumerate(node.items))
         if len(keys) > base.ndim:
             raise fail("E0212", f"too many indices: the array has {base.ndim} dimension(s)",
@@ -146,6 +167,10 @@ class Evaluator:
                        f"bounds must satisfy 0 <= start <= stop <= {size}")
 
     def _index_register(self, base: Qubits | Bits, node: ast.Index) -> Qubits | Bits:
+        if not base.single and len(node.items) == 1:  # `q[3]`: a literal in range cannot fail
+            index = literal_index(node.items[0])
+            if index is not None and 0 <= index < len(base.indices):
+                return type(base)((base.indices[index],), True, f"{base.label}[{index}]")
         kind = "qubit" if isinstance(base, Qubits) else "bit"
         if base.single:
             raise fail("E0205", f"cannot index the single {kind} `{base.label}`", node.span,
@@ -167,7 +192,7 @@ class Evaluator:
 
     def _register_index(self, item: ast.ExprNode, base: Qubits | Bits, kind: str) -> int:
         size = len(base.indices)
-        index = self.constant_int(item, f"a {kind} index")
+        index = self.constant_int(item, _INDEX_WHAT[kind])
         if not 0 <= index < size:
             raise fail("E0212", f"{kind} index {index} is out of range for `{base.label}` of size {size}",
                         item.span, f"valid indices are 0 to {size - 1}")
@@ -367,6 +392,21 @@ class Evaluator:
 # node type -> unbound `_eval_<Type>` method: one dict lookup per node on the hot path
 _EVAL_METHODS = {getattr(ast, name[len("_eval_"):]): method for name, method in vars(Evaluator).items()
                  if name.startswith("_eval_")}
+
+
+_VALUE_KINDS = (CONST, ARGUMENT, LOCAL, OBSERVABLE, QUBITS, BITS)  # symbols a name may evaluate to
+_INDEX_WHAT = {"qubit": "a qubit index", "bit": "a bit index"}  # built once, not per index
+
+
+def literal_index(item: object) -> int | None:
+    """The value of an integer literal index such as the 3 of `q[3]`, or None.
+
+    Exactly what `constant_int` gives for it (a literal has one value in every
+    scope); None for anything else, including a literal `_eval_Number` rejects.
+    """
+    if type(item) is ast.Number and type(item.value) is int and abs(item.value) <= MAX_INT:
+        return item.value
+    return None
 
 
 def to_python(value: object) -> object:

@@ -35,7 +35,15 @@ class GateCalls:
     def stmt_GateCall(self, node: ast.GateCall) -> None:
         target = self._resolve_gate(node)
         args = [self.evaluator.eval(a) for a in node.args]
+        if not node.modifiers and isinstance(target, gate_table.GateSpec):
+            qubits = self._literal_qubits(node, target)
+            if qubits is not None:  # `cx q[0], q[1];`: checked already, nothing else can fail but the op
+                self.emit(self._builtin_op(node, target, args, qubits))
+                return
         operands = [self.qubit_operand(q) for q in node.qubits]
+        if _is_plain(node, target, operands):
+            self._apply_plain(node, target, args, operands)
+            return
         n_controls = sum(self._control_count(m) for m in node.modifiers)
         if len(operands) < n_controls + 1 and not self._takes_no_qubits(target):
             raise fail("E0204", f"`{node.name}` with {n_controls} control(s) needs at least "
@@ -48,6 +56,35 @@ class GateCalls:
             ops = self._apply_modifiers(node, ops, [q.indices[0] for q in ctrl_qubits])
             for op in ops:
                 self.emit(op)
+
+    def _literal_qubits(self, node: ast.GateCall, spec: gate_table.GateSpec) -> tuple[int, ...] | None:
+        """The distinct qubits of `g q[i], r[j];` when every operand is a literal index in range.
+
+        None otherwise (a wrong count, a repeat, any other operand): the general
+        path then evaluates the operands and reports what is wrong.
+        """
+        if len(node.qubits) != spec.num_qubits:
+            return None
+        qubits = []
+        for operand in node.qubits:
+            qubit = self.evaluator.literal_qubit(operand)
+            if qubit is None or qubit in qubits:
+                return None
+            qubits.append(qubit)
+        return tuple(qubits)
+
+    def _apply_plain(self, node: ast.GateCall, spec: gate_table.GateSpec, args: list,
+                     operands: list[Qubits]) -> None:
+        """`rx(a) q[3];`, `cx q[0], q[1];`: the general path's checks, without its machinery.
+
+        With no modifier and the gate's own number of operands, each a single
+        qubit (`h s;`, `cx q[i], q[i + 1];` in a loop), the general path has no
+        controls, no broadcasting and one instance: what remains is the
+        distinct-qubit check and the op.
+        """
+        if len(operands) > 1 and len({op.indices[0] for op in operands}) != len(operands):
+            self._check_distinct(node, operands)  # raises, naming the repeated qubit
+        self.emit(self._builtin_op(node, spec, args, tuple([op.indices[0] for op in operands])))
 
     def _resolve_gate(self, node: ast.GateCall):
         symbol = self.scope.lookup(node.name)
@@ -142,16 +179,16 @@ class GateCalls:
 
     def _gate_ops(self, node: ast.GateCall, target, args: list, operands: list[Qubits]) -> list[Op]:
         if isinstance(target, gate_table.GateSpec):
-            return [self._builtin_op(node, target, args, operands)]
+            return [self._builtin_op(node, target, args, tuple([op.indices[0] for op in operands]))]
         return self._inline(node, target, args, operands)
 
-    def _builtin_op(self, node: ast.GateCall, spec, args: list, operands: list[Qubits]) -> GateOp:
+    def _builtin_op(self, node: ast.GateCall, spec, args: list, qubits: tuple[int, ...]) -> GateOp:
         if len(args) != spec.num_params:
             raise fail("E0203", f"`{node.name}` takes {plural(spec.num_params, 'angle')}, found "
                        f"{len(args)}", node.span, f"{plural(len(args), 'angle')} given",
                        help=f"`{spec.name}` is {spec.doc}" if spec.doc else None)
-        params = tuple(self._angle(a, child) for a, child in zip(args, node.args))
-        return GateOp(spec.name, tuple(op.indices[0] for op in operands), params, span=node.span)
+        params = tuple(map(self._angle, args, node.args))
+        return GateOp(spec.name, qubits, params, span=node.span)
 
     def _angle(self, value: object, node: ast.ExprNode) -> Expr:
         if isinstance(value, Expr):
@@ -271,7 +308,7 @@ class GateCalls:
         for op in reversed(ops):
             if isinstance(op, GateOp):
                 name, params = gate_table.lookup(op.gate).inverse(op.params)
-                op = replace(op, gate=name, params=tuple(params))
+                op = _rebuilt(op, name, tuple(params), op.controls, op.control_values)
             out.append(op)
         return out
 
@@ -303,9 +340,26 @@ class GateCalls:
         if overlap:
             raise fail("E0301", f"qubit {self.qubit_name(min(overlap))} is both a control and a target",
                        modifier.span, "control overlaps the gate's qubits")
-        new = replace(op, controls=tuple(controls) + op.controls,
-                      control_values=(positive,) * len(controls) + op.control_values)
+        new = _rebuilt(op, op.gate, op.params, tuple(controls) + op.controls,
+                       (positive,) * len(controls) + op.control_values)
         return normalize_controls(new)
+
+
+def _is_plain(node: ast.GateCall, target, operands: list[Qubits]) -> bool:
+    """A built-in gate without modifiers, on exactly its number of single qubits (most calls)."""
+    return (not node.modifiers and isinstance(target, gate_table.GateSpec)
+            and len(operands) == target.num_qubits and all(op.single for op in operands))
+
+
+def _rebuilt(op: GateOp, gate: str, params: tuple, controls: tuple[int, ...],
+             control_values: tuple[bool, ...]) -> GateOp:
+    """`replace(op, gate=..., ...)` without `dataclasses.replace`'s field introspection.
+
+    `inv @` and `ctrl @` rebuild every op they touch; the generic `replace` took
+    a fifth of such a call.  Every other field is carried over (a test checks the
+    field list, so a new `GateOp` field cannot be dropped here unnoticed).
+    """
+    return GateOp(gate, op.qubits, params, controls, control_values, op.condition, op.span)
 
 
 def _size_mismatch(name: str, expected: int, size: int, source) -> ElabError:

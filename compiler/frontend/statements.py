@@ -94,12 +94,12 @@ class BodyElaborator(GateCalls):
 
     def statement(self, stmt) -> None:
         try:
-            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+            handler = _HANDLERS.get(type(stmt))
             if handler is None:
                 what = _NOT_HERE.get(type(stmt).__name__, "this declaration")
                 raise fail("E0222", f"{what} must be at the top level of the file", stmt.span,
                            "not allowed inside a block")
-            handler(stmt)
+            handler(self, stmt)
         except ElabError as exc:
             self.sink.emit(exc.diagnostic)
         except Poisoned:
@@ -306,6 +306,11 @@ class BodyElaborator(GateCalls):
             if reg.start <= index < reg.start + reg.size:
                 return f"`{reg.name}[{index - reg.start}]`" if reg.size > 1 else f"`{reg.name}`"
         return f"#{index}"
+
+
+# node type -> unbound `stmt_<Type>` method: one dict lookup per statement on the hot path
+_HANDLERS = {getattr(ast, name[len("stmt_"):]): getattr(BodyElaborator, name) for name in dir(BodyElaborator)
+             if name.startswith("stmt_")}
 
 
 def define_const(evaluator: Evaluator, scope: Scope, node: ast.ConstDecl, sink: DiagnosticSink) -> None:
