@@ -16,6 +16,7 @@ both, and are compared three ways:
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -315,6 +316,20 @@ def test_first_characters(regexp: str, starts: str, not_starts: str) -> None:
     assert first is not None
     assert all(first.match(c) for c in starts)
     assert not any(first.match(c) for c in not_starts)
+
+
+@pytest.mark.parametrize("grammar", GRAMMARS)
+@settings(SOUPS, max_examples=300)
+@given(data=st.data())
+def test_first_characters_cover_every_match(grammar: str, data: st.DataObject) -> None:
+    """Whatever a terminal of the grammars matches starts with a character its first set accepts."""
+    terminal = data.draw(st.sampled_from(pair(grammar).lark.terminals), label="terminal")
+    regexp = terminal.pattern.to_regexp()
+    text = data.draw(st.from_regex(regexp), label="text")
+    match = re.search(regexp, text)
+    first = first_characters(regexp)
+    assert match is not None and match.end() > match.start()
+    assert first is None or first.match(text[match.start()]), (terminal.name, text)
 
 
 def test_first_characters_gives_up_on_what_it_does_not_model() -> None:
