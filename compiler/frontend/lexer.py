@@ -152,9 +152,10 @@ class _StateScanner:
         """
         starts = self._owner.can_start
         candidates = [t for t in self._terminals if starts(t, char)]
-        if len(candidates) == 1 and candidates[0].pattern.type == "str" and not candidates[0].pattern.flags \
-                and candidates[0].pattern.value == char:
-            entry: Match | str | bool = candidates[0].name
+        only = candidates[0] if len(candidates) == 1 else None
+        if only is not None and only.pattern.type == "str" and not only.pattern.flags and only.pattern.value == char \
+                and char != "\n":  # (a line break would need counting)
+            entry: Match | str | bool = only.name
         else:
             entry = self._owner.token_regex(tuple(t.name for t in candidates)) if candidates else False
         self.tokens[char] = entry

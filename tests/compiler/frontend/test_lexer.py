@@ -273,6 +273,54 @@ def test_tricky_text_in_every_state(grammar: str, text: str) -> None:
         assert _lex_fixed(lexers.fast, text, state) == _lex_fixed(lexers.stock, text, state), state
 
 
+# A grammar with what qdl's grammars lack: line breaks as tokens, case-insensitive keywords, a keyword of
+# higher priority than names, a terminal that is a prefix of another, and whitespace that is not ignored.
+# (Its ignored blanks are written so that lark counts line breaks in them: else the fast path stands aside.)
+TOY = r"""
+start: (_line | _NL)*
+_line: stmt (";" stmt)* _NL
+stmt: "if"i NAME | "let" NAME "=" expr | LOUD | NAME "(" [expr ("," expr)*] ")"
+expr: NUMBER | NAME | expr "+" expr | expr "->" NAME | TAB
+LOUD.2: "SHOUT"
+TAB: /\t+/
+NAME: /[a-zA-Z_]\w*/
+NUMBER: /\d+(\.\d+)?/
+_NL: "\n"
+%ignore /[^\S\n]+/
+%ignore /#[^\n]*/
+"""
+TOY_WORDS = ["if", "IF", "If", "let", "x", "SHOUT", "SHOUTx", "=", "+", "->", "-", ">", ";", ",", "(", ")", "1",
+             "2.5", "\t", "\n", " ", "# c", "#", "é", "ifx"]
+
+
+_TOYS: dict[bool, tuple] = {}
+
+
+def toy_lexers(callbacks: bool) -> tuple[dict, ContextualLexer, ContextualLexer]:
+    """The toy grammar's parse states, lark's lexer and the fast one (with a user lexer callback or not)."""
+    if callbacks not in _TOYS:
+        options = {"lexer_callbacks": {"NAME": lambda t: t}} if callbacks else {}
+        lark = Lark(TOY, parser="lalr", lexer="contextual", **options)
+        states = {state: list(row) for state, row in lark.parser.parser._parse_table.states.items()}
+        _TOYS[callbacks] = (states, _recording(ContextualLexer)(lark.lexer_conf, states),
+                            _recording(FastContextualLexer)(lark.lexer_conf, states))
+    return _TOYS[callbacks]
+
+
+@pytest.mark.parametrize("callbacks", [False, True])
+@settings(SOUPS, max_examples=120)
+@given(words=st.lists(st.sampled_from(TOY_WORDS), max_size=30), data=st.data())
+def test_other_grammars(callbacks: bool, words: list[str], data: st.DataObject) -> None:
+    """Beyond qdl's grammars: the same tokens too, and lark's own path where a lexer callback is set."""
+    states, stock, fast = toy_lexers(callbacks)
+    text = " ".join(words)
+    chosen = data.draw(st.lists(st.sampled_from(sorted(states)), min_size=1, max_size=30), label="states")
+    assert _lex_switching(fast, text, chosen) == _lex_switching(stock, text, chosen)
+    for state in sorted(states):
+        assert _lex_fixed(fast, text, state) == _lex_fixed(stock, text, state), state
+    assert any(fast._fast.values()) is not callbacks  # the fast path ran, except where lark's must
+
+
 # ---------------------------------------------------------------- pinned errors
 
 ERRORS = [
