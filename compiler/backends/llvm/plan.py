@@ -32,6 +32,7 @@ import warnings
 from functools import lru_cache
 from dataclasses import dataclass, replace
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -47,7 +48,7 @@ from qdl.compiler.ir import (
 )
 
 OP_FIELDS = 12  # see `Row`
-KeyedParams = tuple[tuple[object, Expr], ...]  # (slot key, expression) per gate parameter
+Gate = tuple[GateSpec, tuple[Expr, ...], int]  # a gate not yet given its matrix: spec, parameters, op index
 STAGE_FIELDS = 6  # see `StageRow`
 DEFAULT_BLOCK_QUBITS = 15  # 2**15 amplitudes = 512 KiB: half an L2
 
@@ -300,69 +301,115 @@ def _relabelled(result: Result, places: tuple[int, ...]) -> Result:
     raise Unsupported(f"{type(result).__name__} results need the state in its own qubit order")
 
 
+class _Route(NamedTuple):
+    """What `_Builder.add` does with a gate op of one shape (`_route`): `kind`, and the op in base form.
+
+    `step` is the op's whole step when it needs no matrix (CNOT-like flips, the swaps' three flips).
+    """
+
+    kind: str  # "skip" | "fuse" | "swap" | "x" | "gate"
+    spec: GateSpec
+    controls: tuple[int, ...]
+    values: tuple[bool, ...]
+    targets: tuple[int, ...]
+    steps: tuple[Step, ...] = ()
+    phase: bool = False
+
+
+@lru_cache(maxsize=65536)
+def _route(gate: str, num_params: int, controls: tuple[int, ...], values: tuple[bool, ...],
+           targets: tuple[int, ...]) -> _Route | None:
+    """The route of a gate op on given (placed) qubits, None when malformed; cached: circuits repeat shapes."""
+    spec = lookup(gate)
+    if spec is None or len(targets) != spec.num_qubits or num_params != spec.num_params:
+        return None
+    spec, controls, values, targets = base_form(spec, controls, values, targets)
+    if spec.name == "id":
+        return _Route("skip", spec, controls, values, targets)
+    if not controls and len(targets) == 1 and spec.name != "x":
+        return _Route("fuse", spec, controls, values, targets)
+    if spec.name == "swap":  # three CNOTs, each a swap of a quarter of the amplitudes
+        a, b = targets
+        flips = tuple(Step(False, True, (t,), controls + (c,), values + (True,), 0) for c, t in ((a, b), (b, a), (a, b)))
+        return _Route("swap", spec, controls, values, targets, flips)
+    if spec.name == "x":
+        return _Route("x", spec, controls, values, targets, (Step(False, True, targets, controls, values, 0),))
+    phase = len(targets) == 1 and unit_first_entry(spec.name)
+    return _Route("gate", spec, controls, values, targets, phase=phase)
+
+
 class _Builder:
-    """Accumulates steps, matrix slots and fusion blocks, op by op."""
+    """Accumulates steps, matrix slots and fusion blocks, op by op.
+
+    A gate is kept as (spec, parameter expressions, op index) until its
+    matrix is reserved; the index names its slots when slots are distinct.
+    """
 
     def __init__(self, num_qubits: int, distinct_slots: bool = False, relabel_swaps: bool = False) -> None:
         self.n = num_qubits
         self.distinct = distinct_slots
         self.relabel = relabel_swaps
         self.place = list(range(num_qubits))  # qubit -> its bit position in the state (moved by relabelled swaps)
+        self.moved = False  # is `place` not the identity?
         self.steps: list[Step | None] = []
         self.entries = 0
         self.slots: dict[object, int] = {}  # slot key (the expression, or (op, param) when distinct) -> slot
         self.slot_exprs: list[Expr] = []
-        self.groups: dict[tuple[str, bool], list[tuple[tuple[int, ...], int]]] = {}
+        self.groups: dict[tuple[str, bool], tuple[list[int], list[int]]] = {}  # -> (slots, offsets) of its ops
         self.last: dict[int, int] = {}  # qubit -> index of the last step touching it
-        self.blocks: dict[int, tuple[int, list[tuple[GateSpec, KeyedParams]]]] = {}  # step -> (qubit, gates)
+        self.blocks: dict[int, tuple[int, list[Gate]]] = {}  # step -> (qubit, gates)
         self.products: dict[tuple[bool, int], list[tuple[int, list[int]]]] = {}
-        self.muxes: dict[int, tuple[int, int, bool, list[tuple[GateSpec, KeyedParams]]]] = {}
+        self.muxes: dict[int, tuple[int, int, bool, list[Gate]]] = {}
         self.unit: tuple[int, int] | None = None  # offsets of a stored 1 and 0 (an identity's entries)
 
     def add(self, op: GateOp, index: int = -1) -> None:
-        spec = lookup(op.gate)
-        if spec is None or len(op.qubits) != spec.num_qubits or len(op.params) != spec.num_params:
+        if self.relabel and self._relabelled_swap(op):
+            return
+        controls, targets = op.controls, op.qubits
+        if self.moved:
+            controls, targets = tuple(self.place[q] for q in controls), tuple(self.place[q] for q in targets)
+        route = _route(op.gate, len(op.params), controls, op.control_values, targets)
+        if route is None:
             raise ValueError(f"malformed gate op {op!r}")
-        params = tuple(((index, j) if self.distinct else p, p) for j, p in enumerate(op.params))
-        if self.relabel and spec.name == "swap" and not op.controls and op.qubits[0] != op.qubits[1]:
-            a, b = op.qubits
-            self.place[a], self.place[b] = self.place[b], self.place[a]
-            return
-        controls = tuple(self.place[q] for q in op.controls)
-        values, targets = op.control_values, tuple(self.place[q] for q in op.qubits)
-        spec, controls, values, targets = base_form(spec, controls, values, targets)
-        if spec.name == "id":
-            return
-        if not controls and len(targets) == 1 and spec.name != "x":
-            self._fuse(targets[0], spec, params)
-            return
-        if spec.name == "swap":  # three CNOTs, each a swap of a quarter of the amplitudes
-            a, b = targets
-            for control, target in ((a, b), (b, a), (a, b)):
-                self._append(Step(False, True, (target,), controls + (control,), values + (True,), 0))
-            return
-        if spec.name == "x":
-            if len(controls) == 1 and self._absorb(targets[0], controls[0], values[0]):
-                return
-            self._append(Step(False, True, targets, controls, values, 0))
-            return
-        phase = len(targets) == 1 and unit_first_entry(spec.name)
-        self._append(Step(spec.diagonal, False, targets, controls, values, self._matrix(spec, params),
-                          phase=phase))
+        kind = route.kind
+        if kind == "fuse":
+            self._fuse(route.targets[0], (route.spec, op.params, index))
+        elif kind == "swap" or kind == "x" and not self._absorbed(route):
+            for step in route.steps:
+                self._append(step)
+        elif kind == "gate":
+            mat = self._matrix(route.spec, op.params, index)
+            self._append(Step(route.spec.diagonal, False, route.targets, route.controls, route.values, mat,
+                              phase=route.phase))
+
+    def _relabelled_swap(self, op: GateOp) -> bool:
+        """An uncontrolled SWAP exchanges its qubits' places instead of amplitudes (`lower`)."""
+        spec = lookup(op.gate)
+        if spec is None or spec.name != "swap" or op.controls or len(op.qubits) != 2 or op.params:
+            return False
+        a, b = op.qubits
+        if a == b:
+            return False
+        self.place[a], self.place[b] = self.place[b], self.place[a]
+        self.moved = self.place != list(range(self.n))
+        return True
+
+    def _absorbed(self, route: _Route) -> bool:
+        return len(route.controls) == 1 and self._absorb(route.targets[0], route.controls[0], route.values[0])
 
     def _append(self, step: Step) -> None:
         for q in step.qubits:
             self.last[q] = len(self.steps)
         self.steps.append(step)
 
-    def _fuse(self, qubit: int, spec: GateSpec, params: KeyedParams) -> None:
+    def _fuse(self, qubit: int, gate: Gate) -> None:
         """Join the block of the last step on `qubit`, or open a block (its step is built in `finish`)."""
         last = self.last.get(qubit)
         if last is not None and last in self.blocks:
-            self.blocks[last][1].append((spec, params))
+            self.blocks[last][1].append(gate)
             return
         self.last[qubit] = len(self.steps)
-        self.blocks[len(self.steps)] = (qubit, [(spec, params)])
+        self.blocks[len(self.steps)] = (qubit, [gate])
         self.steps.append(None)  # placeholder
 
     def _absorb(self, target: int, selector: int, value: bool) -> bool:
@@ -381,11 +428,10 @@ class _Builder:
         self.last[target] = self.last[selector] = index
         return True
 
-    def _mux_step(self, target: int, selector: int, value: bool,
-                  gates: list[tuple[GateSpec, KeyedParams]]) -> Step:
+    def _mux_step(self, target: int, selector: int, value: bool, gates: list[Gate]) -> Step:
         """Matrices U (selector off) and X·U (selector on), adjacent; swapped under a negated control."""
-        members = [self._matrix(spec, params, False) for spec, params in gates]
-        flip = self._matrix(GATES["x"], ())
+        members = [self._matrix(spec, params, index, False) for spec, params, index in gates]
+        flip = self._matrix(GATES["x"], (), -1)
         out = self.entries
         self.entries += 8
         plain, flipped = (out, out + 4) if value else (out + 4, out)
@@ -393,37 +439,47 @@ class _Builder:
         self.products.setdefault((False, len(members) + 1), []).append((flipped, members + [flip]))
         return Step(False, False, (target,), (), (), out, selector)
 
-    def _block_step(self, qubit: int, gates: list[tuple[GateSpec, KeyedParams]]) -> Step:
-        diagonal = all(spec.diagonal for spec, _ in gates)
-        members = [self._matrix(spec, params, diagonal) for spec, params in gates]
+    def _block_step(self, qubit: int, gates: list[Gate]) -> Step:
+        diagonal = all(spec.diagonal for spec, _, _ in gates)
+        members = [self._matrix(spec, params, index, diagonal) for spec, params, index in gates]
         if len(members) == 1:
             out = members[0]
         else:
             out = self.entries
             self.entries += 2 if diagonal else 4
             self.products.setdefault((diagonal, len(members)), []).append((out, members))
-        phase = diagonal and all(unit_first_entry(spec.name) for spec, _ in gates)
+        phase = diagonal and all(unit_first_entry(spec.name) for spec, _, _ in gates)
         return Step(diagonal, False, (qubit,), (), (), out, phase=phase)
 
-    def _matrix(self, spec: GateSpec, params: KeyedParams, diagonal: bool | None = None) -> int:
+    def _matrix(self, spec: GateSpec, params: tuple[Expr, ...], index: int, diagonal: bool | None = None) -> int:
         """Reserve the gate's entries (only the diagonal when `diagonal`, default: the gate's flag)."""
         diagonal = spec.diagonal if diagonal is None else diagonal
         offset = self.entries
         self.entries += spec.dim if diagonal else spec.dim**2
-        slots = tuple(self._slot(key, expr) for key, expr in params)
-        self.groups.setdefault((spec.name, diagonal), []).append((slots, offset))
+        group = self.groups.get((spec.name, diagonal))
+        if group is None:
+            group = self.groups[spec.name, diagonal] = ([], [])
+        group[1].append(offset)
+        if params:
+            group[0].extend(self._slots(params, index))
         return offset
 
-    def _slot(self, key: object, expr: Expr) -> int:
-        if key not in self.slots:
-            self.slots[key] = len(self.slot_exprs)
-            self.slot_exprs.append(expr)
-        return self.slots[key]
+    def _slots(self, params: tuple[Expr, ...], index: int) -> list[int]:
+        """The parameters' slots, new ones appended; keyed by the expression, or by (op, parameter) if distinct."""
+        keys = [(index, j) for j in range(len(params))] if self.distinct else params
+        out = []
+        for key, expr in zip(keys, params):
+            slot = self.slots.get(key)
+            if slot is None:
+                slot = self.slots[key] = len(self.slot_exprs)
+                self.slot_exprs.append(expr)
+            out.append(slot)
+        return out
 
     def constants(self) -> tuple[int, int]:
         """Offsets of a stored complex 0 and 1, for the fused blocks' gathers."""
         if self.unit is None:
-            offset = self._matrix(GATES["id"], (), False)  # stored dense: 1, 0, 0, 1
+            offset = self._matrix(GATES["id"], (), -1, False)  # stored dense: 1, 0, 0, 1
             self.unit = (offset + 1, offset)
         return self.unit
 
@@ -461,11 +517,11 @@ class _Builder:
 
     def _groups(self) -> tuple[MatrixGroup, ...]:
         groups = []
-        for (name, diagonal), members in self.groups.items():
+        for (name, diagonal), (slots, offsets) in self.groups.items():
             spec = GATES[name]
             width = spec.dim if diagonal else spec.dim**2
-            columns = np.array([[off + e for e in range(width)] for _, off in members], dtype=np.intp)
-            params = np.array([s for s, _ in members], dtype=np.intp).reshape(len(members), spec.num_params)
+            columns = np.array(offsets, dtype=np.intp)[:, None] + np.arange(width, dtype=np.intp)
+            params = np.array(slots, dtype=np.intp).reshape(len(offsets), spec.num_params)
             fixed = None if spec.num_params else _entries(spec.matrix(), diagonal).reshape(1, 1, -1)
             groups.append(MatrixGroup(spec, diagonal, params, columns, fixed))
         return tuple(groups)
