@@ -19,7 +19,7 @@ contiguous runs of at least 2**RUN_QUBITS amplitudes (two cache lines).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 RUN_QUBITS = 3
 
@@ -43,11 +43,12 @@ class Step:
     mat: int
     select: int = -1
     phase: bool = False  # diagonal, 1-qubit, first entry exactly 1: only the target's |1> part changes
+    # Every qubit the step touches; computed once, since fusion and blocking ask for it many times per step.
+    qubits: frozenset[int] = field(init=False, repr=False, compare=False)
 
-    @property
-    def qubits(self) -> frozenset[int]:
+    def __post_init__(self) -> None:
         extra = (self.select,) if self.select >= 0 else ()
-        return frozenset(self.targets + self.controls + extra)
+        object.__setattr__(self, "qubits", frozenset(self.targets + self.controls + extra))
 
     @property
     def needs_chunk(self) -> frozenset[int]:

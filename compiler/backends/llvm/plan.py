@@ -41,6 +41,7 @@ from qdl.compiler.backends.llvm.fuse2 import ZERO, FusedMatrices, fuse_pairs, fu
 from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.compiler.backends.llvm.results_layout import ReductionLayout
 from qdl.compiler.expr import Expr
+from qdl.compiler.gc_paused import gc_paused
 from qdl.compiler.gates import GATES, GateSpec, lookup
 from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
 from qdl.compiler.ir import (
@@ -270,8 +271,15 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
     results follow the relabelling, and the final state is left permuted
     (`plan.final_places`), so callers that need the state itself must not ask for it.
     """
+    with gc_paused():  # planning makes no cycles; the collector's passes cost a third of its time
+        return _lower(circuit, ops, block, distinct_slots, relabel_swaps, precision)
+
+
+def _lower(circuit: Circuit, ops: tuple[Op, ...] | None, block: int | None, distinct_slots: bool,
+           relabel_swaps: bool, precision: str) -> KernelPlan:
     builder = _Builder(circuit.num_qubits, distinct_slots, relabel_swaps)
-    position = {id(op): k for k, op in enumerate(circuit.ops)}
+    # An op's index names its slots only when they are distinct (a repeated op object: its last index).
+    position = {id(op): k for k, op in enumerate(circuit.ops)} if distinct_slots else {}
     for op in circuit.ops if ops is None else ops:
         if isinstance(op, BarrierOp):
             continue
