@@ -50,6 +50,10 @@ class Step:
         extra = (self.select,) if self.select >= 0 else ()
         object.__setattr__(self, "qubits", frozenset(self.targets + self.controls + extra))
 
+    def shape(self) -> tuple:
+        """All fields but `mat`: steps of one shape differ only in where their matrix is."""
+        return (self.diagonal, self.flip, self.targets, self.controls, self.values, self.select, self.phase)
+
     @property
     def needs_chunk(self) -> frozenset[int]:
         """Qubits that must be in the chunk: all but controls and a lone diagonal target."""

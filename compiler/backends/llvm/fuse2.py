@@ -165,7 +165,7 @@ class _Fuser:
 
     def _facts(self, step: Step) -> tuple[float, frozenset[int]]:
         """(`_cost`, `needs_chunk`) of a step, cached by its shape: they do not depend on its matrix."""
-        key = _shape(step)
+        key = step.shape()
         facts = self.facts.get(key)
         if facts is None:
             facts = self.facts[key] = (self._cost(step), step.needs_chunk)
@@ -200,18 +200,13 @@ class _Fuser:
         return Step(False, False, (high, low), (), (), out)
 
 
-def _shape(step: Step) -> tuple:
-    """Everything of a step but its matrix offset, in field order (`Step` without `mat`)."""
-    return (step.diagonal, step.flip, step.targets, step.controls, step.values, step.select, step.phase)
-
-
 def embed(step: Step, high: int, low: int) -> tuple[int, ...]:
     """The 16 gather codes of `step` as a 4x4 on (high, low), row-major, high the most significant bit.
 
     A code >= 0 is an offset from `step.mat`; `ZERO` and `ONE` the constants.
     The codes depend on the step's shape only, not on its matrix: cached.
     """
-    return _embed(_shape(step), high, low)
+    return _embed(step.shape(), high, low)
 
 
 @lru_cache(maxsize=4096)
@@ -219,7 +214,7 @@ def _embed(shape: tuple, high: int, low: int) -> tuple[int, ...]:
     """`embed` of a step of that shape.  Qubits the step does not target keep their value; unmet controls act as
     the identity; a selector picks the step's second matrix.
     """
-    diagonal, flip, targets, controls, values, select, phase = shape
+    diagonal, flip, targets, controls, values, select, phase = shape  # `Step.shape`
     step = Step(diagonal, flip, targets, controls, values, 0, select, phase)
 
     def bit(index: int, qubit: int) -> int:

@@ -346,6 +346,17 @@ def _route(gate: str, num_params: int, controls: tuple[int, ...], values: tuple[
     return _Route("gate", spec, controls, values, targets, phase=phase)
 
 
+class _Group:
+    """The ops of one `MatrixGroup` as they are added: their slots (flat, in order) and matrix offsets."""
+
+    __slots__ = ("width", "slots", "offsets")
+
+    def __init__(self, width: int) -> None:
+        self.width = width  # complex entries a matrix takes
+        self.slots: list[int] = []
+        self.offsets: list[int] = []
+
+
 class _Builder:
     """Accumulates steps, matrix slots and fusion blocks, op by op.
 
@@ -363,7 +374,7 @@ class _Builder:
         self.entries = 0
         self.slots: dict[object, int] = {}  # slot key (the expression, or (op, param) when distinct) -> slot
         self.slot_exprs: list[Expr] = []
-        self.groups: dict[tuple[str, bool], tuple[list[int], list[int]]] = {}  # -> (slots, offsets) of its ops
+        self.groups: dict[tuple[str, bool], _Group] = {}  # (gate, stored diagonal only) -> its ops' matrices
         self.last: dict[int, int] = {}  # qubit -> index of the last step touching it
         self.blocks: dict[int, tuple[int, list[Gate]]] = {}  # step -> (qubit, gates)
         self.products: dict[tuple[bool, int], list[tuple[int, list[int]]]] = {}
@@ -461,16 +472,19 @@ class _Builder:
 
     def _matrix(self, spec: GateSpec, params: tuple[Expr, ...], index: int, diagonal: bool | None = None) -> int:
         """Reserve the gate's entries (only the diagonal when `diagonal`, default: the gate's flag)."""
-        diagonal = spec.diagonal if diagonal is None else diagonal
-        offset = self.entries
-        self.entries += spec.dim if diagonal else spec.dim**2
-        group = self.groups.get((spec.name, diagonal))
+        group = self.groups.get((spec.name, spec.diagonal if diagonal is None else diagonal))
         if group is None:
-            group = self.groups[spec.name, diagonal] = ([], [])
-        group[1].append(offset)
+            group = self._group(spec, spec.diagonal if diagonal is None else diagonal)
+        offset = self.entries
+        self.entries += group.width
+        group.offsets.append(offset)
         if params:
-            group[0].extend(self._slots(params, index))
+            group.slots.extend(self._slots(params, index))
         return offset
+
+    def _group(self, spec: GateSpec, diagonal: bool) -> _Group:
+        group = self.groups[spec.name, diagonal] = _Group(spec.dim if diagonal else spec.dim**2)
+        return group
 
     def _slots(self, params: tuple[Expr, ...], index: int) -> list[int]:
         """The parameters' slots, new ones appended; keyed by the expression, or by (op, parameter) if distinct."""
@@ -525,11 +539,10 @@ class _Builder:
 
     def _groups(self) -> tuple[MatrixGroup, ...]:
         groups = []
-        for (name, diagonal), (slots, offsets) in self.groups.items():
+        for (name, diagonal), group in self.groups.items():
             spec = GATES[name]
-            width = spec.dim if diagonal else spec.dim**2
-            columns = np.array(offsets, dtype=np.intp)[:, None] + np.arange(width, dtype=np.intp)
-            params = np.array(slots, dtype=np.intp).reshape(len(offsets), spec.num_params)
+            columns = np.array(group.offsets, dtype=np.intp)[:, None] + np.arange(group.width, dtype=np.intp)
+            params = np.array(group.slots, dtype=np.intp).reshape(len(group.offsets), spec.num_params)
             fixed = None if spec.num_params else _entries(spec.matrix(), diagonal).reshape(1, 1, -1)
             groups.append(MatrixGroup(spec, diagonal, params, columns, fixed))
         return tuple(groups)
@@ -558,23 +571,48 @@ def _blocks2(fused: FusedMatrices) -> tuple[Product, ...]:
     return tuple(products)
 
 
-class _Encoder:
-    """Encodes stages' steps as rows in each stage's local qubit numbering, sharing one aux table."""
+RELATIVE = 1 << 40  # marks a template row's offsets that relocate (`_Encoder._template`): beyond any real one
 
-    def __init__(self) -> None:
+
+class _Encoder:
+    """Encodes stages' steps as rows in each stage's local qubit numbering, sharing one aux table.
+
+    Steps of one shape (all but the matrix offset) on one chunk layout give
+    the same rows up to their matrix and aux offsets, and long circuits
+    repeat shapes: each is encoded once as a template and then relocated.
+    """
+
+    def __init__(self, aux_base: int = 0) -> None:
         self.rows: list[Row] = []
         self.aux: list[int] = []
+        self.aux_base = aux_base  # added to the aux offsets rows get (`RELATIVE` in a template)
+        self.templates: dict[tuple[int, ...], dict[tuple, Template]] = {}  # chunk qubits -> step shape -> rows
 
     def stage(self, stage: Stage, steps: list[Step], n: int, chunk: int) -> StageRow:
         local = {q: p for p, q in enumerate(stage.local)}
+        templates = self.templates.setdefault(stage.local, {})
         first = len(self.rows)
         for i in stage.steps:
-            self.rows.extend(self._rows(steps[i], local))
+            step = steps[i]
+            shape = step.shape()
+            template = templates.get(shape)
+            if template is None:
+                template = templates[shape] = _template(step, local)
+            self._emit(template, step.mat)
         inplace = stage.local == tuple(range(chunk))
         outer = sum(1 << q for q in range(n) if q not in local)
         low = next((p for p, q in enumerate(stage.local) if p != q), len(stage.local))
         high = sum(1 << q for q in stage.local[low:])
         return StageRow(first, len(self.rows), int(inplace), outer, high, 1 << low)
+
+    def _emit(self, template: Template, mat: int) -> None:
+        """The template's rows, relocated to the step's matrix and to fresh aux entries."""
+        rows, aux = template
+        aux_shift, mat_shift = len(self.aux) - RELATIVE, mat - RELATIVE
+        self.aux.extend(aux)
+        for kind, q0, q1, m, at, k2, cval, offset, nl_mask, nl_val, sel, sel_step in rows:
+            self.rows.append(Row(kind, q0, q1, m, at + aux_shift if at >= RELATIVE else at, k2, cval,
+                                 offset + mat_shift if offset >= RELATIVE else offset, nl_mask, nl_val, sel, sel_step))
 
     def _rows(self, step: Step, local: dict[int, int]) -> list[Row]:
         if step.select < 0:
@@ -619,9 +657,20 @@ class _Encoder:
 
     def _subspace(self, qubits: tuple[int, ...], targets: tuple[int, ...]) -> tuple[int, int]:
         """Store the subspace's aux entries (`subspace_entries`); -> (m, aux offset)."""
-        start = len(self.aux)
+        start = self.aux_base + len(self.aux)
         self.aux.extend(subspace_entries(qubits, targets))
         return len(qubits), start
+
+
+Template = tuple[list[tuple], list[int]]  # rows as field tuples, offsets at or beyond RELATIVE relative; aux entries
+
+
+def _template(step: Step, local: dict[int, int]) -> Template:
+    """The rows of a step of this shape, encoded with its matrix and its aux entries at `RELATIVE`."""
+    scratch = _Encoder(aux_base=RELATIVE)
+    rows = scratch._rows(replace(step, mat=RELATIVE), local)
+    return [(r.kind, r.q0, r.q1, r.m, r.aux, r.k2, r.cval, r.mat, r.nl_mask, r.nl_val, r.sel, r.sel_step)
+            for r in rows], scratch.aux
 
 
 @lru_cache(maxsize=None)
