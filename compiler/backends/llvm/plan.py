@@ -41,7 +41,7 @@ from qdl.compiler.backends.llvm.fuse2 import ZERO, FusedMatrices, fuse_pairs, fu
 from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.compiler.backends.llvm.results_layout import ReductionLayout
 from qdl.compiler.expr import Expr
-from qdl.compiler.gc_paused import gc_paused
+from qdl.compiler.deep_stack import paused_gc
 from qdl.compiler.gates import GATES, GateSpec, lookup
 from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
 from qdl.compiler.ir import (
@@ -271,7 +271,7 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
     results follow the relabelling, and the final state is left permuted
     (`plan.final_places`), so callers that need the state itself must not ask for it.
     """
-    with gc_paused():  # planning makes no cycles; the collector's passes cost a third of its time
+    with paused_gc():  # planning makes no cycles; the collector's passes over the heap cost a third of its time
         return _lower(circuit, ops, block, distinct_slots, relabel_swaps, precision)
 
 
