@@ -312,7 +312,7 @@ def _relabelled(result: Result, places: tuple[int, ...]) -> Result:
 class _Route(NamedTuple):
     """What `_Builder.add` does with a gate op of one shape (`_route`): `kind`, and the op in base form.
 
-    `step` is the op's whole step when it needs no matrix (CNOT-like flips, the swaps' three flips).
+    `steps` are the op's whole steps when it needs no matrix (an X-like flip, a swap's three flips).
     """
 
     kind: str  # "skip" | "fuse" | "swap" | "x" | "gate"
@@ -571,7 +571,7 @@ def _blocks2(fused: FusedMatrices) -> tuple[Product, ...]:
     return tuple(products)
 
 
-RELATIVE = 1 << 40  # marks a template row's offsets that relocate (`_Encoder._template`): beyond any real one
+RELATIVE = 1 << 40  # marks a template row's offsets that relocate (`_template`): beyond any real offset
 
 
 class _Encoder:
