@@ -12,7 +12,10 @@ import bisect
 from dataclasses import dataclass, field
 from enum import Enum
 
+from qdl.compiler.pickling import fields_pickled
 
+
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Span:
     """Characters `start` (inclusive) to `end` (exclusive) of `file`."""

@@ -20,6 +20,8 @@ from typing import Callable, Mapping, Union
 
 import numpy as np
 
+from qdl.compiler.pickling import fields_pickled
+
 Number = Union[int, float]
 
 # Unary functions the language and the IR know, with their numpy implementation
@@ -108,6 +110,7 @@ class Expr:
 ExprLike = Union[Expr, Number]
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Const(Expr):
     """A real constant."""
@@ -124,6 +127,7 @@ class Const(Expr):
         return frozenset()
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Arg(Expr):
     """One scalar element of a circuit argument: `theta`, `x[2]`, `w[1, 0, 2]`."""
@@ -142,6 +146,7 @@ class Arg(Expr):
         return frozenset((self,))
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Unary(Expr):
     """A unary function (`neg`, `sin`, `cos`, ...) applied to an expression."""
@@ -162,6 +167,7 @@ class Unary(Expr):
         return self.arg.free_args()
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Binary(Expr):
     """A binary operation `lhs op rhs` with op in `+ - * / **`."""

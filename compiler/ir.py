@@ -22,10 +22,12 @@ from typing import Union
 
 from qdl.compiler.diagnostics import Span
 from qdl.compiler.expr import Expr
+from qdl.compiler.pickling import fields_pickled
 
 FLOAT, INT, BOOL = "float", "int", "bool"
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Argument:
     """A classical circuit argument; `trainable` marks the `param` ones."""
@@ -44,6 +46,7 @@ class Argument:
         return size
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Condition:
     """True when the integer read from `bits` (bits[0] least significant) equals `value`."""
@@ -52,6 +55,7 @@ class Condition:
     value: int
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class GateOp:
     """A gate from `compiler.gates` on `qubits`, optionally controlled and conditioned.
@@ -74,6 +78,7 @@ class GateOp:
         return self.controls + self.qubits
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class MeasureOp:
     """Measure `qubit` in the Z basis into classical `bit` (mid-circuit allowed)."""
@@ -83,6 +88,7 @@ class MeasureOp:
     span: Span | None = field(default=None, compare=False)
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class ResetOp:
     """Reset `qubit` to |0>."""
@@ -91,6 +97,7 @@ class ResetOp:
     span: Span | None = field(default=None, compare=False)
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class BarrierOp:
     """A scheduling barrier; no effect on simulation."""
@@ -102,6 +109,7 @@ class BarrierOp:
 Op = Union[GateOp, MeasureOp, ResetOp, BarrierOp]
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class PauliTerm:
     """`coeff * P_q0 P_q1 ...`; `paulis` sorted by qubit, letters in X/Y/Z (identity omitted)."""
@@ -110,6 +118,7 @@ class PauliTerm:
     paulis: tuple[tuple[int, str], ...] = ()
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Observable:
     """A Hermitian weighted sum of Pauli strings, like terms merged, sorted by Pauli string."""
@@ -121,6 +130,7 @@ class Observable:
         return tuple(sorted({q for term in self.terms for q, _ in term.paulis}))
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class ExpVal:
     """Expectation value <psi|H|psi> of an observable: a float."""
@@ -129,6 +139,7 @@ class ExpVal:
     span: Span | None = field(default=None, compare=False)
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Var:
     """Variance <H^2> - <H>^2 of an observable: a float."""
@@ -137,6 +148,7 @@ class Var:
     span: Span | None = field(default=None, compare=False)
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Probs:
     """Probabilities of the basis states of `qubits`: float[2**k], little-endian over `qubits`."""
@@ -145,6 +157,7 @@ class Probs:
     span: Span | None = field(default=None, compare=False)
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Sample:
     """Shots of `qubits` measured in the Z basis: int[shots, k], column j is `qubits[j]`."""
@@ -153,6 +166,7 @@ class Sample:
     span: Span | None = field(default=None, compare=False)
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class State:
     """The final state vector: complex[2**num_qubits], little-endian."""
@@ -163,6 +177,7 @@ class State:
 Result = Union[ExpVal, Var, Probs, Sample, State]
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Register:
     """A named qubit or bit register: global indices start .. start + size - 1."""
@@ -172,6 +187,7 @@ class Register:
     size: int
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Circuit:
     """One elaborated circuit: signature, qubits, flat ops and results.
@@ -198,6 +214,7 @@ class Circuit:
         return tuple(a for a in self.arguments if a.trainable)
 
 
+@fields_pickled
 @dataclass(frozen=True, slots=True)
 class Module:
     """All circuits of one compiled program, in source order."""

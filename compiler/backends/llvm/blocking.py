@@ -19,7 +19,7 @@ contiguous runs of at least 2**RUN_QUBITS amplitudes (two cache lines).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 RUN_QUBITS = 3
 
@@ -43,11 +43,16 @@ class Step:
     mat: int
     select: int = -1
     phase: bool = False  # diagonal, 1-qubit, first entry exactly 1: only the target's |1> part changes
+    # Every qubit the step touches; computed once, since fusion and blocking ask for it many times per step.
+    qubits: frozenset[int] = field(init=False, repr=False, compare=False)
 
-    @property
-    def qubits(self) -> frozenset[int]:
+    def __post_init__(self) -> None:
         extra = (self.select,) if self.select >= 0 else ()
-        return frozenset(self.targets + self.controls + extra)
+        object.__setattr__(self, "qubits", frozenset(self.targets + self.controls + extra))
+
+    def shape(self) -> tuple:
+        """All fields but `mat`: steps of one shape differ only in where their matrix is."""
+        return (self.diagonal, self.flip, self.targets, self.controls, self.values, self.select, self.phase)
 
     @property
     def needs_chunk(self) -> frozenset[int]:

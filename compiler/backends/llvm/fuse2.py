@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Protocol
 
@@ -109,24 +109,33 @@ class _Fuser:
         self.out: list[Step] = []
         self.open: dict[int, _Block] = {}
         self.matrices = FusedMatrices()
+        self.facts: dict[tuple, tuple[float, frozenset[int]]] = {}  # `_facts` by step shape
 
     def add(self, step: Step) -> None:
         qubits = step.qubits
         if not qubits:  # a scalar commutes with everything
             self.out.append(step)
             return
-        touching = list({id(self.open[q]): self.open[q] for q in qubits if q in self.open}.values())
-        union = qubits.union(*(b.qubits for b in touching))
-        if _fusable(step) and len(union) <= 2:
+        touching = self._touching(qubits)
+        fusable = 1 <= len(step.targets) <= 2 and len(qubits) <= 2
+        union = qubits.union(*[b.qubits for b in touching])
+        if fusable and len(union) <= 2:
             members = [m for b in touching for m in b.members] + [step]
             self._open(_Block(union, members), touching)
             return
         for block in touching:
             self._close(block)
-        if _fusable(step):
+        if fusable:
             self._open(_Block(qubits, [step]), [])
         else:
             self.out.append(step)
+
+    def _touching(self, qubits: frozenset[int]) -> list[_Block]:
+        """The open blocks on `qubits`, each once, in the order of the qubits."""
+        blocks = [self.open[q] for q in qubits if q in self.open]
+        if len(blocks) > 1:
+            blocks = list({id(b): b for b in blocks}.values())
+        return blocks
 
     def close_all(self) -> None:
         for block in list({id(b): b for b in self.open.values()}.values()):
@@ -147,11 +156,20 @@ class _Fuser:
     def _worth_fusing(self, block: _Block) -> bool:
         if len(block.qubits) != 2:
             return False
-        needs = frozenset().union(*(m.needs_chunk for m in block.members))
+        facts = [self._facts(m) for m in block.members]
+        needs = frozenset().union(*[n for _, n in facts])
         if not block.qubits - needs <= self.always_local:
             return False
         fused = DENSE2_COST[bool(block.qubits & self.low)]
-        return sum(self._cost(m) for m in block.members) > fused + FUSE_MARGIN
+        return sum(cost for cost, _ in facts) > fused + FUSE_MARGIN
+
+    def _facts(self, step: Step) -> tuple[float, frozenset[int]]:
+        """(`_cost`, `needs_chunk`) of a step, cached by its shape: they do not depend on its matrix."""
+        key = step.shape()
+        facts = self.facts.get(key)
+        if facts is None:
+            facts = self.facts[key] = (self._cost(step), step.needs_chunk)
+        return facts
 
     def _cost(self, step: Step) -> float:
         """The measured cost of the row(s) a step becomes, at its positions (module docstring)."""
@@ -182,24 +200,23 @@ class _Fuser:
         return Step(False, False, (high, low), (), (), out)
 
 
-def _fusable(step: Step) -> bool:
-    return 1 <= len(step.targets) <= 2 and len(step.qubits) <= 2
-
-
 def embed(step: Step, high: int, low: int) -> tuple[int, ...]:
     """The 16 gather codes of `step` as a 4x4 on (high, low), row-major, high the most significant bit.
 
     A code >= 0 is an offset from `step.mat`; `ZERO` and `ONE` the constants.
     The codes depend on the step's shape only, not on its matrix: cached.
     """
-    return _embed(replace(step, mat=0), high, low)
+    return _embed(step.shape(), high, low)
 
 
 @lru_cache(maxsize=4096)
-def _embed(step: Step, high: int, low: int) -> tuple[int, ...]:
-    """`embed` of a step with `mat` = 0.  Qubits the step does not target keep their value; unmet controls act as
+def _embed(shape: tuple, high: int, low: int) -> tuple[int, ...]:
+    """`embed` of a step of that shape.  Qubits the step does not target keep their value; unmet controls act as
     the identity; a selector picks the step's second matrix.
     """
+    diagonal, flip, targets, controls, values, select, phase = shape  # `Step.shape`
+    step = Step(diagonal, flip, targets, controls, values, 0, select, phase)
+
     def bit(index: int, qubit: int) -> int:
         return (index >> 1) & 1 if qubit == high else index & 1
 

@@ -18,7 +18,7 @@ kernel sweeps the state once per stage, chunk by chunk, applying every step
 of the stage while the chunk is resident.  Controls and 1-qubit diagonal
 targets outside the chunk are constant within it, so they become a per-chunk
 test (`nl_mask`/`nl_val`) and a per-chunk choice of diagonal entry (`sel`).
-Each stage's steps are encoded as `Row`s in the chunk's local qubit numbering.
+Each stage's steps are encoded as `Row`s in the chunk's local qubit numbering (`encode`).
 
 Invariants: qubit indices are little-endian; a row's matrix is stored
 row-major with the op's FIRST target as the MOST significant bit (the
@@ -31,24 +31,26 @@ import os
 import warnings
 from functools import lru_cache
 from dataclasses import dataclass, replace
-from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
-from qdl.compiler.backends.llvm.blocking import RUN_QUBITS, Stage, Step, stages
+from qdl.compiler.backends.llvm.blocking import RUN_QUBITS, Step, stages
+from qdl.compiler.backends.llvm.encode import (  # noqa: F401 - the row types, also imported from here
+    OP_FIELDS, STAGE_FIELDS, Encoder, OpKind, Row, StageRow, subspace_entries,
+)
 from qdl.compiler.backends.llvm.fuse2 import ZERO, FusedMatrices, fuse_pairs, fusion_enabled
 from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.compiler.backends.llvm.results_layout import ReductionLayout
 from qdl.compiler.expr import Expr
+from qdl.compiler.deep_stack import paused_gc
 from qdl.compiler.gates import GATES, GateSpec, lookup
 from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
 from qdl.compiler.ir import (
     BarrierOp, Circuit, ExpVal, GateOp, Observable, Op, PauliTerm, Probs, Result, Sample, Var,
 )
 
-OP_FIELDS = 12  # see `Row`
-KeyedParams = tuple[tuple[object, Expr], ...]  # (slot key, expression) per gate parameter
-STAGE_FIELDS = 6  # see `StageRow`
+Gate = tuple[GateSpec, tuple[Expr, ...], int]  # a gate not yet given its matrix: spec, parameters, op index
 DEFAULT_BLOCK_QUBITS = 15  # 2**15 amplitudes = 512 KiB: half an L2
 
 
@@ -69,74 +71,6 @@ BLOCK_QUBITS = _block_qubits()
 
 class Unsupported(NotImplementedError):
     """The circuit needs something this back end does not do yet (measurement, reset, conditions)."""
-
-
-class OpKind(IntEnum):
-    """Application paths of the kernel, one generic function each."""
-
-    DENSE1 = 0  # uncontrolled dense 2x2 on q0
-    DIAG1 = 1  # uncontrolled diagonal 2x2 on q0
-    DENSE2 = 2  # uncontrolled dense 4x4 on (q0, q1), q0 most significant
-    FLIP = 3  # X on q0 in the controlled subspace: swaps, no multiplications
-    GEN_DENSE = 4  # dense 2^k x 2^k on the controlled subspace (k <= 4)
-    GEN_DIAG = 5  # diagonal 2^k on the controlled subspace
-    CTRL1 = 6  # dense 2x2 on q0 in the controlled subspace
-    CTRL1_DIAG = 7  # diagonal 2x2 on q0 in the controlled subspace
-    SCALE = 8  # one complex factor on the controlled subspace: phase gates (target as a control), gphase
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    """One op-table row, in a stage's local qubit numbering.
-
-    `m` sorted positions (local controls and targets, ascending) and then `k2`
-    amplitude offsets start at `aux` in the aux table; `cval` is the bit mask
-    the local controls must have; `mat` is the complex offset of the matrix.
-    The row applies to a chunk only if `chunk_base & nl_mask == nl_val`
-    (controls outside the chunk); when `sel` (a global bit mask) is set in
-    the chunk base, the matrix starts `sel_step` complex entries later (a
-    diagonal target or a multiplexer's selector outside the chunk picks its
-    entry or matrix).
-    """
-
-    kind: OpKind
-    q0: int = 0
-    q1: int = 0
-    m: int = 0
-    aux: int = 0
-    k2: int = 1
-    cval: int = 0
-    mat: int = 0
-    nl_mask: int = 0
-    nl_val: int = 0
-    sel: int = 0
-    sel_step: int = 0
-
-    def fields(self) -> tuple[int, ...]:
-        return (int(self.kind), self.q0, self.q1, self.m, self.aux, self.k2, self.cval, self.mat,
-                self.nl_mask, self.nl_val, self.sel, self.sel_step)
-
-
-@dataclass(frozen=True, slots=True)
-class StageRow:
-    """Rows [first, end) applied chunk by chunk.
-
-    `inplace`: the chunk is the contiguous block at the chunk base (its
-    qubits are 0..block-1), so no copy.  Otherwise the chunk is gathered
-    into scratch: chunk bases enumerate the subsets of `outer_mask`; within
-    a chunk, runs of `run` contiguous amplitudes sit at the subsets of
-    `high_mask` (the chunk's qubits above the contiguous low ones).
-    """
-
-    first: int
-    end: int
-    inplace: int
-    outer_mask: int
-    high_mask: int
-    run: int
-
-    def fields(self) -> tuple[int, ...]:
-        return (self.first, self.end, self.inplace, self.outer_mask, self.high_mask, self.run)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,13 +182,6 @@ def base_form(spec: GateSpec, controls: tuple[int, ...], values: tuple[bool, ...
     return spec, controls, values, targets
 
 
-def subspace_entries(qubits: tuple[int, ...], targets: tuple[int, ...]) -> list[int]:
-    """Aux-table entries of a controlled subspace: sorted positions, then the 2^k target offsets (first = MSB)."""
-    k = len(targets)
-    offsets = [sum(1 << q for p, q in enumerate(targets) if (j >> (k - 1 - p)) & 1) for j in range(2**k)]
-    return sorted(qubits) + offsets
-
-
 def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None = None,
           distinct_slots: bool = False, relabel_swaps: bool = False, precision: str = "double") -> KernelPlan:
     """The plan of `ops` (default: the circuit's); raises `Unsupported` for dynamic ops.
@@ -269,8 +196,15 @@ def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None
     results follow the relabelling, and the final state is left permuted
     (`plan.final_places`), so callers that need the state itself must not ask for it.
     """
+    with paused_gc():  # planning makes no cycles; the collector's passes over the heap cost a third of its time
+        return _lower(circuit, ops, block, distinct_slots, relabel_swaps, precision)
+
+
+def _lower(circuit: Circuit, ops: tuple[Op, ...] | None, block: int | None, distinct_slots: bool,
+           relabel_swaps: bool, precision: str) -> KernelPlan:
     builder = _Builder(circuit.num_qubits, distinct_slots, relabel_swaps)
-    position = {id(op): k for k, op in enumerate(circuit.ops)}
+    # An op's index names its slots only when they are distinct (a repeated op object: its last index).
+    position = {id(op): k for k, op in enumerate(circuit.ops)} if distinct_slots else {}
     for op in circuit.ops if ops is None else ops:
         if isinstance(op, BarrierOp):
             continue
@@ -300,69 +234,126 @@ def _relabelled(result: Result, places: tuple[int, ...]) -> Result:
     raise Unsupported(f"{type(result).__name__} results need the state in its own qubit order")
 
 
+class _Route(NamedTuple):
+    """What `_Builder.add` does with a gate op of one shape (`_route`): `kind`, and the op in base form.
+
+    `steps` are the op's whole steps when it needs no matrix (an X-like flip, a swap's three flips).
+    """
+
+    kind: str  # "skip" | "fuse" | "swap" | "x" | "gate"
+    spec: GateSpec
+    controls: tuple[int, ...]
+    values: tuple[bool, ...]
+    targets: tuple[int, ...]
+    steps: tuple[Step, ...] = ()
+    phase: bool = False
+
+
+@lru_cache(maxsize=65536)
+def _route(gate: str, num_params: int, controls: tuple[int, ...], values: tuple[bool, ...],
+           targets: tuple[int, ...]) -> _Route | None:
+    """The route of a gate op on given (placed) qubits, None when malformed; cached: circuits repeat shapes."""
+    spec = lookup(gate)
+    if spec is None or len(targets) != spec.num_qubits or num_params != spec.num_params:
+        return None
+    spec, controls, values, targets = base_form(spec, controls, values, targets)
+    if spec.name == "id":
+        return _Route("skip", spec, controls, values, targets)
+    if not controls and len(targets) == 1 and spec.name != "x":
+        return _Route("fuse", spec, controls, values, targets)
+    if spec.name == "swap":  # three CNOTs, each a swap of a quarter of the amplitudes
+        a, b = targets
+        flips = tuple(Step(False, True, (t,), controls + (c,), values + (True,), 0) for c, t in ((a, b), (b, a), (a, b)))
+        return _Route("swap", spec, controls, values, targets, flips)
+    if spec.name == "x":
+        return _Route("x", spec, controls, values, targets, (Step(False, True, targets, controls, values, 0),))
+    phase = len(targets) == 1 and unit_first_entry(spec.name)
+    return _Route("gate", spec, controls, values, targets, phase=phase)
+
+
+class _Group:
+    """The ops of one `MatrixGroup` as they are added: their slots (flat, in order) and matrix offsets."""
+
+    __slots__ = ("width", "slots", "offsets")
+
+    def __init__(self, width: int) -> None:
+        self.width = width  # complex entries a matrix takes
+        self.slots: list[int] = []
+        self.offsets: list[int] = []
+
+
 class _Builder:
-    """Accumulates steps, matrix slots and fusion blocks, op by op."""
+    """Accumulates steps, matrix slots and fusion blocks, op by op.
+
+    A gate is kept as (spec, parameter expressions, op index) until its
+    matrix is reserved; the index names its slots when slots are distinct.
+    """
 
     def __init__(self, num_qubits: int, distinct_slots: bool = False, relabel_swaps: bool = False) -> None:
         self.n = num_qubits
         self.distinct = distinct_slots
         self.relabel = relabel_swaps
         self.place = list(range(num_qubits))  # qubit -> its bit position in the state (moved by relabelled swaps)
+        self.moved = False  # is `place` not the identity?
         self.steps: list[Step | None] = []
         self.entries = 0
         self.slots: dict[object, int] = {}  # slot key (the expression, or (op, param) when distinct) -> slot
         self.slot_exprs: list[Expr] = []
-        self.groups: dict[tuple[str, bool], list[tuple[tuple[int, ...], int]]] = {}
+        self.groups: dict[tuple[str, bool], _Group] = {}  # (gate, stored diagonal only) -> its ops' matrices
         self.last: dict[int, int] = {}  # qubit -> index of the last step touching it
-        self.blocks: dict[int, tuple[int, list[tuple[GateSpec, KeyedParams]]]] = {}  # step -> (qubit, gates)
+        self.blocks: dict[int, tuple[int, list[Gate]]] = {}  # step -> (qubit, gates)
         self.products: dict[tuple[bool, int], list[tuple[int, list[int]]]] = {}
-        self.muxes: dict[int, tuple[int, int, bool, list[tuple[GateSpec, KeyedParams]]]] = {}
+        self.muxes: dict[int, tuple[int, int, bool, list[Gate]]] = {}
         self.unit: tuple[int, int] | None = None  # offsets of a stored 1 and 0 (an identity's entries)
 
     def add(self, op: GateOp, index: int = -1) -> None:
-        spec = lookup(op.gate)
-        if spec is None or len(op.qubits) != spec.num_qubits or len(op.params) != spec.num_params:
+        if self.relabel and self._relabelled_swap(op):
+            return
+        controls, targets = op.controls, op.qubits
+        if self.moved:
+            controls, targets = tuple(self.place[q] for q in controls), tuple(self.place[q] for q in targets)
+        route = _route(op.gate, len(op.params), controls, op.control_values, targets)
+        if route is None:
             raise ValueError(f"malformed gate op {op!r}")
-        params = tuple(((index, j) if self.distinct else p, p) for j, p in enumerate(op.params))
-        if self.relabel and spec.name == "swap" and not op.controls and op.qubits[0] != op.qubits[1]:
-            a, b = op.qubits
-            self.place[a], self.place[b] = self.place[b], self.place[a]
-            return
-        controls = tuple(self.place[q] for q in op.controls)
-        values, targets = op.control_values, tuple(self.place[q] for q in op.qubits)
-        spec, controls, values, targets = base_form(spec, controls, values, targets)
-        if spec.name == "id":
-            return
-        if not controls and len(targets) == 1 and spec.name != "x":
-            self._fuse(targets[0], spec, params)
-            return
-        if spec.name == "swap":  # three CNOTs, each a swap of a quarter of the amplitudes
-            a, b = targets
-            for control, target in ((a, b), (b, a), (a, b)):
-                self._append(Step(False, True, (target,), controls + (control,), values + (True,), 0))
-            return
-        if spec.name == "x":
-            if len(controls) == 1 and self._absorb(targets[0], controls[0], values[0]):
-                return
-            self._append(Step(False, True, targets, controls, values, 0))
-            return
-        phase = len(targets) == 1 and unit_first_entry(spec.name)
-        self._append(Step(spec.diagonal, False, targets, controls, values, self._matrix(spec, params),
-                          phase=phase))
+        kind = route.kind
+        if kind == "fuse":
+            self._fuse(route.targets[0], (route.spec, op.params, index))
+        elif kind == "swap" or kind == "x" and not self._absorbed(route):
+            for step in route.steps:
+                self._append(step)
+        elif kind == "gate":
+            mat = self._matrix(route.spec, op.params, index)
+            self._append(Step(route.spec.diagonal, False, route.targets, route.controls, route.values, mat,
+                              phase=route.phase))
+
+    def _relabelled_swap(self, op: GateOp) -> bool:
+        """An uncontrolled SWAP exchanges its qubits' places instead of amplitudes (`lower`)."""
+        spec = lookup(op.gate)
+        if spec is None or spec.name != "swap" or op.controls or len(op.qubits) != 2 or op.params:
+            return False
+        a, b = op.qubits
+        if a == b:
+            return False
+        self.place[a], self.place[b] = self.place[b], self.place[a]
+        self.moved = self.place != list(range(self.n))
+        return True
+
+    def _absorbed(self, route: _Route) -> bool:
+        return len(route.controls) == 1 and self._absorb(route.targets[0], route.controls[0], route.values[0])
 
     def _append(self, step: Step) -> None:
         for q in step.qubits:
             self.last[q] = len(self.steps)
         self.steps.append(step)
 
-    def _fuse(self, qubit: int, spec: GateSpec, params: KeyedParams) -> None:
+    def _fuse(self, qubit: int, gate: Gate) -> None:
         """Join the block of the last step on `qubit`, or open a block (its step is built in `finish`)."""
         last = self.last.get(qubit)
         if last is not None and last in self.blocks:
-            self.blocks[last][1].append((spec, params))
+            self.blocks[last][1].append(gate)
             return
         self.last[qubit] = len(self.steps)
-        self.blocks[len(self.steps)] = (qubit, [(spec, params)])
+        self.blocks[len(self.steps)] = (qubit, [gate])
         self.steps.append(None)  # placeholder
 
     def _absorb(self, target: int, selector: int, value: bool) -> bool:
@@ -381,11 +372,10 @@ class _Builder:
         self.last[target] = self.last[selector] = index
         return True
 
-    def _mux_step(self, target: int, selector: int, value: bool,
-                  gates: list[tuple[GateSpec, KeyedParams]]) -> Step:
+    def _mux_step(self, target: int, selector: int, value: bool, gates: list[Gate]) -> Step:
         """Matrices U (selector off) and X·U (selector on), adjacent; swapped under a negated control."""
-        members = [self._matrix(spec, params, False) for spec, params in gates]
-        flip = self._matrix(GATES["x"], ())
+        members = [self._matrix(spec, params, index, False) for spec, params, index in gates]
+        flip = self._matrix(GATES["x"], (), -1)
         out = self.entries
         self.entries += 8
         plain, flipped = (out, out + 4) if value else (out + 4, out)
@@ -393,37 +383,50 @@ class _Builder:
         self.products.setdefault((False, len(members) + 1), []).append((flipped, members + [flip]))
         return Step(False, False, (target,), (), (), out, selector)
 
-    def _block_step(self, qubit: int, gates: list[tuple[GateSpec, KeyedParams]]) -> Step:
-        diagonal = all(spec.diagonal for spec, _ in gates)
-        members = [self._matrix(spec, params, diagonal) for spec, params in gates]
+    def _block_step(self, qubit: int, gates: list[Gate]) -> Step:
+        diagonal = all(spec.diagonal for spec, _, _ in gates)
+        members = [self._matrix(spec, params, index, diagonal) for spec, params, index in gates]
         if len(members) == 1:
             out = members[0]
         else:
             out = self.entries
             self.entries += 2 if diagonal else 4
             self.products.setdefault((diagonal, len(members)), []).append((out, members))
-        phase = diagonal and all(unit_first_entry(spec.name) for spec, _ in gates)
+        phase = diagonal and all(unit_first_entry(spec.name) for spec, _, _ in gates)
         return Step(diagonal, False, (qubit,), (), (), out, phase=phase)
 
-    def _matrix(self, spec: GateSpec, params: KeyedParams, diagonal: bool | None = None) -> int:
+    def _matrix(self, spec: GateSpec, params: tuple[Expr, ...], index: int, diagonal: bool | None = None) -> int:
         """Reserve the gate's entries (only the diagonal when `diagonal`, default: the gate's flag)."""
-        diagonal = spec.diagonal if diagonal is None else diagonal
+        group = self.groups.get((spec.name, spec.diagonal if diagonal is None else diagonal))
+        if group is None:
+            group = self._group(spec, spec.diagonal if diagonal is None else diagonal)
         offset = self.entries
-        self.entries += spec.dim if diagonal else spec.dim**2
-        slots = tuple(self._slot(key, expr) for key, expr in params)
-        self.groups.setdefault((spec.name, diagonal), []).append((slots, offset))
+        self.entries += group.width
+        group.offsets.append(offset)
+        if params:
+            group.slots.extend(self._slots(params, index))
         return offset
 
-    def _slot(self, key: object, expr: Expr) -> int:
-        if key not in self.slots:
-            self.slots[key] = len(self.slot_exprs)
-            self.slot_exprs.append(expr)
-        return self.slots[key]
+    def _group(self, spec: GateSpec, diagonal: bool) -> _Group:
+        group = self.groups[spec.name, diagonal] = _Group(spec.dim if diagonal else spec.dim**2)
+        return group
+
+    def _slots(self, params: tuple[Expr, ...], index: int) -> list[int]:
+        """The parameters' slots, new ones appended; keyed by the expression, or by (op, parameter) if distinct."""
+        keys = [(index, j) for j in range(len(params))] if self.distinct else params
+        out = []
+        for key, expr in zip(keys, params):
+            slot = self.slots.get(key)
+            if slot is None:
+                slot = self.slots[key] = len(self.slot_exprs)
+                self.slot_exprs.append(expr)
+            out.append(slot)
+        return out
 
     def constants(self) -> tuple[int, int]:
         """Offsets of a stored complex 0 and 1, for the fused blocks' gathers."""
         if self.unit is None:
-            offset = self._matrix(GATES["id"], (), False)  # stored dense: 1, 0, 0, 1
+            offset = self._matrix(GATES["id"], (), -1, False)  # stored dense: 1, 0, 0, 1
             self.unit = (offset + 1, offset)
         return self.unit
 
@@ -445,7 +448,7 @@ class _Builder:
             steps, fused = fuse_pairs(steps, self, lanes.bit_length() - 1, local)
             if fused.gathers:
                 self.constants()  # stored before the groups are laid out
-        encoder = _Encoder()
+        encoder = Encoder()
         stage_rows = [encoder.stage(stage, steps, self.n, chunk) for stage in stages(steps, self.n, chunk)]
         occurrences = tuple(self.slots) if self.distinct else ()
         return KernelPlan(self.n, tuple(encoder.rows), tuple(encoder.aux), self.entries, tuple(self.slot_exprs),
@@ -461,11 +464,10 @@ class _Builder:
 
     def _groups(self) -> tuple[MatrixGroup, ...]:
         groups = []
-        for (name, diagonal), members in self.groups.items():
+        for (name, diagonal), group in self.groups.items():
             spec = GATES[name]
-            width = spec.dim if diagonal else spec.dim**2
-            columns = np.array([[off + e for e in range(width)] for _, off in members], dtype=np.intp)
-            params = np.array([s for s, _ in members], dtype=np.intp).reshape(len(members), spec.num_params)
+            columns = np.array(group.offsets, dtype=np.intp)[:, None] + np.arange(group.width, dtype=np.intp)
+            params = np.array(group.slots, dtype=np.intp).reshape(len(group.offsets), spec.num_params)
             fixed = None if spec.num_params else _entries(spec.matrix(), diagonal).reshape(1, 1, -1)
             groups.append(MatrixGroup(spec, diagonal, params, columns, fixed))
         return tuple(groups)
@@ -492,72 +494,6 @@ def _blocks2(fused: FusedMatrices) -> tuple[Product, ...]:
         products.append(Product(False, np.array([o for o, _ in blocks], dtype=np.intp)[:, None] + width,
                                 tuple(members[:, j, None] + width for j in range(length)), dim=4))
     return tuple(products)
-
-
-class _Encoder:
-    """Encodes stages' steps as rows in each stage's local qubit numbering, sharing one aux table."""
-
-    def __init__(self) -> None:
-        self.rows: list[Row] = []
-        self.aux: list[int] = []
-
-    def stage(self, stage: Stage, steps: list[Step], n: int, chunk: int) -> StageRow:
-        local = {q: p for p, q in enumerate(stage.local)}
-        first = len(self.rows)
-        for i in stage.steps:
-            self.rows.extend(self._rows(steps[i], local))
-        inplace = stage.local == tuple(range(chunk))
-        outer = sum(1 << q for q in range(n) if q not in local)
-        low = next((p for p, q in enumerate(stage.local) if p != q), len(stage.local))
-        high = sum(1 << q for q in stage.local[low:])
-        return StageRow(first, len(self.rows), int(inplace), outer, high, 1 << low)
-
-    def _rows(self, step: Step, local: dict[int, int]) -> list[Row]:
-        if step.select < 0:
-            return [self._row(step, local)]
-        t = local[step.targets[0]]
-        if step.select not in local:  # one matrix per chunk
-            return [Row(OpKind.DENSE1, t, 0, 0, 0, 2, 0, step.mat, sel=1 << step.select, sel_step=4)]
-        s = local[step.select]  # each half of the chunk with its own matrix
-        m, aux = self._subspace((s, t), ())
-        return [Row(OpKind.CTRL1, t, 0, m, aux, 2, 0, step.mat), Row(OpKind.CTRL1, t, 0, m, aux, 2, 1 << s, step.mat + 4)]
-
-    def _row(self, step: Step, local: dict[int, int]) -> Row:
-        inside = [(local[c], v) for c, v in zip(step.controls, step.values) if c in local]
-        outside = [(c, v) for c, v in zip(step.controls, step.values) if c not in local]
-        nl_mask, nl_val = sum(1 << c for c, _ in outside), sum(1 << c for c, v in outside if v)
-        cval = sum(1 << p for p, v in inside if v)
-        controls = tuple(p for p, _ in inside)
-        tail = (nl_mask, nl_val)
-        if step.flip:
-            t = local[step.targets[0]]
-            return Row(OpKind.FLIP, t, 0, *self._subspace(controls + (t,), ()), 2, cval, 0, *tail)
-        if step.phase:  # diag(1, d): d on the subspace where the target is 1 as well
-            return self._row(replace(step, phase=False, diagonal=False, targets=(), mat=step.mat + 1,
-                                     controls=step.controls + step.targets, values=step.values + (True,)), local)
-        if step.diagonal and len(step.targets) == 1 and step.targets[0] not in local:
-            # the target's bit is fixed within the chunk: a scalar on the controlled subspace
-            return Row(OpKind.SCALE, 0, 0, *self._subspace(controls, ()), 1, cval, step.mat, *tail,
-                       1 << step.targets[0], 1)
-        if not step.targets:  # gphase (or a phase gate's |1> part): a scalar on the controlled subspace
-            return Row(OpKind.SCALE, 0, 0, *self._subspace(controls, ()), 1, cval, step.mat, *tail)
-        targets = tuple(local[t] for t in step.targets)
-        if not controls and len(targets) == 1:
-            return Row(OpKind.DIAG1 if step.diagonal else OpKind.DENSE1, targets[0], 0, 0, 0, 2, 0, step.mat, *tail)
-        if not controls and len(targets) == 2 and not step.diagonal:
-            return Row(OpKind.DENSE2, targets[0], targets[1], 0, 0, 4, 0, step.mat, *tail)
-        m, aux = self._subspace(controls + targets, targets)
-        if len(targets) == 1:
-            kind = OpKind.CTRL1_DIAG if step.diagonal else OpKind.CTRL1
-            return Row(kind, targets[0], 0, m, aux, 2, cval, step.mat, *tail)
-        kind = OpKind.GEN_DIAG if step.diagonal else OpKind.GEN_DENSE
-        return Row(kind, 0, 0, m, aux, 2 ** len(targets), cval, step.mat, *tail)
-
-    def _subspace(self, qubits: tuple[int, ...], targets: tuple[int, ...]) -> tuple[int, int]:
-        """Store the subspace's aux entries (`subspace_entries`); -> (m, aux offset)."""
-        start = len(self.aux)
-        self.aux.extend(subspace_entries(qubits, targets))
-        return len(qubits), start
 
 
 @lru_cache(maxsize=None)
