@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from lark import Lark
 from lark.grammar import Rule
+from lark.parsers.lalr_analysis import Reduce
 
 from qdl.compiler.frontend.tree_rules import SourceTransformer, with_raw
 
@@ -32,6 +33,10 @@ ABSENT = -1  # in a kept-children plan: the `None` of an absent optional
 class BuildingLark(Lark):
     """An LALR parser whose reductions build the AST through its transformer (a `SourceTransformer`)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        plain_table(self.parser.parser.parser.parse_table, self._callbacks)
+
     def _prepare_callbacks(self) -> None:  # lark calls this after building or loading from its cache
         super()._prepare_callbacks()
         builder = self.options.transformer
@@ -39,6 +44,23 @@ class BuildingLark(Lark):
         for key, callback in list(self._callbacks.items()):
             if isinstance(key, Rule):  # (lexer callbacks are keyed by terminal name)
                 self._callbacks[key] = reduction(key, callback, builder, placeholders)
+
+
+def plain_table(table: Any, callbacks: dict) -> None:
+    """Make the parse table's lookups C-level dictionary hits (the parser does two a token, one a reduction).
+
+    A table built from the grammar (lark's cache cold) is keyed by lark
+    `Token`s, whose `__eq__` is Python, and a table loaded from lark's cache
+    holds copies of the rules that key `callbacks`, so each reduction's
+    callback lookup ran `Rule.__eq__`: keys become plain strings and each
+    reduction refers to the very rule object that keys its callback.
+    """
+    rules = {rule: rule for rule in callbacks if isinstance(rule, Rule)}
+    for rule in rules:
+        rule.origin.name = str(rule.origin.name)
+    for state, actions in table.states.items():
+        table.states[state] = {str(name): (action, rules.get(arg, arg) if action is Reduce else arg)
+                               for name, (action, arg) in actions.items()}
 
 
 def reduction(rule: Rule, callback: Callable[[list], Any], builder: SourceTransformer,

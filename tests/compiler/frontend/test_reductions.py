@@ -40,3 +40,18 @@ def test_a_rule_splicing_an_inlined_rule_keeps_lark_s_filter() -> None:
     parser = make_parser(cache=False)
     start = [r for r in parser.rules if r.origin.name == "start" and r.expansion]
     assert start and all(kept_children(r, True) is None for r in start)  # `start: _item*`
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_the_parse_table_is_keyed_by_plain_strings_and_the_callbacks_own_rules(cache: bool, tmp_path, monkeypatch) -> None:
+    from lark.parsers.lalr_analysis import Reduce
+
+    from qdl.compiler.frontend.build_ast import AstBuilder
+    monkeypatch.setenv("QDL_CACHE_DIR", str(tmp_path))
+    for _ in range(2 if cache else 1):  # with the cache: built and stored, then loaded
+        parser = make_parser(cache=cache, builder=AstBuilder("t.qdl"))
+    inner = parser.parser.parser.parser
+    keys = {id(rule) for rule in inner.callbacks}
+    for actions in inner.parse_table.states.values():
+        assert all(type(name) is str for name in actions)
+        assert all(id(arg) in keys for action, arg in actions.values() if action is Reduce)
