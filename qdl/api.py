@@ -460,11 +460,11 @@ def compile(source: str, filename: str = "<string>", *, base_dir: str | Path | N
 
 def _optimized(result: CompileResult, opt_level: int, passes: str | None) -> CompileResult:
     """Apply the optimization pipeline to a successful compilation's module."""
-    from qdl.compiler.passes import PipelineError, optimize_module
     if isinstance(opt_level, bool) or not isinstance(opt_level, int):
         raise ArgumentError(f"opt_level must be an integer 0..3, got {opt_level!r}")
     if result.module is None or (opt_level == 0 and passes is None):
         return result
+    from qdl.compiler.passes import PipelineError, optimize_module  # (networkx: imported only when optimizing)
     try:
         result.module = optimize_module(result.module, opt_level, passes)
     except PipelineError as exc:
