@@ -25,6 +25,7 @@ from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedT
 from qdl.compiler.diagnostics import Diagnostic, DiagnosticSink, Label, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.build_ast import AstBuilder
+from qdl.compiler.frontend.lalr_loop import PLUGINS as LOOP_PLUGINS  # lark's LALR loop, inlined
 from qdl.compiler.frontend.lexer import PLUGINS  # lark's contextual lexer, faster (same tokens, same errors)
 from qdl.compiler.frontend.reductions import BuildingLark
 from qdl.compiler.frontend.tree_rules import SourceTransformer
@@ -65,11 +66,11 @@ def make_parser(strict: bool = False, cache: bool = True, grammar: str = "qdl.la
     Without `builder` it makes parse trees with positions (tools, tests);
     with one, the parse returns what the builder makes (`build`).
     """
-
     options: dict[str, Any] = dict(parser="lalr", lexer="contextual", propagate_positions=builder is None,
                                    maybe_placeholders=True, strict=strict, _plugins=PLUGINS)
     if builder is not None:
         options["transformer"] = builder
+        options["_plugins"] = {**PLUGINS, **LOOP_PLUGINS}  # the inlined loop needs `BuildingLark`'s table
     if cache and not strict:
         try:
             directory = cache_dir()
