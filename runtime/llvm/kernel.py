@@ -51,7 +51,7 @@ from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.compiler.backends.llvm.results_layout import SAMPLE, STATE, VALUE, ReductionLayout
 from qdl.compiler.ir import Argument, Circuit
 from qdl.runtime import reference, sampling
-from qdl.runtime.llvm import cache, jit, sample
+from qdl.runtime.llvm import ahead, jit, sample
 from qdl.runtime.llvm.buffers import (
     PRECISIONS, SlotReader, WorkBuffers, check_memory, fill_slot_row, gather_plan, scalar_floats,
 )
@@ -351,12 +351,8 @@ def _kernel(plan: KernelPlan, tag: str) -> Kernel:
     if key in _KERNELS:
         return _KERNELS[key]
     runtime = runtime_library(plan.precision)
-    obj = cache.load(key)
-    if obj is None:
-        obj = jit.compile_object(str(emit(plan, tag[:16])))
-        cache.store(key, obj)
-    else:
-        jit.STATS["disk_hits"] += 1
+    ahead.wait(key)  # a cold load may have started it (`ahead`): then its object code is on disk
+    obj = ahead.object_code(plan, tag, key)
     resume = resume_symbol(tag[:16])
     address, tracker = jit.link(obj, kernel_symbol(tag[:16]), key, needs=(runtime.name,), also=(resume,))
     kernel = Kernel(key, _PROTO(address), tracker, runtime, _RESUME_PROTO(tracker[resume]))

@@ -49,7 +49,7 @@ from qdl.compiler.driver import CompileResult, compile_source
 from qdl.compiler.frontend.modules import display_name
 from qdl.compiler.frontend.statements import CompileOptions
 from qdl.compiler.ir import Circuit, Module
-from qdl.runtime.llvm import cache, library
+from qdl.runtime.llvm import ahead, cache, library
 from qdl.runtime.llvm.lazy_program import (
     CHEAP_FIELDS, CachedCircuit, LazyPlan, Prebuilt, ProgramSource, RecordingLoader, cheap_plan_fields,
 )
@@ -263,6 +263,7 @@ def _store(request: Request, result: CompileResult, loader: RecordingLoader) -> 
             circuits.append(CachedCircuit.make(cheap, None, index, None, circuit.ops))
             continue
         slots, tag = SlotReader.of(circuit, plan.slots), fingerprint(plan)
+        ahead.start(plan, tag, len(plan.rows))  # LLVM on another core while the entry is stored
         stored.append({"fields": cheap, "kernel": {"plan": cheap_plan_fields(plan), "rows": len(plan.rows),
                                                    "slots": slots, "options": options, "tag": tag}})
         circuits.append(CachedCircuit.make(cheap, None, index, Prebuilt(plan, slots, options, tag), circuit.ops))

@@ -176,3 +176,19 @@ def test_a_prepared_library_is_compiled_once_in_the_background(fresh: Path, monk
     monkeypatch.setattr(runtime_library, "_PREPARING", {})
     runtime_library.prepare()  # linked (and on disk): nothing to do
     assert runtime_library._PREPARING == {}
+
+
+def test_a_long_kernel_is_compiled_ahead_once(fresh: Path, monkeypatch) -> None:
+    from qdl.runtime.llvm import ahead
+    monkeypatch.setattr(ahead, "_PENDING", {})
+    monkeypatch.setattr(ahead, "AHEAD_ROWS", 2)
+    plan, options = kernel.plan_circuit(GHZ)
+    tag = kernel.fingerprint(plan)
+    ahead.start(plan, tag, rows=1)  # below the threshold: nothing
+    assert ahead._PENDING == {}
+    before = jit.STATS["llvm_compiles"]
+    ahead.start(plan, tag, rows=3)
+    ahead.start(plan, tag, rows=3)  # already under way
+    assert len(ahead._PENDING) == 1
+    assert_runs(GHZ)  # the first call waits for it and links it from disk
+    assert jit.STATS["llvm_compiles"] == before + 2  # the library, and the kernel once

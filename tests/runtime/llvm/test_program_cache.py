@@ -210,8 +210,8 @@ CHILD = textwrap.dedent("""
         lark.Lark.parse = forbidden
         driver.parse = modules.parse = forbidden
         jit.compile_object = forbidden
-        from qdl.runtime.llvm import kernel
-        kernel.lower = kernel.emit = forbidden  # nor the lowering to a kernel plan, nor LLVM IR
+        from qdl.runtime.llvm import ahead, kernel
+        kernel.lower = kernel.emit = ahead.emit = forbidden  # nor the lowering to a kernel plan, nor LLVM IR
     import qdl
     program = qdl.load(sys.argv[1])
     w = np.array([[0.1, -0.4, 0.7], [0.3, 0.2, -0.9]])

@@ -1,0 +1,57 @@
+"""Kernels' object code compiled ahead of their first call, on a background thread.
+
+A cold `qdl.load` plans every circuit's kernel before it returns, but LLVM
+runs only when a circuit is first called.  For a long circuit (seconds of
+LLVM) the load starts that compile on a thread as soon as the plan exists:
+llvmlite releases the GIL, so it proceeds on another core while the load
+stores its cache entry and the caller goes on; the first call then waits
+for it, or finds the object code on disk.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from qdl.compiler.backends.llvm import KernelPlan, emit
+from qdl.runtime.llvm import cache, jit
+
+AHEAD_ROWS = 2_000  # smaller kernels compile in well under a second: not worth a thread
+_PENDING: dict[str, threading.Thread] = {}  # by cache key
+_LOCK = threading.Lock()
+
+
+def object_code(plan: KernelPlan, tag: str, key: str) -> bytes:
+    """The kernel's object code: from disk when present, else from LLVM (then stored)."""
+    obj = cache.load(key)
+    if obj is not None:
+        jit.STATS["disk_hits"] += 1
+        return obj
+    obj = jit.compile_object(str(emit(plan, tag[:16])))
+    cache.store(key, obj)
+    return obj
+
+
+def start(plan: KernelPlan, tag: str, rows: int) -> None:
+    """Compile a planned kernel of `rows` rows in the background, unless small, pending or on disk."""
+    key = jit.cache_key(tag)
+    with _LOCK:
+        if rows < AHEAD_ROWS or key in _PENDING or cache.entry_path(key).exists():
+            return
+        worker = _PENDING[key] = threading.Thread(target=_quietly, args=(plan, tag, key),
+                                                  name="qdl-kernel-ahead", daemon=True)
+    worker.start()
+
+
+def wait(key: str) -> None:
+    """Block until a background compile of `key`, if one was started, has ended."""
+    with _LOCK:
+        worker = _PENDING.get(key)
+    if worker is not None:
+        worker.join()
+
+
+def _quietly(plan: KernelPlan, tag: str, key: str) -> None:
+    try:
+        object_code(plan, tag, key)
+    except Exception:  # noqa: BLE001 - the first call compiles again in the foreground and reports it
+        pass
