@@ -5,7 +5,8 @@ a method call a token, attribute lookups and two asserts an action, and a
 callback lookup keyed by `Rule` (whose `__hash__` is Python) a reduction.
 `FastLALR` (given to lark as its `LALR_Parser` plugin) runs the same loop
 over the same stacks with what it needs in locals and each rule's size,
-goto symbol and callback looked up by `id`.  Anything but a shift or a
+goto symbol and callback looked up by `id`; a `?rule` link that hands its
+child up (`reductions.first_child`) only moves the state.  Anything but a shift or a
 reduction, an unexpected token above all, is handed to lark's own
 `feed_token` on the unchanged state, so errors, their messages and the
 error recovery (`on_error`, the interactive parser) are lark's.
@@ -20,6 +21,8 @@ from lark.exceptions import UnexpectedInput
 from lark.parsers.lalr_analysis import Reduce, Shift
 from lark.parsers.lalr_interactive_parser import InteractiveParser
 from lark.parsers.lalr_parser import LALR_Parser, _Parser
+
+from qdl.compiler.frontend.reductions import first_child
 
 PLUGINS = {"LALR_Parser": None}  # filled below: lark's option `_plugins` takes the class
 
@@ -58,6 +61,9 @@ class _FastLoop(_Parser):
                 state.feed_token(token)  # lark's: the error (nothing has changed the stacks yet)
                 return
             size, goto, callback = reductions[id(arg)]
+            if callback is first_child:  # a `?rule` link (most reductions): the value stays, its state moves
+                state_stack[-1] = states[state_stack[-2]][goto][1]
+                continue
             if size:
                 children = value_stack[-size:]
                 del state_stack[-size:]
