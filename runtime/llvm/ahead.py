@@ -1,4 +1,4 @@
-"""Kernels' object code compiled ahead of their first call, on a background thread.
+"""Object code compiled ahead of its first use, on a background thread: kernels and the runtime library.
 
 A cold `qdl.load` plans every circuit's kernel before it returns, but LLVM
 runs only when a circuit is first called.  For a long circuit (seconds of
@@ -11,12 +11,13 @@ for it, or finds the object code on disk.
 from __future__ import annotations
 
 import threading
+from typing import Callable
 
 from qdl.compiler.backends.llvm import KernelPlan, emit
 from qdl.runtime.llvm import cache, jit
 
 AHEAD_ROWS = 2_000  # smaller kernels compile in well under a second: not worth a thread
-_PENDING: dict[str, threading.Thread] = {}  # by cache key
+_PENDING: dict[str, threading.Thread] = {}  # by cache key (kernels' and the runtime library's)
 _LOCK = threading.Lock()
 
 
@@ -31,15 +32,20 @@ def object_code(plan: KernelPlan, tag: str, key: str) -> bytes:
     return obj
 
 
-def start(plan: KernelPlan, tag: str, rows: int) -> None:
-    """Compile a planned kernel of `rows` rows in the background, unless small, pending or on disk."""
-    key = jit.cache_key(tag)
+def start(key: str, make: Callable[[], object], name: str = "qdl-compile-ahead") -> None:
+    """Run `make` (which stores the object code of `key`) on a thread, unless pending or on disk already."""
     with _LOCK:
-        if rows < AHEAD_ROWS or key in _PENDING or cache.entry_path(key).exists():
+        if key in _PENDING or cache.entry_path(key).exists():
             return
-        worker = _PENDING[key] = threading.Thread(target=_quietly, args=(plan, tag, key),
-                                                  name="qdl-kernel-ahead", daemon=True)
+        worker = _PENDING[key] = threading.Thread(target=_quietly, args=(make,), name=name, daemon=True)
     worker.start()
+
+
+def start_kernel(plan: KernelPlan, tag: str, rows: int) -> None:
+    """Compile a planned kernel of `rows` rows in the background, unless it is small."""
+    if rows >= AHEAD_ROWS:
+        key = jit.cache_key(tag)
+        start(key, lambda: object_code(plan, tag, key), "qdl-kernel-ahead")
 
 
 def wait(key: str) -> None:
@@ -50,8 +56,8 @@ def wait(key: str) -> None:
         worker.join()
 
 
-def _quietly(plan: KernelPlan, tag: str, key: str) -> None:
+def _quietly(make: Callable[[], object]) -> None:
     try:
-        object_code(plan, tag, key)
-    except Exception:  # noqa: BLE001 - the first call compiles again in the foreground and reports it
+        make()
+    except Exception:  # noqa: BLE001 - the foreground compiles again when it needs it, and reports it
         pass

@@ -16,12 +16,12 @@ releases the GIL), on the second core while the first parses.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
+from functools import partial
 
 from qdl.compiler.backends.llvm import library
 from qdl.compiler.backends.llvm.irbuild import REALS
-from qdl.runtime.llvm import cache, jit
+from qdl.runtime.llvm import ahead, cache, jit
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,6 @@ class LinkedLibrary:
 
 
 _LINKED: dict[str, LinkedLibrary] = {}  # by cache key; one entry per precision and process in practice
-_PREPARING: dict[str, threading.Thread] = {}  # by cache key: background compiles started by `prepare`
-_PREPARE_LOCK = threading.Lock()
 
 
 def cache_key(precision: str = "double") -> str:
@@ -51,28 +49,14 @@ def cache_key(precision: str = "double") -> str:
 def prepare(precision: str = "double") -> None:
     """Start compiling the library's object code in the background, unless it is linked or on disk."""
     key = cache_key(precision)
-    with _PREPARE_LOCK:
-        if key in _LINKED or key in _PREPARING or cache.entry_path(key).exists():
-            return
-        worker = _PREPARING[key] = threading.Thread(target=_compile_quietly, args=(key, precision),
-                                                    name="qdl-runtime-library", daemon=True)
-    worker.start()
-
-
-def _compile_quietly(key: str, precision: str) -> None:
-    try:
-        _object_code(key, precision)
-    except Exception:  # noqa: BLE001 - `runtime_library` compiles again in the foreground and reports it
-        pass
+    if key not in _LINKED:
+        ahead.start(key, partial(_object_code, key, precision), "qdl-runtime-library")
 
 
 def runtime_library(precision: str = "double") -> LinkedLibrary:
     """The linked runtime library: object code from disk when present, else from LLVM (then stored)."""
     key = cache_key(precision)
-    with _PREPARE_LOCK:
-        worker = _PREPARING.get(key)
-    if worker is not None:
-        worker.join()  # a background compile of it: its object code is on disk when it ends
+    ahead.wait(key)  # a background compile of it (`prepare`): its object code is on disk when it ends
     with jit.COMPILE_LOCK:  # two threads compiling their first kernels must not link it twice
         if key in _LINKED:
             return _LINKED[key]

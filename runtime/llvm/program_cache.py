@@ -263,7 +263,7 @@ def _store(request: Request, result: CompileResult, loader: RecordingLoader) -> 
             circuits.append(CachedCircuit.make(cheap, None, index, None, circuit.ops))
             continue
         slots, tag = SlotReader.of(circuit, plan.slots), fingerprint(plan)
-        ahead.start(plan, tag, len(plan.rows))  # LLVM on another core while the entry is stored
+        ahead.start_kernel(plan, tag, len(plan.rows))  # LLVM on another core while the entry is stored
         stored.append({"fields": cheap, "kernel": {"plan": cheap_plan_fields(plan), "rows": len(plan.rows),
                                                    "slots": slots, "options": options, "tag": tag}})
         circuits.append(CachedCircuit.make(cheap, None, index, Prebuilt(plan, slots, options, tag), circuit.ops))

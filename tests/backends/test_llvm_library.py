@@ -165,17 +165,18 @@ def test_the_library_is_compiled_once_per_machine(tmp_path: Path) -> None:
 
 
 def test_a_prepared_library_is_compiled_once_in_the_background(fresh: Path, monkeypatch) -> None:
-    monkeypatch.setattr(runtime_library, "_PREPARING", {})
+    from qdl.runtime.llvm import ahead
+    monkeypatch.setattr(ahead, "_PENDING", {})
     before = jit.STATS["llvm_compiles"]
     runtime_library.prepare()
     runtime_library.prepare()  # already under way: no second thread
-    assert len(runtime_library._PREPARING) == 1
+    assert len(ahead._PENDING) == 1
     assert_runs(GHZ)  # waits for it, then links it from disk
     assert jit.STATS["llvm_compiles"] == before + 2  # the library (once), then the kernel
     assert cache.load(runtime_library.cache_key()) is not None
-    monkeypatch.setattr(runtime_library, "_PREPARING", {})
+    monkeypatch.setattr(ahead, "_PENDING", {})
     runtime_library.prepare()  # linked (and on disk): nothing to do
-    assert runtime_library._PREPARING == {}
+    assert ahead._PENDING == {}
 
 
 def test_a_long_kernel_is_compiled_ahead_once(fresh: Path, monkeypatch) -> None:
@@ -184,11 +185,11 @@ def test_a_long_kernel_is_compiled_ahead_once(fresh: Path, monkeypatch) -> None:
     monkeypatch.setattr(ahead, "AHEAD_ROWS", 2)
     plan, options = kernel.plan_circuit(GHZ)
     tag = kernel.fingerprint(plan)
-    ahead.start(plan, tag, rows=1)  # below the threshold: nothing
+    ahead.start_kernel(plan, tag, rows=1)  # below the threshold: nothing
     assert ahead._PENDING == {}
     before = jit.STATS["llvm_compiles"]
-    ahead.start(plan, tag, rows=3)
-    ahead.start(plan, tag, rows=3)  # already under way
+    ahead.start_kernel(plan, tag, rows=3)
+    ahead.start_kernel(plan, tag, rows=3)  # already under way
     assert len(ahead._PENDING) == 1
     assert_runs(GHZ)  # the first call waits for it and links it from disk
     assert jit.STATS["llvm_compiles"] == before + 2  # the library, and the kernel once
