@@ -17,7 +17,6 @@ import re
 import threading
 from importlib import resources
 from pathlib import Path
-
 from typing import Any
 
 from lark import Lark, Token, UnexpectedCharacters, UnexpectedInput, UnexpectedToken

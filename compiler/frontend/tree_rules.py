@@ -2,9 +2,9 @@
 
 The builders run inside the LALR parse (`parser.build`): each reduction calls
 one method with the rule's kept children (`reductions` decides how), and no
-parse tree is made.  Lark
-computes positions only for trees, so a method's first argument, `meta`, is
-the rule's *raw* children instead (keywords and punctuation included), and
+parse tree is made.  Lark computes positions only for trees, so a method's
+first argument, `meta`, is the rule's *raw* children instead (keywords and
+punctuation included), and
 `_span(meta)` runs from the first one with a position to the last: a token,
 an AST node's span, or the whole extent of a child that was a container (a
 parenthesized expression, a block).  Each builder subclasses
@@ -54,10 +54,7 @@ class SourceTransformer(Transformer):
         """
         def reduce(children: list) -> Any:
             self.raw = children
-            value = callback(children)
-            if isinstance(value, (tuple, list, Tree)):
-                self._extents[id(value)] = (value, children)  # a tuple, a repetition: their own spans are lost
-            return value
+            return self._remembered(callback(children), children)
 
         def reduce_handing_up(children: list) -> Any:
             value = reduce(children)
@@ -69,11 +66,14 @@ class SourceTransformer(Transformer):
     def direct(self, method: Callable[..., Any], kept: Callable[[list], tuple]) -> Callable[[list], Any]:
         """A reduction that calls a rule's method straight from the raw children (`reductions`)."""
         def reduce(children: list) -> Any:
-            value = method(children, *kept(children))
-            if isinstance(value, (tuple, list, Tree)):
-                self._extents[id(value)] = (value, children)
-            return value
+            return self._remembered(method(children, *kept(children)), children)
         return reduce
+
+    def _remembered(self, value: Any, children: list) -> Any:
+        """`value`; a tuple, list or tree (which have no span) keeps its raw children for its extent."""
+        if isinstance(value, (tuple, list, Tree)):
+            self._extents[id(value)] = (value, children)
+        return value
 
     def _handed_up(self, raw: list, value: Any) -> Any:
         """`value`, a child a rule method returns as its own result: it now extends over the whole rule."""
