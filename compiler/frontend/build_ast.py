@@ -5,7 +5,7 @@ Every node gets a `Span` (character offsets) from `meta`, the rule's raw childre
 
 from __future__ import annotations
 
-from lark import v_args
+from lark import Token, v_args
 
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.operators import Folder
@@ -66,8 +66,13 @@ class AstBuilder(SourceTransformer):
 
     # ------------------------------------------------------------ statements
 
-    def block(self, meta, *stmts):
-        return tuple(stmts)
+    def block(self, meta, stmts):
+        return () if stmts is None else tuple(stmts)
+
+    def statements(self, meta, *parts):
+        return self._listed(parts)
+
+    modifiers = qubit_list = statements
 
     def qubit_decl(self, meta, name, size):
         return ast.QubitDecl(str(name), size, self._span(meta))
@@ -75,11 +80,8 @@ class AstBuilder(SourceTransformer):
     def bit_decl(self, meta, name, size):
         return ast.BitDecl(str(name), size, self._span(meta))
 
-    def gate_call(self, meta, *parts):
-        modifiers = tuple(p for p in parts if isinstance(p, ast.Modifier))
-        rest = parts[len(modifiers):]
-        name, args, qubits = rest[0], rest[1], [q for q in rest[2:] if q is not None]
-        return ast.GateCall(modifiers, str(name), args or (), tuple(qubits),
+    def gate_call(self, meta, modifiers, name, args, qubits):
+        return ast.GateCall(tuple(modifiers or ()), str(name), args or (), _operands(qubits),
                             self._tok(name), self._span(meta))
 
     def for_stmt(self, meta, var, iterable, body):
@@ -102,22 +104,22 @@ class AstBuilder(SourceTransformer):
     def measure_arrow(self, meta, qubit, target):
         return ast.Measure(qubit, target, self._span(meta))
 
-    def reset_stmt(self, meta, *qubits):
-        return ast.Reset(tuple(qubits), self._span(meta))
+    def reset_stmt(self, meta, qubits):
+        return ast.Reset(_operands(qubits), self._span(meta))
 
-    def barrier_stmt(self, meta, *qubits):
-        return ast.Barrier(tuple(q for q in qubits if q is not None), self._span(meta))
+    def barrier_stmt(self, meta, qubits):
+        return ast.Barrier(_operands(qubits), self._span(meta))
 
     def return_stmt(self, meta, value):
         return ast.Return(value, self._span(meta))
 
-    def qubit_ref(self, meta, name, *index_lists):
-        node = ast.Name(str(name), self._tok(name))
-        for items in index_lists:
-            node = ast.Index(node, items, self._span(meta))
-        return node
+    def register(self, meta, name):
+        return ast.Name(str(name), self._tok(name))
 
-    bit_ref = qubit_ref
+    def subscripted(self, meta, base, items):
+        if type(base) is Token:
+            base = ast.Name(str(base), self._tok(base))
+        return ast.Index(base, items if type(items) is tuple else (items,), self._span(meta))
 
     # ------------------------------------------------------------ expressions
 
@@ -126,10 +128,11 @@ class AstBuilder(SourceTransformer):
         return Folder(list(items), self.file, self._position, self.diagnostics).fold()
 
     def index(self, meta, base, items):
-        return ast.Index(base, items, self._span(meta))
+        return ast.Index(base, items if type(items) is tuple else (items,), self._span(meta))
 
-    def index_list(self, meta, *items):
-        return tuple(items)
+    def index_list(self, meta, first, item):
+        """Two items or more (an expression or a slice is never a tuple)."""
+        return first + (item,) if type(first) is tuple else (first, item)
 
     def slice(self, meta, lo, hi):
         return ast.Slice(lo, hi, self._span(meta))
@@ -169,3 +172,10 @@ class AstBuilder(SourceTransformer):
 
     def pauli(self, meta, letter, qubit):
         return ast.Pauli(str(letter), qubit, self._span(meta))
+
+
+def _operands(qubits) -> tuple:
+    """A statement's qubit operands: none (None), one (a node) or a `qubit_list`."""
+    if qubits is None:
+        return ()
+    return tuple(qubits) if type(qubits) is list else (qubits,)

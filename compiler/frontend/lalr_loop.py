@@ -36,10 +36,34 @@ class _FastLoop(_Parser):
         if self.reductions is None:
             self.reductions = {id(rule): (len(rule.expansion), rule.origin.name, callback)
                                for rule, callback in self.callbacks.items() if not isinstance(rule, str)}
+        states, callbacks, reductions = state.parse_conf.states, self.callbacks, self.reductions
+        state_stack, value_stack = state.state_stack, state.value_stack
         try:
             token = last_token
             for token in state.lexer.lex(state):
-                self._feed(state, token)
+                kind = token.type
+                while True:
+                    action, arg = states[state_stack[-1]].get(kind, (None, None))
+                    if action is Shift:
+                        state_stack.append(arg)
+                        value_stack.append(token if kind not in callbacks else callbacks[kind](token))
+                        break
+                    if action is not Reduce or id(arg) not in reductions:
+                        state.feed_token(token)  # lark's: the error (nothing has changed the stacks yet)
+                        break
+                    size, goto, callback = reductions[id(arg)]
+                    if callback is first_child:
+                        state_stack[-1] = states[state_stack[-2]][goto][1]
+                        continue
+                    if size:
+                        children = value_stack[-size:]
+                        del state_stack[-size:]
+                        del value_stack[-size:]
+                    else:
+                        children = []
+                    value = callback(children)
+                    state_stack.append(states[state_stack[-1]][goto][1])
+                    value_stack.append(value)
             end = Token.new_borrow_pos("$END", "", token) if token else Token("$END", "", 0, 1, 1)
             return state.feed_token(end, True)
         except UnexpectedInput as exc:

@@ -70,10 +70,25 @@ class SourceTransformer(Transformer):
         return reduce
 
     def _remembered(self, value: Any, children: list) -> Any:
-        """`value`; a tuple, list or tree (which have no span) keeps its raw children for its extent."""
-        if isinstance(value, (tuple, list, Tree)):
+        """`value`; a tuple, list or tree (which have no span) keeps its raw children for its extent.
+
+        A list a left-recursive rule extends in place (`_listed`) keeps the
+        extent of its first element: its own would contain itself.
+        """
+        if isinstance(value, (tuple, list, Tree)) and not (children and value is children[0]):
             self._extents[id(value)] = (value, children)
         return value
+
+    @staticmethod
+    def _listed(parts: tuple) -> list:
+        """A list rule (`xs: x | xs x`, `xs: x "," x | xs "," x`): the list so far extended, or a new one.
+
+        (The elements, AST nodes, are never lists.)
+        """
+        if type(parts[0]) is list:
+            parts[0].append(parts[-1])
+            return parts[0]
+        return list(parts)
 
     def _handed_up(self, raw: list, value: Any) -> Any:
         """`value`, a child a rule method returns as its own result: it now extends over the whole rule."""

@@ -58,9 +58,26 @@ def _bare(node: Tree | Token) -> str:
     return _ATOMS[kind](kids)
 
 
-def index_list(node: Tree) -> str:
-    """The inside of `[...]`: items and slices separated by `, `."""
-    return ", ".join(_slice(k) if isinstance(k, Tree) and k.data == "slice" else expr(k) for k in node.children)
+def listed(node: Tree | Token | None, kind: str) -> list:
+    """The elements of a left-recursive list rule `kind` (`xs: x "," x | xs "," x`), in order.
+
+    A node of another rule is the one element; None (an absent optional), none.
+    The nesting is as deep as the list is long: walked, not recursed.
+    """
+    if node is None:
+        return []
+    backwards = []
+    while isinstance(node, Tree) and node.data == kind:
+        backwards.extend(reversed(node.children[1:]))
+        node = node.children[0]
+    backwards.append(node)
+    return backwards[::-1]
+
+
+def index_list(node: Tree | Token) -> str:
+    """The inside of `[...]` (one item, or an `index_list`): items and slices separated by `, `."""
+    return ", ".join(_slice(k) if isinstance(k, Tree) and k.data == "slice" else expr(k)
+                     for k in listed(node, "index_list"))
 
 
 def _slice(node: Tree) -> str:

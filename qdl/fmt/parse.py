@@ -20,6 +20,7 @@ from qdl.compiler.diagnostics import DiagnosticSink, render_all
 from qdl.compiler.frontend.operators import COMPARISONS, Folder
 from qdl.compiler.frontend.parser import cache_dir, grammar_text, parse_tree
 from qdl.errors import QdlError
+from qdl.fmt.expressions import listed
 
 COMMENT_TERMINALS = ("LINE_COMMENT", "BLOCK_COMMENT")
 
@@ -80,7 +81,7 @@ def parse_with_comments(text: str, filename: str = "<stdin>") -> Parsed:
         tokens = list(_collected)
         _collected.clear()
     if tree is not None and not sink.has_errors:
-        tree = nested(tree, filename, sink)
+        tree = nested(flat_lists(tree), filename, sink)
     if tree is None or sink.has_errors:
         diagnostics = sink.sorted()
         raise FormatError(render_all(diagnostics, sink.sources), diagnostics)
@@ -92,6 +93,22 @@ def parse_with_comments(text: str, filename: str = "<stdin>") -> Parsed:
 _BINARY_RULES = {"||": "or_", "&&": "and_", "+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod",
                  "**": "pow_"}
 _PREFIX_RULES = {"-": "neg", "+": "pos", "!": "not_"}
+
+
+LIST_RULES = frozenset({"statements", "modifiers", "qubit_list", "index_list"})  # left-recursive in the grammar
+
+
+def flat_lists(tree: Tree) -> Tree:
+    """Each list rule's nesting (one tree an element) made one node holding the elements in order.
+
+    A block of 100,000 statements would otherwise be a tree 100,000 deep,
+    which comparing or printing recursively could not handle.
+    """
+    for node in tree.iter_subtrees_topdown():  # (a node's new children are walked after it)
+        first = node.children[0] if node.data in LIST_RULES else None
+        if isinstance(first, Tree) and first.data == node.data:
+            node.children = listed(node, node.data)
+    return tree
 
 
 def nested(tree: Tree, filename: str, sink: DiagnosticSink) -> Tree:

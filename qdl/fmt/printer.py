@@ -24,6 +24,7 @@ import re
 
 from lark import Tree
 
+from qdl.fmt.expressions import listed
 from qdl.fmt.parse import Comment, Parsed
 from qdl.fmt.statements import INDENT, circuit_header, for_header, gate_header, if_header, kids, simple_lines
 
@@ -157,7 +158,8 @@ class Printer:
         """
         opening, closing = node.meta.start_pos, node.meta.end_pos - 1
         has_comment = self.next < len(self.comments) and self.comments[self.next].start < closing
-        if not node.children and not has_comment:
+        statements = listed(node.children[0], "statements")
+        if not statements and not has_comment:
             self.lines[-1] += "}"
             self.last_end = node.meta.end_pos
             if trail:
@@ -166,7 +168,7 @@ class Printer:
         self.trailing(opening + 1)
         self.block_start = True
         inner = indent + INDENT
-        for child in node.children:
+        for child in statements:
             self.statement(child, inner)
         self.leading(closing, inner)
         self.lines.append(indent + "}")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from lark import Token, Tree
 
-from qdl.fmt.expressions import expr, index_list, items, iterable, joined, wrap
+from qdl.fmt.expressions import expr, index_list, items, iterable, joined, listed, wrap
 
 INDENT = "    "
-MODIFIERS = ("ctrl", "negctrl", "inv", "pow")
 
 
 def kids(node: Tree, kind: str) -> list[Tree]:
@@ -24,8 +23,10 @@ def type_text(node: Tree) -> str:
 
 def register_ref(node: Tree) -> str:
     """A qubit or bit operand: `q`, `q[0]`, `q[1:]`, `m[i][j]`."""
-    name, *indices = node.children
-    return str(name) + "".join(f"[{index_list(i)}]" for i in indices)
+    if node.data == "register":
+        return str(node.children[0])
+    base, subscript = node.children  # a `subscripted`: the name or an inner subscripted, one `[...]`
+    return (str(base) if isinstance(base, Token) else register_ref(base)) + f"[{index_list(subscript)}]"
 
 
 def _sized(keyword: str, node: Tree) -> str:
@@ -40,14 +41,13 @@ def _modifier(node: Tree) -> str:
 
 def gate_call_lines(node: Tree, indent: str, width: int) -> list[str]:
     """`ctrl @ rx(theta) q[0], q[1];`, its angle list wrapped one per line when too long."""
-    modifiers = "".join(_modifier(m) + " " for m in node.children if isinstance(m, Tree) and m.data in MODIFIERS)
-    name = next(c for c in node.children if isinstance(c, Token))
-    args = kids(node, "call_args")
-    refs = ", ".join(register_ref(r) for r in kids(node, "qubit_ref"))
+    mods, name, args, qubits = node.children
+    modifiers = "".join(_modifier(m) + " " for m in listed(mods, "modifiers"))
+    refs = ", ".join(register_ref(r) for r in listed(qubits, "qubit_list"))
     tail = (" " + refs if refs else "") + ";"
-    if not args:
+    if args is None:
         return [f"{modifiers}{name}{tail}"]
-    values = items(args[0].children)
+    values = items(args.children)
     if not values:
         return [f"{modifiers}{name}(){tail}"]
     # Laid out as the call expression `name(values)`, so it wraps like one.
@@ -75,7 +75,7 @@ def simple_lines(node: Tree, indent: str, width: int) -> list[str]:
     if kind == "measure_arrow":
         return [f"measure {register_ref(c[0])} -> {register_ref(c[1])};"]
     if kind in ("reset_stmt", "barrier_stmt"):
-        refs = ", ".join(register_ref(r) for r in items(c))
+        refs = ", ".join(register_ref(r) for r in listed(c[0], "qubit_list"))
         return [kind.split("_")[0] + (" " + refs if refs else "") + ";"]
     raise AssertionError(f"not a simple statement: {kind}")
 

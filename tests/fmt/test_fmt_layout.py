@@ -209,3 +209,30 @@ def test_crlf_line_ends_and_empty_programs():
     assert format_source("const A = 1;\r\n// c\r\n") == "const A = 1;\n// c\n"
     assert format_source("") == ""
     assert format_source("\n\n// only a comment\n\n") == "// only a comment\n"
+
+
+def test_operand_lists_modifiers_and_subscripts():
+    source = """
+    circuit f() -> float { qubit q[4]; bit m[2];
+    ctrl @ inv @ rx(0.5) q[0:2][1],q[3]; reset q[0] , q[1]; barrier; barrier q;
+    m[0][0] = measure q[1:3][0]; return expval(Z[0]); }
+    """
+    assert fmt(source) == expect("""
+    circuit f() -> float {
+        qubit q[4];
+        bit m[2];
+        ctrl @ inv @ rx(0.5) q[0:2][1], q[3];
+        reset q[0], q[1];
+        barrier;
+        barrier q;
+        m[0][0] = measure q[1:3][0];
+        return expval(Z[0]);
+    }
+    """)
+
+
+def test_a_long_block_is_not_a_deep_tree():
+    """The grammar's lists are left-recursive: 3,000 statements must not nest 3,000 trees deep."""
+    body = "".join(f"    rx({k}) q[{k % 4}];\n" for k in range(3000))
+    source = f"circuit f() -> float {{\n    qubit q[4];\n{body}    return expval(Z[0]);\n}}\n"
+    assert format_source(source, "t.qdl") == source
