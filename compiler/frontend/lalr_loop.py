@@ -52,7 +52,7 @@ class _FastLoop(_Parser):
                         state.feed_token(token)  # lark's: the error (nothing has changed the stacks yet)
                         break
                     size, goto, callback = reductions[id(arg)]
-                    if callback is first_child:
+                    if callback is first_child:  # a `?rule` link: the value stays, its state moves
                         state_stack[-1] = states[state_stack[-2]][goto][1]
                         continue
                     if size:
@@ -69,34 +69,6 @@ class _FastLoop(_Parser):
         except UnexpectedInput as exc:
             exc.interactive_parser = InteractiveParser(self, state, state.lexer)
             raise exc
-
-    def _feed(self, state: Any, token: Token) -> None:
-        """`state.feed_token(token)` for a token that is not the end."""
-        states, callbacks, reductions = state.parse_conf.states, self.callbacks, self.reductions
-        state_stack, value_stack = state.state_stack, state.value_stack
-        kind = token.type
-        while True:
-            action, arg = states[state_stack[-1]].get(kind, (None, None))
-            if action is Shift:
-                state_stack.append(arg)
-                value_stack.append(token if kind not in callbacks else callbacks[kind](token))
-                return
-            if action is not Reduce or id(arg) not in reductions:
-                state.feed_token(token)  # lark's: the error (nothing has changed the stacks yet)
-                return
-            size, goto, callback = reductions[id(arg)]
-            if callback is first_child:  # a `?rule` link (most reductions): the value stays, its state moves
-                state_stack[-1] = states[state_stack[-2]][goto][1]
-                continue
-            if size:
-                children = value_stack[-size:]
-                del state_stack[-size:]
-                del value_stack[-size:]
-            else:
-                children = []
-            value = callback(children)
-            state_stack.append(states[state_stack[-1]][goto][1])
-            value_stack.append(value)
 
 
 class FastLALR(LALR_Parser):
