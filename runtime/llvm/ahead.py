@@ -27,7 +27,11 @@ def object_code(plan: KernelPlan, tag: str, key: str) -> bytes:
     if obj is not None:
         jit.STATS["disk_hits"] += 1
         return obj
-    obj = jit.compile_object(str(emit(plan, tag[:16])))
+    return _compiled(str(emit(plan, tag[:16])), key)
+
+
+def _compiled(ir_text: str, key: str) -> bytes:
+    obj = jit.compile_object(ir_text)
     cache.store(key, obj)
     return obj
 
@@ -35,17 +39,34 @@ def object_code(plan: KernelPlan, tag: str, key: str) -> bytes:
 def start(key: str, make: Callable[[], object], name: str = "qdl-compile-ahead") -> None:
     """Run `make` (which stores the object code of `key`) on a thread, unless pending or on disk already."""
     with _LOCK:
-        if key in _PENDING or cache.entry_path(key).exists():
+        if not _needed(key):
             return
         worker = _PENDING[key] = threading.Thread(target=_quietly, args=(make,), name=name, daemon=True)
     worker.start()
 
 
+def _needed(key: str) -> bool:
+    return key not in _PENDING and not cache.entry_path(key).exists()
+
+
 def start_kernel(plan: KernelPlan, tag: str, rows: int) -> None:
-    """Compile a planned kernel of `rows` rows in the background, unless it is small."""
-    if rows >= AHEAD_ROWS:
-        key = jit.cache_key(tag)
-        start(key, lambda: object_code(plan, tag, key), "qdl-kernel-ahead")
+    """Compile a planned kernel of `rows` rows in the background, unless it is small.
+
+    The LLVM IR is made here, before the caller goes on: it is Python, which
+    on the thread would only take turns with the caller's Python for the GIL
+    and delay LLVM, which is what runs beside the caller.
+    """
+    if rows < AHEAD_ROWS:
+        return
+    key = jit.cache_key(tag)
+    with _LOCK:
+        if not _needed(key):
+            return
+    try:
+        ir_text = str(emit(plan, tag[:16]))
+    except Exception:  # noqa: BLE001 - the first call emits again, and reports it
+        return
+    start(key, lambda: _compiled(ir_text, key), "qdl-kernel-ahead")
 
 
 def wait(key: str) -> None:

@@ -60,3 +60,20 @@ def test_a_collector_the_user_turned_off_stays_off():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_what_a_pause_made_is_old_and_its_cycles_are_still_freed():
+    import gc
+    import weakref
+
+    class Node:
+        pass
+
+    with paused_gc():
+        kept, cycle = Node(), Node()
+        cycle.me = cycle
+    probe = weakref.ref(cycle)
+    del cycle
+    assert any(o is kept for o in gc.get_objects(generation=2))  # young collections will not walk it
+    gc.collect()
+    assert probe() is None
