@@ -5,7 +5,7 @@ Division of work:
 * host, per call: evaluate every distinct parameter expression into a slot
   matrix (B, slots);
 * kernel: for each batch element, every gate matrix from the slots (compiled
-  from the gate table's trigonometric forms; `plan.fill_matrices` is the
+  from the gate table's trigonometric forms; `kernel_plan.fill_matrices` is the
   numpy oracle), |0...0>, then the stages of the op table (see
   `qdl.compiler.backends.llvm.codegen` for the ABI);
 * kernel: the reductions of ExpVal, Var and Probs from the final states;

@@ -1,4 +1,4 @@
-"""Emit the gate-matrix fill of a `KernelPlan` as compiled code: `plan.fill_matrices` in LLVM.
+"""Emit the gate-matrix fill of a `KernelPlan` as compiled code: `kernel_plan.fill_matrices` in LLVM.
 
 Emitted ABI (C)::
 

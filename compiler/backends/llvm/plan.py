@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from functools import lru_cache
-from dataclasses import dataclass, replace
-from typing import NamedTuple
+from dataclasses import replace
 
 import numpy as np
 
@@ -39,13 +37,18 @@ from qdl.compiler.backends.llvm.blocking import RUN_QUBITS, Step, stages
 from qdl.compiler.backends.llvm.encode import (  # noqa: F401 - the row types, also imported from here
     OP_FIELDS, STAGE_FIELDS, Encoder, OpKind, Row, StageRow, subspace_entries,
 )
-from qdl.compiler.backends.llvm.fuse2 import ZERO, FusedMatrices, fuse_pairs, fusion_enabled
+from qdl.compiler.backends.llvm.fuse2 import FusedMatrices, fuse_pairs, fusion_enabled
 from qdl.compiler.backends.llvm.irbuild import REALS
+from qdl.compiler.backends.llvm.kernel_plan import (  # noqa: F401 - the plan's types, also imported from here
+    Gather, KernelPlan, MatrixGroup, Product, Unsupported, entries, fill_matrices,
+)
 from qdl.compiler.backends.llvm.results_layout import ReductionLayout
+from qdl.compiler.backends.llvm.routes import (  # noqa: F401 - base_form is also imported from here
+    Route, base_form, route_of, unit_first_entry,
+)
 from qdl.compiler.expr import Expr
 from qdl.compiler.deep_stack import paused_gc
 from qdl.compiler.gates import GATES, GateSpec, lookup
-from qdl.compiler.gates import _CONTROLLED_FORMS  # the table's own modifier rows
 from qdl.compiler.ir import (
     BarrierOp, Circuit, ExpVal, GateOp, Observable, Op, PauliTerm, Probs, Result, Sample, Var,
 )
@@ -67,119 +70,6 @@ def _block_qubits() -> int:
 
 
 BLOCK_QUBITS = _block_qubits()
-
-
-class Unsupported(NotImplementedError):
-    """The circuit needs something this back end does not do yet (measurement, reset, conditions)."""
-
-
-@dataclass(frozen=True, slots=True)
-class MatrixGroup:
-    """All ops of one gate whose matrices the host builds in one batched call.
-
-    `params[i, j]` is the slot of parameter j of op i; `columns` (ops, entries)
-    are complex offsets into the matrix buffer; `fixed` holds the entries of
-    parameterless gates, computed once.
-    """
-
-    spec: GateSpec
-    diagonal: bool
-    params: np.ndarray
-    columns: np.ndarray
-    fixed: np.ndarray | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Product:
-    """Fused blocks of one length: `out` (blocks, w) = members[-1] ... members[0] (blocks, w) each.
-
-    `dim` x `dim` matrices (w = dim*dim, or dim when `diagonal`): 2 for the
-    1-qubit blocks, 4 for the fused 2-qubit blocks (`fuse2`).
-    """
-
-    diagonal: bool
-    out: np.ndarray
-    members: tuple[np.ndarray, ...]
-    dim: int = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Gather:
-    """The fused 2-qubit blocks' members as 4x4s, copied into place before their products.
-
-    Member i's 16 entries start at `out[i]` and entry e is `base[i] +
-    patterns[pattern[i], e]`, or the stored 0 or 1 where that code is `ZERO`
-    or `ONE` (`fuse2`).
-    """
-
-    out: np.ndarray  # (members,)
-    base: np.ndarray  # (members,)
-    pattern: np.ndarray  # (members,)
-    patterns: np.ndarray  # (patterns, 16)
-    zero: int
-    one: int
-
-    def sources(self) -> np.ndarray:
-        """(members, 16) complex offsets of the entries each member's 4x4 reads."""
-        codes = self.patterns[self.pattern]
-        return np.where(codes >= 0, codes + self.base[:, None], np.where(codes == ZERO, self.zero, self.one))
-
-
-@dataclass(frozen=True)
-class KernelPlan:
-    """Everything the code generator and the host need for one circuit."""
-
-    num_qubits: int
-    rows: tuple[Row, ...]
-    aux: tuple[int, ...]
-    num_entries: int  # complex matrix entries per batch element
-    slots: tuple[Expr, ...]  # distinct parameter expressions, evaluated on the host
-    groups: tuple[MatrixGroup, ...]
-    products: tuple[Product, ...] = ()
-    stages: tuple[StageRow, ...] = ()
-    chunk_qubits: int = 0  # the chunk is 2**chunk_qubits amplitudes (= num_qubits when unblocked)
-    results: ReductionLayout = ReductionLayout.of_results(())  # what the kernel reduces the states to
-    occurrences: tuple[tuple[int, int], ...] = ()  # with distinct slots: (op index, parameter) of each slot
-    final_places: tuple[int, ...] = ()  # qubit -> bit position of the final state (relabelled swaps)
-    precision: str = "double"  # the state's amplitudes: complex128 ("double") or complex64 ("single")
-    gathers: tuple[Gather, ...] = ()  # after `products`: the members of the fused 2-qubit blocks, as 4x4s
-    blocks2: tuple[Product, ...] = ()  # then the fused 2-qubit blocks' matrices (dim 4)
-
-    def table(self) -> list[int]:
-        return [v for r in self.rows for v in r.fields()]
-
-    def stage_table(self) -> list[int]:
-        return [v for s in self.stages for v in s.fields()]
-
-    @property
-    def blocked(self) -> bool:
-        return self.chunk_qubits < self.num_qubits
-
-
-def _base_forms() -> dict[str, tuple[str, int]]:
-    """named controlled gate -> (base gate, controls), the most controls first (ccx -> x, 2)."""
-    out: dict[str, tuple[str, int]] = {}
-    for (base, count), named in sorted(_CONTROLLED_FORMS.items(), key=lambda kv: -kv[0][1]):
-        fits = GATES[base].num_qubits + count == GATES[named].num_qubits
-        if base != "gphase" and fits and named not in out:
-            out[named] = (base, count)
-    return out
-
-
-BASE_FORMS = _base_forms()
-
-
-def base_form(spec: GateSpec, controls: tuple[int, ...], values: tuple[bool, ...],
-              targets: tuple[int, ...]) -> tuple[GateSpec, tuple[int, ...], tuple[bool, ...], tuple[int, ...]]:
-    """A named controlled gate as its base gate plus controls (ccx -> x on the last qubit, two controls)."""
-    if spec.name in BASE_FORMS:
-        base, count = BASE_FORMS[spec.name]
-        spec = GATES[base]
-        controls, values = controls + targets[:count], values + (True,) * count
-        targets = targets[count:]
-    if len(set(controls + targets)) != len(controls + targets):
-        raise ValueError(f"repeated qubit in {spec.name} on {controls + targets}")
-    return spec, controls, values, targets
 
 
 def lower(circuit: Circuit, ops: tuple[Op, ...] | None = None, block: int | None = None,
@@ -234,43 +124,6 @@ def _relabelled(result: Result, places: tuple[int, ...]) -> Result:
     raise Unsupported(f"{type(result).__name__} results need the state in its own qubit order")
 
 
-class _Route(NamedTuple):
-    """What `_Builder.add` does with a gate op of one shape (`_route`): `kind`, and the op in base form.
-
-    `steps` are the op's whole steps when it needs no matrix (an X-like flip, a swap's three flips).
-    """
-
-    kind: str  # "skip" | "fuse" | "swap" | "x" | "gate"
-    spec: GateSpec
-    controls: tuple[int, ...]
-    values: tuple[bool, ...]
-    targets: tuple[int, ...]
-    steps: tuple[Step, ...] = ()
-    phase: bool = False
-
-
-@lru_cache(maxsize=65536)
-def _route(gate: str, num_params: int, controls: tuple[int, ...], values: tuple[bool, ...],
-           targets: tuple[int, ...]) -> _Route | None:
-    """The route of a gate op on given (placed) qubits, None when malformed; cached: circuits repeat shapes."""
-    spec = lookup(gate)
-    if spec is None or len(targets) != spec.num_qubits or num_params != spec.num_params:
-        return None
-    spec, controls, values, targets = base_form(spec, controls, values, targets)
-    if spec.name == "id":
-        return _Route("skip", spec, controls, values, targets)
-    if not controls and len(targets) == 1 and spec.name != "x":
-        return _Route("fuse", spec, controls, values, targets)
-    if spec.name == "swap":  # three CNOTs, each a swap of a quarter of the amplitudes
-        a, b = targets
-        flips = tuple(Step(False, True, (t,), controls + (c,), values + (True,), 0) for c, t in ((a, b), (b, a), (a, b)))
-        return _Route("swap", spec, controls, values, targets, flips)
-    if spec.name == "x":
-        return _Route("x", spec, controls, values, targets, (Step(False, True, targets, controls, values, 0),))
-    phase = len(targets) == 1 and unit_first_entry(spec.name)
-    return _Route("gate", spec, controls, values, targets, phase=phase)
-
-
 class _Group:
     """The ops of one `MatrixGroup` as they are added: their slots (flat, in order) and matrix offsets."""
 
@@ -312,7 +165,7 @@ class _Builder:
         controls, targets = op.controls, op.qubits
         if self.moved:
             controls, targets = tuple(self.place[q] for q in controls), tuple(self.place[q] for q in targets)
-        route = _route(op.gate, len(op.params), controls, op.control_values, targets)
+        route = route_of(op.gate, len(op.params), controls, op.control_values, targets)
         if route is None:
             raise ValueError(f"malformed gate op {op!r}")
         kind = route.kind
@@ -338,7 +191,7 @@ class _Builder:
         self.moved = self.place != list(range(self.n))
         return True
 
-    def _absorbed(self, route: _Route) -> bool:
+    def _absorbed(self, route: Route) -> bool:
         return len(route.controls) == 1 and self._absorb(route.targets[0], route.controls[0], route.values[0])
 
     def _append(self, step: Step) -> None:
@@ -468,7 +321,7 @@ class _Builder:
             spec = GATES[name]
             columns = np.array(group.offsets, dtype=np.intp)[:, None] + np.arange(group.width, dtype=np.intp)
             params = np.array(group.slots, dtype=np.intp).reshape(len(group.offsets), spec.num_params)
-            fixed = None if spec.num_params else _entries(spec.matrix(), diagonal).reshape(1, 1, -1)
+            fixed = None if spec.num_params else entries(spec.matrix(), diagonal).reshape(1, 1, -1)
             groups.append(MatrixGroup(spec, diagonal, params, columns, fixed))
         return tuple(groups)
 
@@ -494,48 +347,3 @@ def _blocks2(fused: FusedMatrices) -> tuple[Product, ...]:
         products.append(Product(False, np.array([o for o, _ in blocks], dtype=np.intp)[:, None] + width,
                                 tuple(members[:, j, None] + width for j in range(length)), dim=4))
     return tuple(products)
-
-
-@lru_cache(maxsize=None)
-def unit_first_entry(name: str) -> bool:
-    """Is the gate diagonal with first entry exactly 1 for every parameter (p, t, s, z, ...)? From the table."""
-    spec = GATES[name]
-    if not spec.diagonal or spec.num_qubits != 1:
-        return False
-    rng = np.random.default_rng(0)
-    samples = [spec.matrix(*rng.uniform(-7, 7, spec.num_params)) for _ in range(4)]
-    return all(m[0, 0] == 1 for m in samples)
-
-
-def _entries(matrix: np.ndarray, diagonal: bool) -> np.ndarray:
-    return np.diagonal(matrix, axis1=-2, axis2=-1) if diagonal else matrix
-
-
-def fill_matrices(plan: KernelPlan, slot_values: np.ndarray) -> np.ndarray:
-    """The (B, num_entries) complex128 matrix buffer for slot values of shape (B, slots)."""
-    batch = slot_values.shape[0]
-    out = np.empty((batch, max(plan.num_entries, 1)), dtype=np.complex128)
-    for group in plan.groups:
-        if group.fixed is not None:
-            out[:, group.columns] = group.fixed
-            continue
-        values = [slot_values[:, group.params[:, j]] for j in range(group.spec.num_params)]  # (B, ops) each
-        mats = _entries(group.spec.matrix(*values), group.diagonal)
-        out[:, group.columns] = mats.reshape(batch, len(group.params), -1)
-    _multiply_out(out, plan.products)
-    for gather in plan.gathers:
-        out[:, gather.out[:, None] + np.arange(16)] = out[:, gather.sources()]
-    _multiply_out(out, plan.blocks2)
-    return out
-
-
-def _multiply_out(out: np.ndarray, products: tuple[Product, ...]) -> None:
-    for product in products:
-        acc = out[:, product.members[0]]
-        for columns in product.members[1:]:
-            if product.diagonal:
-                acc = out[:, columns] * acc
-            else:
-                shape = acc.shape[:2] + (product.dim, product.dim)
-                acc = np.matmul(out[:, columns].reshape(shape), acc.reshape(shape)).reshape(acc.shape)
-        out[:, product.out] = acc
