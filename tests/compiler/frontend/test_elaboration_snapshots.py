@@ -179,16 +179,16 @@ def test_generated_programs_use_every_shape() -> None:
 
 
 def test_rebuilt_gate_op_keeps_every_field() -> None:
-    """`gate_calls._rebuilt` lists GateOp's fields by hand: a new field must be added there too."""
+    """`modifiers.rebuilt` lists GateOp's fields by hand: a new field must be added there too."""
     from dataclasses import fields, replace
 
     from qdl.compiler.diagnostics import Span
-    from qdl.compiler.frontend.gate_calls import _rebuilt
+    from qdl.compiler.frontend.modifiers import rebuilt
     from qdl.compiler.ir import Condition, GateOp
 
     assert [f.name for f in fields(GateOp)] == ["gate", "qubits", "params", "controls", "control_values",
                                                  "condition", "span"]
     op = GateOp("rx", (1,), (0.5,), (2,), (False,), Condition((0,), 1), Span("f.qdl", 3, 9))
-    rebuilt = _rebuilt(op, "ry", (0.25,), (3, 2), (True, False))
+    rebuilt = rebuilt(op, "ry", (0.25,), (3, 2), (True, False))
     assert repr(rebuilt) == repr(replace(op, gate="ry", params=(0.25,), controls=(3, 2),
                                          control_values=(True, False)))
