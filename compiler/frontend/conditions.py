@@ -5,19 +5,22 @@ A condition that reads measured bits (`c[0]`, `!c[1]`, `c == 3`,
 it reads; each satisfying assignment becomes one `Condition(bits, value)`.
 The cases are disjoint, so the block is emitted once per case and exactly one
 copy runs, whatever the outcomes; `else` takes the remaining assignments.
+`RuntimeIf`, a mixin of the statement elaborator, does that emitting.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import numpy as np
 
+from qdl.compiler.diagnostics import Span
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.context import BITS
 from qdl.compiler.frontend.expressions import Evaluator, fail
 from qdl.compiler.frontend.values import Bits
-from qdl.compiler.ir import Condition
+from qdl.compiler.ir import BarrierOp, Condition, GateOp, Op
 
 MAX_CONDITION_BITS = 8  # 2**8 cases at most: more is a program to restructure
 
@@ -139,3 +142,60 @@ def _children(node: ast.ExprNode) -> tuple:
     if isinstance(node, ast.UnaryOp):
         return (node.operand,)
     return ()
+
+
+class RuntimeIf:
+    """The statement elaborator's `if` on measured bits: each branch once per case, each op conditioned.
+
+    Uses the elaborator's `condition` (the enclosing case, or None),
+    `run_block` and `scope`.
+    """
+
+    def _runtime_if(self, node: ast.If, condition: BitCondition) -> None:
+        """Emit each branch once per disjoint case of its condition (see above)."""
+        branches = [(node.then, condition.cases(True))]
+        if not branches[0][1]:
+            raise fail("E0212", "this condition on measured bits can never be true", node.cond.span,
+                       "no outcome of the bits it reads satisfies it",
+                       help="a bit is 0 or 1; a register of n bits holds 0 .. 2**n - 1")
+        if node.orelse:
+            branches.append((node.orelse, condition.cases(False)))
+        for body, cases in branches:
+            for case in cases:
+                saved = self.condition
+                self.condition = case if saved is None else merge_conditions(saved, case, node.span)
+                if self.condition is None:  # contradicts an enclosing condition: never runs
+                    self.condition = saved
+                    continue
+                try:
+                    self.run_block(body, self.scope.child())
+                finally:
+                    self.condition = saved
+
+    def _conditioned(self, op: Op) -> Op:
+        if isinstance(op, BarrierOp):
+            return op
+        if not isinstance(op, GateOp):
+            raise fail("E0309", "only gates can be conditioned on measured bits", op.span,
+                       "not a gate", help="move the measurement or reset out of the `if`")
+        if op.condition is None:
+            return replace(op, condition=self.condition)
+        merged = merge_conditions(self.condition, op.condition, op.span)
+        if merged is None:
+            raise fail("E0309", "this gate's condition contradicts the enclosing one", op.span,
+                       "can never run")
+        return replace(op, condition=merged)
+
+
+def merge_conditions(outer: Condition, inner: Condition, span: Span | None) -> Condition | None:
+    """Both conditions at once; None when they contradict each other (the code can never run)."""
+    wanted = _bit_values(outer)
+    for bit, value in _bit_values(inner).items():
+        if wanted.setdefault(bit, value) != value:
+            return None
+    bits = tuple(wanted)
+    return Condition(bits, sum(wanted[b] << i for i, b in enumerate(bits)))
+
+
+def _bit_values(condition: Condition) -> dict[int, int]:
+    return {bit: (condition.value >> i) & 1 for i, bit in enumerate(condition.bits)}

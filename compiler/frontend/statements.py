@@ -8,19 +8,19 @@ reported and the next statement still runs, so one run shows every error.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from qdl.compiler.diagnostics import DiagnosticSink, Span
 from qdl.compiler.frontend import ast
-from qdl.compiler.frontend.conditions import BitCondition
+from qdl.compiler.frontend.conditions import BitCondition, RuntimeIf
 from qdl.compiler.frontend.context import (BITS, CONST, LOCAL, POISON, QUBITS, AbortCircuit, ElabError, check_name,
                                            Poisoned, Scope, Symbol)
 from qdl.compiler.frontend.expressions import Evaluator, fail, plural
 from qdl.compiler.frontend.gate_calls import GateCalls
 from qdl.compiler.frontend.values import Bits, Qubits, describe, is_constant
-from qdl.compiler.ir import BarrierOp, Condition, GateOp, MeasureOp, Op, Register, ResetOp
+from qdl.compiler.ir import BarrierOp, Condition, MeasureOp, Op, Register, ResetOp
 
 STATE_BYTES_PER_AMPLITUDE = 16  # complex128 (the default); complex64 states take 8
 # Declarations an imported OpenQASM block may contain but a body may not.
@@ -65,7 +65,7 @@ class CircuitState:
     poisoned: bool = False
 
 
-class BodyElaborator(GateCalls):
+class BodyElaborator(GateCalls, RuntimeIf):
     """Elaborates statements into `self.out`, the op list currently being filled."""
 
     def __init__(self, sink: DiagnosticSink, options: CompileOptions, state: CircuitState,
@@ -118,20 +118,6 @@ class BodyElaborator(GateCalls):
                             "operations", span, label,
                             help="reduce loop counts, or raise the limit with `--max-ops`").diagnostic)
         raise AbortCircuit()
-
-    def _conditioned(self, op: Op) -> Op:
-        if isinstance(op, BarrierOp):
-            return op
-        if not isinstance(op, GateOp):
-            raise fail("E0309", "only gates can be conditioned on measured bits", op.span,
-                       "not a gate", help="move the measurement or reset out of the `if`")
-        if op.condition is None:
-            return replace(op, condition=self.condition)
-        merged = _merge_conditions(self.condition, op.condition, op.span)
-        if merged is None:
-            raise fail("E0309", "this gate's condition contradicts the enclosing one", op.span,
-                       "can never run")
-        return replace(op, condition=merged)
 
     def run_gate_body(self, gate: ast.GateDef, scope: Scope) -> list[Op]:
         """Inline a user gate's body into a fresh op list and return it."""
@@ -230,27 +216,6 @@ class BodyElaborator(GateCalls):
             raise fail("E0205", f"an `if` condition must be a bool, found {describe(value)}", node.cond.span,
                        help="compare it: `if (n > 0) { ... }`")
         self.run_block(node.then if value else node.orelse, self.scope.child())
-
-    def _runtime_if(self, node: ast.If, condition: BitCondition) -> None:
-        """Emit each branch once per disjoint case of its condition (see `conditions.py`)."""
-        branches = [(node.then, condition.cases(True))]
-        if not branches[0][1]:
-            raise fail("E0212", "this condition on measured bits can never be true", node.cond.span,
-                       "no outcome of the bits it reads satisfies it",
-                       help="a bit is 0 or 1; a register of n bits holds 0 .. 2**n - 1")
-        if node.orelse:
-            branches.append((node.orelse, condition.cases(False)))
-        for body, cases in branches:
-            for case in cases:
-                saved = self.condition
-                self.condition = case if saved is None else _merge_conditions(saved, case, node.span)
-                if self.condition is None:  # contradicts an enclosing condition: never runs
-                    self.condition = saved
-                    continue
-                try:
-                    self.run_block(body, self.scope.child())
-                finally:
-                    self.condition = saved
 
     # ------------------------------------------------------------ measurement
 
@@ -356,20 +321,6 @@ def _check_const_type(evaluator: Evaluator, node: ast.ConstDecl, value: object) 
         raise fail("E0205", f"`{node.name}` is declared `bool` but its value is {describe(value)}",
                    node.value.span)
     return value
-
-
-def _merge_conditions(outer: Condition, inner: Condition, span: Span | None) -> Condition | None:
-    """Both conditions at once; None when they contradict each other (the code can never run)."""
-    wanted = _bit_values(outer)
-    for bit, value in _bit_values(inner).items():
-        if wanted.setdefault(bit, value) != value:
-            return None
-    bits = tuple(wanted)
-    return Condition(bits, sum(wanted[b] << i for i, b in enumerate(bits)))
-
-
-def _bit_values(condition: Condition) -> dict[int, int]:
-    return {bit: (condition.value >> i) & 1 for i, bit in enumerate(condition.bits)}
 
 
 def _declare_help(node: ast.ExprNode) -> str | None:
