@@ -8,137 +8,21 @@ report (the traceback only with QDL_DEBUG=1).
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import tempfile
 import traceback
-from pathlib import Path
 
 import click
 
 from qdl import __version__
+from qdl.cli_common import (
+    EXIT_INTERNAL, EXIT_PROGRAM_ERROR, EXIT_USAGE, UsageError, check_precision, circuit_inputs, collect_args,
+    compile_checked, compile_options, pick_circuit, precision_option, with_limits, write_output,
+)
 from qdl.cli_executor import executor_options, make_executor
-from qdl.compiler.driver import CompileOptions, CompileResult, compile_file
+from qdl.compiler.driver import CompileResult
 from qdl.compiler.frontend.ast import dump
 from qdl.errors import QdlError
-
-EXIT_PROGRAM_ERROR = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 3
-
-
-class UsageError(click.UsageError):
-    """A mistake on the command line (exit 2)."""
-
-
-def _options(max_ops: int | None, max_memory: str | None, precision: str = "double") -> CompileOptions:
-    defaults = CompileOptions()
-    return CompileOptions(max_ops=max_ops or defaults.max_ops,
-                          max_state_bytes=_parse_bytes(max_memory) if max_memory else None,
-                          bytes_per_amplitude=8 if precision == "single" else 16)
-
-
-def _check_precision(backend: str, precision: str) -> None:
-    if precision != "double" and backend != "llvm":
-        raise UsageError(f"--precision {precision} needs --backend llvm; the reference simulator computes in "
-                         "double only")
-
-
-precision_option = click.option(
-    "--precision", type=click.Choice(["double", "single"]), default="double", show_default=True,
-    help="Amplitudes of the llvm kernel's state: complex128, or complex64 (half the memory, results to ~1e-6).")
-
-
-def _parse_bytes(text: str) -> int:
-    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    clean = text.strip().upper().removesuffix("B").removesuffix("I")
-    number, unit = (clean[:-1], clean[-1]) if clean and clean[-1] in units else (clean, "")
-    try:
-        size = int(float(number) * units[unit])
-    except (ValueError, OverflowError):
-        raise UsageError(f"--max-memory: cannot read `{text}`; write e.g. 512M or 8G") from None
-    if size < 1:
-        raise UsageError(f"--max-memory must be a positive size, got `{text}`")
-    return size
-
-
-def _report(result: CompileResult, style: str) -> None:
-    """Print diagnostics (errors and warnings) to stderr."""
-    if not result.sink.diagnostics:
-        return
-    if style == "json":
-        click.echo(json.dumps([_diagnostic_json(d, result) for d in result.sink.sorted()], indent=2), err=True)
-        return
-    click.echo(result.render(style), err=True)
-
-
-def _diagnostic_json(diagnostic, result: CompileResult) -> dict:
-    span = diagnostic.span
-    location = {}
-    if span is not None:
-        line, col = result.sink.sources.line_col(span.file, span.start)
-        end_line, end_col = result.sink.sources.line_col(span.file, span.end)
-        location = {"file": span.file, "line": line, "column": col,
-                    "end_line": end_line, "end_column": end_col}
-    return {"severity": diagnostic.severity.value, "code": diagnostic.code,
-            "message": diagnostic.message, **location, "notes": list(diagnostic.notes),
-            "help": diagnostic.help}
-
-
-def _compile(path: str, options: CompileOptions, style: str, observable: str | None = None) -> CompileResult:
-    result = compile_file(path, options, observable=observable)
-    _report(result, style)
-    return result
-
-
-def _write_output(text: str, output: str | None) -> None:
-    """Write to stdout, or atomically to a file (nothing half-written on failure)."""
-    if output is None or output == "-":
-        click.echo(text, nl=not text.endswith("\n"))
-        return
-    target = Path(output)
-    try:
-        with tempfile.NamedTemporaryFile("w", dir=target.parent or ".", delete=False,
-                                         prefix=f".{target.name}.", encoding="utf-8") as tmp:
-            tmp.write(text)
-        os.replace(tmp.name, target)
-    except OSError as exc:
-        raise click.FileError(output, hint=exc.strerror or str(exc)) from None
-
-
-common_limits = [
-    click.option("--max-ops", type=click.IntRange(min=1), default=None,
-                 help="Largest number of operations a circuit may unroll to."),
-    click.option("--max-memory", default=None, metavar="SIZE",
-                 help="Largest state vector a circuit may need, e.g. 4G (default: half the RAM)."),
-    click.option("--diagnostics-format", "style", type=click.Choice(["rich", "short", "json"]),
-                 default="rich", show_default=True, help="How errors and warnings are printed."),
-]
-
-
-def with_limits(func):
-    for option in reversed(common_limits):
-        func = option(func)
-    return func
-
-
-def circuit_inputs(verb: str, observable_verb: str):
-    """--circuit, --arg and --observable, the inputs of `run` and `grad` (the verbs word the help)."""
-    options = [
-        click.option("--circuit", "circuit_name", default=None, metavar="NAME",
-                     help=f"Which circuit to {verb} (needed when the file has several)."),
-        click.option("--arg", "arg_texts", multiple=True, metavar="NAME=VALUE",
-                     help="An argument: a number, a JSON list, or @file.npy / @file.json. Repeatable."),
-        click.option("--observable", default=None, metavar="PAULIS",
-                     help=f'For OpenQASM files: {observable_verb} this expectation, e.g. "0.5*Z0 Z1 + 0.3*X2".'),
-    ]
-
-    def apply(func):
-        for option in reversed(options):
-            func = option(func)
-        return func
-    return apply
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -152,8 +36,8 @@ def cli() -> None:
 @with_limits
 def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
     """Report errors and warnings in FILES; exit 1 if any has errors."""
-    options = _options(max_ops, max_memory)
-    failed = [path for path in files if not _compile(path, options, style).ok]
+    options = compile_options(max_ops, max_memory)
+    failed = [path for path in files if not compile_checked(path, options, style).ok]
     if failed:
         sys.exit(EXIT_PROGRAM_ERROR)
 
@@ -175,7 +59,8 @@ def check(files: tuple[str, ...], max_ops, max_memory, style) -> None:
               help="Optimization preset -O0..-O3 (see docs/passes.md).")
 @click.option("--passes", "pass_text", default=None, metavar="A,B{opt=v},C",
               help="Run this pass pipeline instead of the -O preset.")
-@click.option("--print-after", default=None, metavar="PASS|all", help="Print the IR (to stderr) after PASS or every pass.")
+@click.option("--print-after", default=None, metavar="PASS|all",
+              help="Print the IR (to stderr) after PASS or every pass.")
 @click.option("--time-passes", is_flag=True, help="Print (to stderr) the time each pass took.")
 @click.option("--stats", "pass_stats", is_flag=True,
               help="Print (to stderr) gate counts, two-qubit count, depth and parameters before/after each pass.")
@@ -186,23 +71,23 @@ def compile(file: str, emit: str, circuit_name, observable, arg_texts, output: s
             pass_text, print_after, time_passes, pass_stats, verify_each, precision, max_ops, max_memory,
             style) -> None:
     """Compile FILE (.qdl or OpenQASM) and print its AST, IR or OpenQASM."""
-    result = _compile(file, _options(max_ops, max_memory), style, observable)
+    result = compile_checked(file, compile_options(max_ops, max_memory), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
     if emit != "ast":
         result.module = _run_passes(result.module, opt_level, pass_text, print_after, time_passes,
                                     pass_stats, verify_each)
     if emit == "ast":
-        _write_output(dump(result.program) + "\n", output)
+        write_output(dump(result.program) + "\n", output)
     elif emit == "ir":
         from qdl.compiler.ir_text import format_module
-        _write_output(format_module(result.module), output)
+        write_output(format_module(result.module), output)
     elif emit in ("grad", "metric"):
-        _write_output(_gradient_programs(result, circuit_name, file, emit), output)
+        write_output(_gradient_programs(result, circuit_name, file, emit), output)
     elif emit in ("llvm", "asm"):
-        _write_output(_kernel_listing(result, file, circuit_name, emit, precision), output)
+        write_output(_kernel_listing(result, file, circuit_name, emit, precision), output)
     else:
-        _write_output(_export(result, file, circuit_name, emit, _collect_args(arg_texts)), output)
+        write_output(_export(result, file, circuit_name, emit, collect_args(arg_texts)), output)
 
 
 def _run_passes(module, opt_level: int, pass_text: str | None, print_after: str | None,
@@ -236,7 +121,7 @@ def _run_passes(module, opt_level: int, pass_text: str | None, print_after: str 
 def _kernel_listing(result: CompileResult, file: str, circuit_name: str | None, emit: str,
                     precision: str = "double") -> str:
     from qdl.runtime import llvm
-    circuit = _pick_circuit(result, circuit_name, file)
+    circuit = pick_circuit(result, circuit_name, file)
     try:
         return llvm.code_listing(circuit, emit, precision)
     except llvm.Unsupported as exc:
@@ -247,7 +132,7 @@ def _kernel_listing(result: CompileResult, file: str, circuit_name: str | None, 
 def _export(result: CompileResult, file: str, circuit_name: str | None, emit: str,
             values: dict[str, object]) -> str:
     from qdl.compiler.qasm.export import QasmExportError, bind, to_qasm2, to_qasm3
-    circuit = _pick_circuit(result, circuit_name, file)
+    circuit = pick_circuit(result, circuit_name, file)
     if emit == "qasm2" and circuit.arguments and not values:
         names = ", ".join(a.name for a in circuit.arguments)
         raise UsageError(f"OpenQASM 2 has no inputs: bind {names} with --arg NAME=VALUE")
@@ -287,13 +172,13 @@ def run(file: str, circuit_name, arg_texts, observable, want_state, backend, pre
     from qdl.compiler.ir import Sample, State
     from qdl.runtime.executors import executor
 
-    _check_precision(backend, precision)
+    check_precision(backend, precision)
     chosen = make_executor(executor_name, threads, scheduler, connect_timeout)
-    result = _compile(file, _options(max_ops, max_memory, precision), style, observable)
+    result = compile_checked(file, compile_options(max_ops, max_memory, precision), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
-    circuit = _pick_circuit(result, circuit_name, file)
-    kwargs = _collect_args(arg_texts)
+    circuit = pick_circuit(result, circuit_name, file)
+    kwargs = collect_args(arg_texts)
     if shots is None and any(isinstance(r, Sample) for r in circuit.results) and not want_state:
         raise UsageError(f"circuit `{circuit.name}` returns `sample`: pass --shots N")
     function = CircuitFunction(circuit, backend, precision)
@@ -332,12 +217,12 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, precision
     from qdl.compiler.autodiff import gradient_program
     from qdl.runtime.gradients import jacobian
 
-    _check_precision(backend, precision)
+    check_precision(backend, precision)
     chosen = make_executor(executor_name, threads, scheduler, connect_timeout)
-    result = _compile(file, _options(max_ops, max_memory, precision), style, observable)
+    result = compile_checked(file, compile_options(max_ops, max_memory, precision), style, observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
-    circuit = _pick_circuit(result, circuit_name, file)
+    circuit = pick_circuit(result, circuit_name, file)
     unknown = [name for name in wrt if circuit.argument(name) is None]
     if unknown:
         names = ", ".join(a.name for a in circuit.arguments) or "(none)"
@@ -345,14 +230,14 @@ def grad(file: str, circuit_name, arg_texts, observable, wrt, backend, precision
     program = gradient_program(circuit, wrt or None, result.sink.sources)
     if stats:
         click.echo(gradient_stats(program), err=True)
-    bound, batch = bind(circuit, (), _collect_args(arg_texts))
+    bound, batch = bind(circuit, (), collect_args(arg_texts))
     jac = jacobian(program, bound, method, shots, seed, backend=backend, precision=precision, executor=chosen)
     click.echo(format_jacobian(circuit, jac, program.wrt, out_format, batch is not None))
 
 
 def _gradient_programs(result: CompileResult, circuit_name: str | None, file: str, emit: str = "grad") -> str:
     from qdl.compiler.autodiff import format_gradient_program, format_metric_program, gradient_program, metric_program
-    circuits = [_pick_circuit(result, circuit_name, file)] if circuit_name else result.module.circuits
+    circuits = [pick_circuit(result, circuit_name, file)] if circuit_name else result.module.circuits
     if emit == "metric":
         return "\n".join(format_metric_program(metric_program(c, None, sources=result.sink.sources)) for c in circuits)
     return "\n".join(format_gradient_program(gradient_program(c, None, result.sink.sources)) for c in circuits)
@@ -390,33 +275,6 @@ def explain(code: str) -> None:
     if text is None:
         raise UsageError(f"unknown diagnostic code `{code}`; codes: {', '.join(CODES)}")
     click.echo(text)
-
-
-def _collect_args(texts: tuple[str, ...]) -> dict[str, object]:
-    from qdl.cli_values import parse_arg
-    values: dict[str, object] = {}
-    for text in texts:
-        name, value = parse_arg(text)
-        if name in values:
-            raise UsageError(f"--arg {name} is given twice")
-        values[name] = value
-    return values
-
-
-def _pick_circuit(result: CompileResult, name: str | None, file: str):
-    names = result.module.names
-    if name is None:
-        if len(names) == 1:
-            return result.module.circuits[0]
-        if not names:
-            raise UsageError(f"{file} defines no circuit to run")
-        raise UsageError(f"{file} defines several circuits ({', '.join(names)}); choose one with --circuit NAME")
-    if name not in names:
-        import difflib
-        close = difflib.get_close_matches(name, names, n=1)
-        hint = f"; did you mean `{close[0]}`?" if close else f"; circuits: {', '.join(names)}"
-        raise UsageError(f"{file} has no circuit `{name}`{hint}")
-    return result.module[name]
 
 
 def _register_commands() -> None:

@@ -8,6 +8,10 @@ import sys
 import click
 from click import UsageError
 
+from qdl.cli_common import (
+    EXIT_PROGRAM_ERROR, collect_args, compile_checked, compile_options, pick_circuit, write_output,
+)
+
 FORMATS = ("text", "svg", "png")
 
 
@@ -28,9 +32,8 @@ def _inputs(func):
 def _circuits(file: str, circuit_name: str | None, observable: str | None, opt_level: int | None = None,
               after: str | None = None):
     """Compile FILE (diagnostics to stderr, exit 1 on errors), run the chosen passes, pick the circuits."""
-    from qdl.cli import EXIT_PROGRAM_ERROR, _compile, _options, _pick_circuit
     from qdl.compiler.passes import PassManager
-    result = _compile(file, _options(None, None), "rich", observable)
+    result = compile_checked(file, compile_options(None, None), "rich", observable)
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
     passes = passes_for(opt_level, after)
@@ -38,7 +41,7 @@ def _circuits(file: str, circuit_name: str | None, observable: str | None, opt_l
         result.module = PassManager(passes).run(result.module)
     if circuit_name is None and not result.module.circuits:
         raise UsageError(f"{file} defines no circuit")
-    return [_pick_circuit(result, circuit_name, file)] if circuit_name else list(result.module.circuits)
+    return [pick_circuit(result, circuit_name, file)] if circuit_name else list(result.module.circuits)
 
 
 def passes_for(opt_level: int | None, after: str | None) -> list:
@@ -83,17 +86,16 @@ def passes_for(opt_level: int | None, after: str | None) -> list:
 @click.option("-o", "--output", default=None, metavar="OUT", help="Write to OUT (needed for png).")
 def draw(file: str, circuit_name, observable, opt_level, after, out_format, arg_texts, width, output) -> None:
     """Draw the circuits of FILE: wires as rows, gates packed into columns."""
-    from qdl.cli import _collect_args, _write_output
     from qdl.compiler.draw.api import check_values, terminal_width
     from qdl.compiler.draw.text import draw_text
     circuits = _circuits(file, circuit_name, observable, opt_level, after)
-    args = _collect_args(arg_texts)
+    args = collect_args(arg_texts)
     if args and len(circuits) > 1:
         raise UsageError("--arg needs one circuit: choose it with --circuit NAME")
     values = [check_values(c, args) for c in circuits]
     if out_format == "text":
         texts = [draw_text(c, width or terminal_width(), v) for c, v in zip(circuits, values)]
-        _write_output("\n".join(texts), output)
+        write_output("\n".join(texts), output)
         return
     if len(circuits) > 1:
         raise UsageError(f"--format {out_format} draws one circuit: choose it with --circuit NAME")

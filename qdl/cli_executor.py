@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from qdl.cli_common import UsageError
+
 EXECUTOR_OPTIONS = [
     click.option("--executor", "executor_name", type=click.Choice(["local", "dask"]), default="local",
                  show_default=True, help="Where a batch runs: threads of this process, or a Dask cluster."),
@@ -25,7 +27,6 @@ def executor_options(func):
 
 def make_executor(name: str, threads: int | None, scheduler: str | None, timeout: float):
     """The executor the options choose; a usage error for options that do not fit together."""
-    from qdl.cli import UsageError
     from qdl.runtime.executors import LocalExecutor
     if name == "local":
         if scheduler is not None:

@@ -9,6 +9,10 @@ from pathlib import Path
 import click
 from click import UsageError
 
+from qdl.cli_common import (
+    EXIT_PROGRAM_ERROR, collect_args, compile_checked, compile_options, pick_circuit, write_output,
+)
+
 EMITTERS = ("json", "openpulse", "openpulse-defcal", "quil-t")
 
 
@@ -32,24 +36,23 @@ EMITTERS = ("json", "openpulse", "openpulse-defcal", "quil-t")
 def schedule(file: str, device: str, circuit_name, arg_texts, method: str, emit: str, plot_path, gradient: bool,
              wrt: tuple[str, ...], output) -> None:
     """Lower a circuit of FILE to a pulse schedule on a device and print it."""
-    from qdl.cli import EXIT_PROGRAM_ERROR, _collect_args, _compile, _options, _pick_circuit, _write_output
 
     if (gradient and emit != "json") or (wrt and not gradient):
         raise UsageError("--gradient goes with --emit json, and --wrt with --gradient")
-    result = _compile(file, _options(None, None), "rich")
+    result = compile_checked(file, compile_options(None, None), "rich")
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
-    circuit = _pick_circuit(result, circuit_name, file)
-    values = _collect_args(arg_texts)
+    circuit = pick_circuit(result, circuit_name, file)
+    values = collect_args(arg_texts)
     _check_names(values, {a.name for a in circuit.arguments}, circuit.name)
     if wrt:
         _check_names(dict.fromkeys(wrt), {a.name for a in circuit.arguments}, circuit.name, "--wrt")
     doc = _document(circuit, device, method, values or None, gradient, wrt)
     if emit == "openpulse-defcal":  # gate level: built from the circuit and the device's calibrations
-        _write_output(_exporter("qdl.compiler.pulse.openpulse_defcal", "export_openpulse_defcal", "--emit "
+        write_output(_exporter("qdl.compiler.pulse.openpulse_defcal", "export_openpulse_defcal", "--emit "
                                 "openpulse-defcal")(circuit, device, method, values=values or None), output)
     else:
-        _write_output(_emit(doc, emit), output)
+        write_output(_emit(doc, emit), output)
     if plot_path:
         schedule_doc = doc["schedule"] if gradient else doc
         _exporter("qdl.runtime.pulse.plot", "plot_timeline", "--plot")(schedule_doc, plot_path)
@@ -103,7 +106,6 @@ def _exporter(module: str, name: str, option: str):
 def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: float, levels, basis: str,
                     noise: bool) -> None:
     """Simulate a JSON pulse schedule on a device model and compare it with the gates it came from."""
-    from qdl.cli import EXIT_PROGRAM_ERROR, _collect_args
     from qdl.compiler.device import load_device
     from qdl.compiler.pulse.serialize import load
     from qdl.runtime.pulse.verify import verify
@@ -116,7 +118,7 @@ def verify_schedule(schedule_file: str, device: str, arg_texts, min_fidelity: fl
     except json.JSONDecodeError as exc:
         raise UsageError(f"{schedule_file}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     schedule = load(doc)
-    values = _collect_args(arg_texts)
+    values = collect_args(arg_texts)
     _check_names(values, {p.name.split("[")[0] for p in schedule.parameters}, schedule.circuit or schedule_file)
     try:
         result = verify(schedule, load_device(device), values=values, levels=levels, basis=basis, noise=noise)

@@ -9,6 +9,7 @@ import click
 import numpy as np
 from click import UsageError
 
+from qdl.cli_common import EXIT_PROGRAM_ERROR, collect_args, compile_checked, compile_options, pick_circuit
 from qdl.cli_executor import executor_options, make_executor
 from qdl.errors import ArgumentError
 
@@ -49,16 +50,15 @@ def train(file: str, circuit_name, data, target_column, input_name, arg_texts, l
           connect_timeout) -> None:
     """Train the `param` arguments of a circuit of FILE; progress on stderr, a summary on stdout."""
     from qdl.api import CircuitFunction
-    from qdl.cli import EXIT_PROGRAM_ERROR, _collect_args, _compile, _options, _pick_circuit
     from qdl.train import Task, Trainer, data_input, load_data, shaped_rows
 
     chosen = make_executor(executor_name, threads, scheduler, connect_timeout)
-    result = _compile(file, _options(None, None), "rich")
+    result = compile_checked(file, compile_options(None, None), "rich")
     if not result.ok:
         sys.exit(EXIT_PROGRAM_ERROR)
-    circuit = _pick_circuit(result, circuit_name, file)
+    circuit = pick_circuit(result, circuit_name, file)
     _check_trainable(circuit)
-    values = _collect_args(arg_texts)
+    values = collect_args(arg_texts)
     function = CircuitFunction(circuit, backend)
     initial = {k: v for k, v in values.items() if _is_param(circuit, k)}
     fixed = {k: v for k, v in values.items() if not _is_param(circuit, k)}
