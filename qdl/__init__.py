@@ -5,7 +5,8 @@
     prog.energy(theta=0.1)
 """
 
-from qdl.api import CircuitFunction, Program, compile, grad, load
+from qdl.api import CircuitFunction, grad
+from qdl.programs import Program, compile, load
 from qdl.errors import ArgumentError, CompileError, ExecutionError, QdlError
 from qdl.runtime.executors import Executor, ExecutorError, LocalExecutor, executor, set_executor
 
