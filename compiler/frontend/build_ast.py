@@ -9,7 +9,7 @@ from lark import Token, v_args
 
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.operators import Folder
-from qdl.compiler.frontend.tree_rules import SourceTransformer, with_raw
+from qdl.compiler.frontend.tree_rules import SourceTransformer, items_of, with_raw
 
 
 @v_args(wrapper=with_raw)
@@ -81,7 +81,7 @@ class AstBuilder(SourceTransformer):
         return ast.BitDecl(str(name), size, self._span(meta))
 
     def gate_call(self, meta, modifiers, name, args, qubits):
-        return ast.GateCall(tuple(modifiers or ()), str(name), args or (), _operands(qubits),
+        return ast.GateCall(tuple(modifiers or ()), str(name), args or (), items_of(qubits),
                             self._tok(name), self._span(meta))
 
     def for_stmt(self, meta, var, iterable, body):
@@ -105,10 +105,10 @@ class AstBuilder(SourceTransformer):
         return ast.Measure(qubit, target, self._span(meta))
 
     def reset_stmt(self, meta, qubits):
-        return ast.Reset(_operands(qubits), self._span(meta))
+        return ast.Reset(items_of(qubits), self._span(meta))
 
     def barrier_stmt(self, meta, qubits):
-        return ast.Barrier(_operands(qubits), self._span(meta))
+        return ast.Barrier(items_of(qubits), self._span(meta))
 
     def return_stmt(self, meta, value):
         return ast.Return(value, self._span(meta))
@@ -172,10 +172,3 @@ class AstBuilder(SourceTransformer):
 
     def pauli(self, meta, letter, qubit):
         return ast.Pauli(str(letter), qubit, self._span(meta))
-
-
-def _operands(qubits) -> tuple:
-    """A statement's qubit operands: none (None), one (a node) or a `qubit_list`."""
-    if qubits is None:
-        return ()
-    return tuple(qubits) if type(qubits) is list else (qubits,)

@@ -28,6 +28,17 @@ def with_raw(method, _rule, children, _meta):
     return bound(bound.__self__.raw, *children)
 
 
+class Listed(list):
+    """The elements of a list rule, as the builder extends it (an element may itself be a plain list)."""
+
+
+def items_of(value: Any) -> tuple:
+    """The elements where the grammar takes none (None), one (the node itself) or a list rule (`Listed`)."""
+    if value is None:
+        return ()
+    return tuple(value) if type(value) is Listed else (value,)
+
+
 def _binary(op: str):
     def build(self, meta, lhs, rhs):
         return ast.BinOp(op, lhs, rhs, self._span(meta))
@@ -80,15 +91,12 @@ class SourceTransformer(Transformer):
         return value
 
     @staticmethod
-    def _listed(parts: tuple) -> list:
-        """A list rule (`xs: x | xs x`, `xs: x "," x | xs "," x`): the list so far extended, or a new one.
-
-        (The elements, AST nodes, are never lists.)
-        """
-        if type(parts[0]) is list:
+    def _listed(parts: tuple) -> "Listed":
+        """A list rule (`xs: x | xs x`, `xs: x "," x | xs "," x`): the list so far extended, or a new one."""
+        if type(parts[0]) is Listed:
             parts[0].append(parts[-1])
             return parts[0]
-        return list(parts)
+        return Listed(parts)
 
     def _handed_up(self, raw: list, value: Any) -> Any:
         """`value`, a child a rule method returns as its own result: it now extends over the whole rule."""

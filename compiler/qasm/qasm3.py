@@ -20,7 +20,7 @@ from lark import v_args
 from qdl.compiler.diagnostics import DiagnosticSink, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.parser import build
-from qdl.compiler.frontend.tree_rules import SourceTransformer, with_raw
+from qdl.compiler.frontend.tree_rules import SourceTransformer, items_of, with_raw
 from qdl.compiler.qasm.qasm2 import QasmProgram
 from qdl.compiler.qasm.unsupported import blank_unsupported
 
@@ -81,8 +81,13 @@ class Qasm3Builder(SourceTransformer):
 
     # ------------------------------------------------------------ declarations
 
-    def start(self, meta, *items):
-        return list(items)
+    def start(self, meta, _version, statements):
+        return list(statements or ())
+
+    def statements(self, meta, *parts):
+        return self._listed(parts)
+
+    modifiers = operand_list = statements
 
     def version(self, meta, number):
         return None
@@ -139,15 +144,13 @@ class Qasm3Builder(SourceTransformer):
     def id_list(self, meta, *ids):
         return tuple(ids)
 
-    def block(self, meta, *stmts):
-        return _flatten(stmts)
+    def block(self, meta, stmts):
+        return _flatten(stmts or ())
 
     # ------------------------------------------------------------ statements
 
-    def gate_call(self, meta, *parts):
-        modifiers = tuple(p for p in parts if isinstance(p, ast.Modifier))
-        name, args, *operands = parts[len(modifiers):]
-        return ast.GateCall(modifiers, str(name), tuple(args or ()), tuple(o for o in operands if o is not None),
+    def gate_call(self, meta, modifiers, name, args, operands):
+        return ast.GateCall(tuple(modifiers or ()), str(name), tuple(args or ()), items_of(operands),
                             self._tok(name), self._span(meta))
 
     def operand(self, meta, name, index):
@@ -180,8 +183,8 @@ class Qasm3Builder(SourceTransformer):
     def reset(self, meta, operand):
         return ast.Reset((operand,), self._span(meta))
 
-    def barrier(self, meta, *operands):
-        return ast.Barrier(tuple(o for o in operands if o is not None), self._span(meta))
+    def barrier(self, meta, operands):
+        return ast.Barrier(items_of(operands), self._span(meta))
 
     def for_stmt(self, meta, _type, var, iterable, body):
         return ast.For(str(var), iterable, tuple(_flatten([body])), self._span(meta))

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, settings
-from lark import Lark, UnexpectedInput
+from lark import Lark, Tree, UnexpectedInput
 from lark.lexer import ContextualLexer, LexerState
 from lark.parsers.lalr_parser_state import ParserState
 from lark.utils import TextSlice
@@ -87,8 +87,26 @@ class Pair:
     def assert_same_parse(self, text: str) -> None:
         stock, fast = self.parse(self.stock, text), self.parse(self.fast, text)
         assert fast[0] == stock[0]
-        assert fast[1] == stock[1]
+        assert walked(fast[1]) == walked(stock[1])
         assert self.diagnostics(self.fast, text) == self.diagnostics(self.stock, text)
+
+
+def walked(outcome: tuple) -> list:
+    """An outcome with its tree as a flat list of nodes and leaves, in order (list rules nest deep:
+    comparing trees recursively would overflow the stack on a long file)."""
+    kind, value = outcome
+    if kind != "tree":
+        return [outcome]
+    out: list = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Tree):
+            out.append(("node", node.data, len(node.children)))
+            stack.extend(reversed(node.children))
+        else:
+            out.append(("leaf", node, getattr(node, "type", None)))
+    return out
 
 
 def describe(exc: BaseException, text: str) -> tuple:
