@@ -18,7 +18,7 @@ from lark import v_args
 from qdl.compiler.diagnostics import DiagnosticSink, Span, error
 from qdl.compiler.frontend import ast
 from qdl.compiler.frontend.parser import build
-from qdl.compiler.frontend.tree_rules import SourceTransformer, with_raw
+from qdl.compiler.frontend.tree_rules import SourceTransformer, items_of, with_raw
 
 
 def parse_qasm2(text: str, file: str, sink: DiagnosticSink) -> "QasmProgram | None":
@@ -80,8 +80,13 @@ class Qasm2Builder(SourceTransformer):
 
     # ------------------------------------------------------------ statements
 
-    def start(self, meta, *items):
-        return [i for i in items if i is not None]
+    def start(self, meta, _header, statements):
+        return [i for i in statements or () if i is not None]
+
+    def statements(self, meta, *parts):
+        return self._listed(parts)
+
+    gate_body = argument_list = statements
 
     def header(self, meta, version):
         return None
@@ -98,10 +103,10 @@ class Qasm2Builder(SourceTransformer):
     def creg(self, meta, name, size):
         return ast.BitDecl(str(name), ast.Number(int(size), self._tok(size)), self._span(meta))
 
-    def gate_def(self, meta, name, params, qargs, *body):
+    def gate_def(self, meta, name, params, qargs, body):
         params = tuple(ast.ParamDecl(str(p), None, self._tok(p)) for p in params or ())
         qargs = tuple(ast.QArgDecl(str(q), None, self._tok(q)) for q in qargs)
-        return ast.GateDef(str(name), params, qargs, tuple(body), self._tok(name), self._span(meta))
+        return ast.GateDef(str(name), params, qargs, items_of(body), self._tok(name), self._span(meta))
 
     def opaque(self, meta, name, params, qargs):
         self.opaque_gates[str(name)] = self._tok(name)
@@ -113,8 +118,8 @@ class Qasm2Builder(SourceTransformer):
     def id_list(self, meta, *ids):
         return tuple(ids)
 
-    def gate_call(self, meta, name, args, *qubits):
-        return ast.GateCall((), str(name), tuple(args or ()), tuple(qubits), self._tok(name), self._span(meta))
+    def gate_call(self, meta, name, args, qubits):
+        return ast.GateCall((), str(name), tuple(args or ()), items_of(qubits), self._tok(name), self._span(meta))
 
     def measure(self, meta, qubit, _arrow, target):
         return ast.Measure(qubit, target, self._span(meta))
@@ -122,8 +127,8 @@ class Qasm2Builder(SourceTransformer):
     def reset(self, meta, qubit):
         return ast.Reset((qubit,), self._span(meta))
 
-    def barrier(self, meta, *qubits):
-        return ast.Barrier(tuple(qubits), self._span(meta))
+    def barrier(self, meta, qubits):
+        return ast.Barrier(items_of(qubits), self._span(meta))
 
     def if_stmt(self, meta, creg, value, op):
         cond = ast.BinOp("==", ast.Name(str(creg), self._tok(creg)), ast.Number(int(value), self._tok(value)),
