@@ -27,6 +27,7 @@ import numpy as np
 from qdl.compiler.gates import GateSpec
 from qdl.compiler.ir import Circuit, ExpVal, GateOp, Observable, Op
 from qdl.runtime import reference as ref
+from qdl.runtime.reference_results import apply_observable, state_axis
 
 
 def adjoint_unsupported(circuit: Circuit) -> str | None:
@@ -39,7 +40,7 @@ def adjoint_unsupported(circuit: Circuit) -> str | None:
 
 
 def _ops(circuit: Circuit) -> tuple[Op, ...]:
-    return ref.without_terminal_measurements(circuit.ops, ref._z_diagonal_qubits(circuit))
+    return ref.without_terminal_measurements(circuit.ops, ref.z_diagonal_qubits(circuit))
 
 
 def adjoint_derivatives(circuit: Circuit, slots: Sequence[tuple[int, int]], args: Mapping[str, np.ndarray],
@@ -56,7 +57,7 @@ def _sweep(circuit: Circuit, observable: Observable, wanted: dict[int, list[int]
     n = circuit.num_qubits
     ops = circuit.ops  # indices must match the program's; measurements are skipped below
     psi = ref._run_static(_ops(circuit), n, args, batch)
-    lam = ref._apply_observable(psi, observable, n)
+    lam = apply_observable(psi, observable, n)
     out: dict[tuple[int, int], np.ndarray] = {}
     for index in range(len(ops) - 1, -1, -1):
         op = ops[index]
@@ -106,12 +107,12 @@ def _sample_weights(spectrum: tuple[float, ...]) -> tuple[np.ndarray, np.ndarray
 def _apply_derivative(psi: np.ndarray, op: GateOp, dmatrix: np.ndarray, n: int) -> np.ndarray:
     """∂U|ψ> for the op: the derivative on the controlled slice, 0 elsewhere; `psi` untouched."""
     if not op.controls:
-        return ref._apply_matrix(psi, dmatrix, [ref._axis(q, n) for q in op.qubits])
+        return ref._apply_matrix(psi, dmatrix, [state_axis(q, n) for q in op.qubits])
     index: list[object] = [slice(None)] * psi.ndim
-    control_axes = [ref._axis(c, n) for c in op.controls]
+    control_axes = [state_axis(c, n) for c in op.controls]
     for axis, value in zip(control_axes, op.control_values):
         index[axis] = int(value)
-    targets = [ref._axis(q, n) for q in op.qubits]
+    targets = [state_axis(q, n) for q in op.qubits]
     shifted = [a - sum(c < a for c in control_axes) for a in targets]
     part = ref._apply_matrix(psi[tuple(index)], dmatrix, shifted)
     out = np.zeros(np.broadcast_shapes(psi.shape, (part.shape[0],) + psi.shape[1:]), dtype=np.complex128)

@@ -112,7 +112,7 @@ def jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], method: s
         return sampled_jacobian(program, args, method, shots, seed)
     method = choose_method(program, method)
     linear = _linear(program)[0]
-    batch = reference._batch_size(linear, args)
+    batch = reference.batch_size(linear, args)
     if method == "finite-diff":
         values, columns, count = _finite_diff(program, linear, args)
     elif method == "adjoint" and backend == "llvm":

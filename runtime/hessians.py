@@ -30,7 +30,7 @@ def hessian(program: HessianProgram, args: Mapping[str, np.ndarray]) -> Hessian:
     """Second derivatives by the shift rules applied twice (`compiler.autodiff.hessian`)."""
     gradient = program.gradient
     linear = linear_circuit(gradient.circuit)
-    batch = reference._batch_size(linear, args)
+    batch = reference.batch_size(linear, args)
     values, slot_derivs, count = _slot_derivatives(gradient, linear, args, batch, "parameter-shift")
     first = _chain(gradient, slot_derivs, values, args, batch)
     runs = [values] + [reference.simulate(shifted_many(linear, gradient, e.shifts), args)

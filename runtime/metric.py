@@ -22,7 +22,7 @@ from qdl.runtime import reference
 
 def metric_tensor(program: MetricProgram, args: Mapping[str, np.ndarray], backend: str = "reference") -> np.ndarray:
     """The metric of `program.circuit`'s state at `args` (batched): shape (B, P, P), symmetric."""
-    batch = reference._batch_size(program.circuit, args)
+    batch = reference.batch_size(program.circuit, args)
     column = {arg: k for k, arg in enumerate(program.elements)}
     metric = np.zeros((batch, len(column), len(column)))
     for block in program.blocks:

@@ -8,9 +8,9 @@ q lives on axis `1 + (n - 1 - q)`.  Gate matrices from `compiler.gates` are
 written with their FIRST qubit as the MOST significant bit; `_apply_matrix`
 reads the gate's local basis value from its qubits' axes in that order.
 
-Results follow the same rule: `Probs(qubits)` has bit j of its index equal to
-`qubits[j]`; `State` is the little-endian vector; `Sample` column j is
-`qubits[j]`.
+Results follow the same rule (`reference_results.py`): `Probs(qubits)` has bit
+j of its index equal to `qubits[j]`; `State` is the little-endian vector;
+`Sample` column j is `qubits[j]`.
 
 Mid-circuit measurement, reset and classically conditioned gates are simulated
 exactly by branching: a list of `Branch(weight, state, bits)`, split at every
@@ -27,10 +27,10 @@ import numpy as np
 
 from qdl.compiler.gates import GateSpec, lookup
 from qdl.compiler.ir import (
-    BarrierOp, Circuit, Condition, ExpVal, GateOp, MeasureOp, Observable, Op, Probs,
-    ResetOp, Result, Sample, State, Var,
+    BarrierOp, Circuit, Condition, ExpVal, GateOp, MeasureOp, Op, ResetOp, Sample, State, Var,
 )
 from qdl.runtime import sampling
+from qdl.runtime.reference_results import Weighted, results, state_axis
 
 # Outcomes less likely than this are dropped instead of branched on (round-off only).
 ZERO_PROBABILITY = 1e-12
@@ -55,13 +55,13 @@ def simulate(circuit: Circuit, args: Mapping[str, np.ndarray], *, shots: int | N
     """
     if shots is None and any(isinstance(r, Sample) for r in circuit.results):
         raise ValueError("`sample` needs a number of shots; pass shots=...")
-    batch = _batch_size(circuit, args)
+    batch = batch_size(circuit, args)
     word = sampling.seed_word(seed)
-    ops = without_terminal_measurements(circuit.ops, _z_diagonal_qubits(circuit))
+    ops = without_terminal_measurements(circuit.ops, z_diagonal_qubits(circuit))
     if not _is_dynamic(ops):
         state = _run_static(ops, circuit.num_qubits, args, batch)
-        return _results(circuit, [(np.ones(batch), state)], shots, word)
-    per_element = [_results(circuit, _weighted(_branches(circuit, ops, _element(args, b))), shots, word, b)
+        return results(circuit, [(np.ones(batch), state)], shots, word)
+    per_element = [results(circuit, _weighted(_branches(circuit, ops, _element(args, b))), shots, word, b)
                    for b in range(batch)]
     return tuple(np.concatenate(parts) for parts in zip(*per_element))
 
@@ -90,7 +90,7 @@ def without_terminal_measurements(ops: Sequence[Op], droppable: set[int] | None 
     return tuple(reversed(kept))
 
 
-def _z_diagonal_qubits(circuit: Circuit) -> set[int]:
+def z_diagonal_qubits(circuit: Circuit) -> set[int]:
     """Qubits on which every result is diagonal in the Z basis."""
     qubits = set(range(circuit.num_qubits))
     for result in circuit.results:
@@ -136,10 +136,6 @@ def unitary(circuit_or_ops: Circuit | Iterable[Op], num_qubits: int,
 
 
 # --- gate application --------------------------------------------------------------
-
-
-def _axis(qubit: int, num_qubits: int) -> int:
-    return 1 + (num_qubits - 1 - qubit)
 
 
 def _spec(op: GateOp) -> GateSpec:
@@ -198,12 +194,12 @@ def _apply_gate(psi: np.ndarray, op: GateOp, matrix: np.ndarray, num_qubits: int
     a controlled zero-qubit gate (gphase) is a relative phase.
     """
     if not op.controls:
-        return _apply_matrix(psi, matrix, [_axis(q, num_qubits) for q in op.qubits])
+        return _apply_matrix(psi, matrix, [state_axis(q, num_qubits) for q in op.qubits])
     index: list[object] = [slice(None)] * psi.ndim
-    control_axes = [_axis(c, num_qubits) for c in op.controls]
+    control_axes = [state_axis(c, num_qubits) for c in op.controls]
     for axis, value in zip(control_axes, op.control_values):
         index[axis] = int(value)  # integer indices drop the control axes from the view
-    targets = [_axis(q, num_qubits) for q in op.qubits]
+    targets = [state_axis(q, num_qubits) for q in op.qubits]
     shifted = [a - sum(c < a for c in control_axes) for a in targets]
     psi[tuple(index)] = _apply_matrix(psi[tuple(index)], matrix, shifted)
     return psi
@@ -218,7 +214,7 @@ def _zero_state(batch: int, num_qubits: int) -> np.ndarray:
 # --- running -----------------------------------------------------------------------
 
 
-def _batch_size(circuit: Circuit, args: Mapping[str, np.ndarray]) -> int:
+def batch_size(circuit: Circuit, args: Mapping[str, np.ndarray]) -> int:
     sizes = {np.shape(args[a.name])[0] for a in circuit.arguments if a.name in args}
     if len(sizes) > 1:
         raise ValueError(f"arguments disagree on the batch size: {sorted(sizes)}")
@@ -262,7 +258,7 @@ def _branches(circuit: Circuit, ops: Sequence[Op], env: Mapping[str, np.ndarray]
     return branches
 
 
-def _weighted(branches: list[Branch]) -> "Weighted":
+def _weighted(branches: list[Branch]) -> Weighted:
     return [(np.array([br.weight]), br.state) for br in branches]
 
 
@@ -283,7 +279,7 @@ def _holds(condition: Condition, bits: tuple[int, ...]) -> bool:
 
 def _project(br: Branch, qubit: int, n: int) -> list[tuple[int, float, np.ndarray]]:
     """The possible outcomes of measuring `qubit`: (value, probability, normalised state)."""
-    axis = _axis(qubit, n)
+    axis = state_axis(qubit, n)
     outcomes = []
     for value in (0, 1):
         index = (slice(None),) * axis + (value,)
@@ -302,7 +298,7 @@ def _measure(br: Branch, qubit: int, bit: int, n: int) -> list[Branch]:
 
 def _reset(br: Branch, qubit: int, n: int) -> list[Branch]:
     """Measure, then flip the |1> outcome back to |0>; identical results merge."""
-    axis = _axis(qubit, n)
+    axis = state_axis(qubit, n)
     children = [Branch(br.weight * p, np.flip(state, axis) if value else state, br.bits)
                 for value, p, state in _project(br, qubit, n)]
     if len(children) == 2 and _same_ray(children[0].state, children[1].state):
@@ -313,110 +309,3 @@ def _reset(br: Branch, qubit: int, n: int) -> list[Branch]:
 
 def _same_ray(a: np.ndarray, b: np.ndarray) -> bool:
     return abs(np.vdot(a, b)) > 1 - 1e-12
-
-
-# --- results -----------------------------------------------------------------------
-
-Weighted = list[tuple[np.ndarray, np.ndarray]]  # (weights (B,), states (B,) + (2,)*n)
-
-
-def _results(circuit: Circuit, branches: Weighted, shots: int | None, seed: int,
-             first: int = 0) -> tuple[np.ndarray, ...]:
-    """The circuit's results; shots from the 64-bit `seed`, the branches' batch element 0 being `first`."""
-    n = circuit.num_qubits
-    samples: np.ndarray | None = None  # basis indices, shared so that Sample results correlate
-    out = []
-    for result in circuit.results:
-        if isinstance(result, Sample):
-            if samples is None:
-                samples = _sample_indices(branches, shots or 0, seed, first)
-            out.append(_bits_of(samples, result.qubits))
-        else:
-            out.append(_exact_result(result, branches, n))
-    return tuple(out)
-
-
-def _exact_result(result: Result, branches: Weighted, n: int) -> np.ndarray:
-    if isinstance(result, ExpVal):
-        return sum(w * _expval(psi, result.observable, n) for w, psi in branches)
-    if isinstance(result, Var):
-        mean = sum(w * _expval(psi, result.observable, n) for w, psi in branches)
-        square = sum(w * _norm2(_apply_observable(psi, result.observable, n)) for w, psi in branches)
-        return square - mean**2
-    if isinstance(result, Probs):
-        return sum(w[:, None] * _probs(psi, result.qubits, n) for w, psi in branches)
-    if isinstance(result, State):
-        if len(branches) > 1:
-            raise ValueError("state is undefined after a mid-circuit measurement with random outcome; "
-                             "return probs or expval instead, or sample")
-        return branches[0][1].reshape(branches[0][1].shape[0], 2**n).copy()
-    raise TypeError(f"unknown result {result!r}")
-
-
-def _apply_pauli(psi: np.ndarray, letter: str, axis: int) -> np.ndarray:
-    shape = [1] * psi.ndim
-    shape[axis] = 2
-    if letter == "Z":
-        return psi * np.array([1, -1]).reshape(shape)
-    flipped = np.flip(psi, axis)
-    if letter == "X":
-        return flipped
-    return flipped * np.array([-1j, 1j]).reshape(shape)  # Y|0> = i|1>, Y|1> = -i|0>
-
-
-def _apply_observable(psi: np.ndarray, observable: Observable, n: int) -> np.ndarray:
-    """H|psi> for a weighted Pauli sum, vectorised over the batch."""
-    total = np.zeros_like(psi)
-    for term in observable.terms:
-        part = psi
-        for qubit, letter in term.paulis:
-            part = _apply_pauli(part, letter, _axis(qubit, n))
-        total += term.coeff * part
-    return total
-
-
-def _expval(psi: np.ndarray, observable: Observable, n: int) -> np.ndarray:
-    hpsi = _apply_observable(psi, observable, n)
-    return np.sum(np.conj(psi) * hpsi, axis=tuple(range(1, psi.ndim))).real
-
-
-def _norm2(psi: np.ndarray) -> np.ndarray:
-    return np.sum(np.abs(psi) ** 2, axis=tuple(range(1, psi.ndim)))
-
-
-def _probs(psi: np.ndarray, qubits: tuple[int, ...], n: int) -> np.ndarray:
-    """(B, 2**k) marginal probabilities, bit j of the index = qubits[j]."""
-    if len(set(qubits)) != len(qubits):
-        raise ValueError(f"repeated qubit in probs{qubits}")
-    kept = [_axis(q, n) for q in reversed(qubits)]  # the last listed qubit is most significant
-    others = [a for a in range(1, psi.ndim) if a not in kept]
-    p = np.abs(psi) ** 2
-    p = np.transpose(p, [0] + kept + others).reshape(psi.shape[0], 2 ** len(qubits), -1)
-    return p.sum(axis=-1)
-
-
-def _sample_indices(branches: Weighted, shots: int, seed: int, first: int) -> np.ndarray:
-    """(B, shots) little-endian basis indices from the mixture of the branches (`sampling`).
-
-    Drawing a branch by weight, then an outcome, is drawing from Σ_j w_j |ψ_j|²;
-    a static circuit's one branch (weight 1) is the compiled sampler's input.
-    """
-    flat = [(w, psi.reshape(psi.shape[0], -1)) for w, psi in branches]
-    p = sampling.probabilities(flat[0][1])
-    if len(flat) > 1:
-        p = sum(w[:, None] * sampling.probabilities(psi) for w, psi in flat)
-    return sampling.sample_indices(p, shots, seed, first)
-
-
-def _bits_of(indices: np.ndarray, qubits: tuple[int, ...]) -> np.ndarray:
-    """(B, shots, k) int8 bits; column j is qubit qubits[j].
-
-    Unpacks the bytes the qubits live in (8 bytes a shot at most) rather than
-    shifting k int64 copies (20 columns of 10^5 shots: about 5x faster).
-    """
-    if not qubits:
-        return np.zeros(indices.shape + (0,), np.int8)
-    nbytes = max(qubits) // 8 + 1
-    as_bytes = np.ascontiguousarray(indices, dtype="<i8").view(np.uint8).reshape(indices.shape + (8,))
-    bits = np.unpackbits(as_bytes[..., :nbytes], axis=-1, bitorder="little")
-    return bits[..., list(qubits)].view(np.int8)

@@ -27,7 +27,7 @@ def sampled_jacobian(program: GradientProgram, args: Mapping[str, np.ndarray], m
     if method not in ("best", "parameter-shift"):
         raise AutodiffError(f"with shots, gradients are estimated by parameter shift, not `{method}`")
     linear = linear_circuit(program.circuit)
-    batch = reference._batch_size(linear, args)
+    batch = reference.batch_size(linear, args)
     rng = np.random.default_rng(seed)
     values, variances = _estimate(linear, args, shots, rng)
     derivs: list[dict] = [{} for _ in values]
@@ -72,7 +72,7 @@ def _estimate(circuit: Circuit, args: Mapping[str, np.ndarray], shots: int,
     exact = list(reference.simulate(replace(circuit, results=tuple(units)), args)) if units else []
     probs = [r for r in circuit.results if isinstance(r, Probs)]
     exact_probs = list(reference.simulate(replace(circuit, results=tuple(probs)), args)) if probs else []
-    batch = reference._batch_size(circuit, args)
+    batch = reference.batch_size(circuit, args)
     means, variances = [], []
     for result in circuit.results:
         if isinstance(result, Probs):

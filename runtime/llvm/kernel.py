@@ -50,7 +50,7 @@ from qdl.compiler.backends.llvm.codegen import REDUCE, START, resume_symbol
 from qdl.compiler.backends.llvm.irbuild import REALS
 from qdl.compiler.backends.llvm.results_layout import SAMPLE, STATE, VALUE, ReductionLayout
 from qdl.compiler.ir import Argument, Circuit
-from qdl.runtime import reference, sampling
+from qdl.runtime import reference, reference_results, sampling
 from qdl.runtime.llvm import ahead, jit, sample
 from qdl.runtime.llvm.buffers import (
     PRECISIONS, SlotReader, WorkBuffers, check_memory, fill_slot_row, gather_plan, scalar_floats,
@@ -95,7 +95,7 @@ class CompiledCircuit:
         """`executor` (a `runtime.executors.Executor`) runs the kernel on the slot rows; default: `threads` here."""
         if shots is None and any(isinstance(r, reference.Sample) for r in self.circuit.results):
             raise ValueError("`sample` needs a number of shots; pass shots=...")
-        batch = reference._batch_size(self.circuit, args)
+        batch = reference.batch_size(self.circuit, args)
         if executor is None:
             states, out = self.execute(args, batch, threads)
         else:
@@ -115,12 +115,12 @@ class CompiledCircuit:
             elif slot.kind == SAMPLE:  # drawn from complex128 (a single-precision state is widened first)
                 if indices is None:
                     indices = sample.sample_indices(states, shots or 0, sampling.seed_word(seed), threads)
-                results[k] = reference._bits_of(indices, self._places(self.circuit.results[k].qubits))
+                results[k] = reference_results.bits_of(indices, self._places(self.circuit.results[k].qubits))
         if layout.host:  # a Var too long to square in the kernel, a Probs that must raise: no shots here
             wide = states.astype(np.complex128, copy=False)  # host results of a single-precision state: in double
             psi = wide.reshape((batch,) + (2,) * self.plan.num_qubits)
             host = replace(self.circuit, results=tuple(self.circuit.results[k] for k in layout.host))
-            for k, value in zip(layout.host, reference._results(host, [(np.ones(batch), psi)], shots, 0)):
+            for k, value in zip(layout.host, reference_results.results(host, [(np.ones(batch), psi)], shots, 0)):
                 results[k] = value
         return tuple(results)
 
@@ -216,7 +216,7 @@ class CompiledCircuit:
                 continue
             if indices is None:
                 indices = sample.sample_indices(work.state, shots or 0, sampling.seed_word(seed))
-            results.append(reference._bits_of(indices, self._places(self.circuit.results[k].qubits))[0])
+            results.append(reference_results.bits_of(indices, self._places(self.circuit.results[k].qubits))[0])
         return tuple(results)
 
     def _prepare_single(self, arguments: tuple[Argument, ...]) -> "WorkBuffers | None":
@@ -284,7 +284,7 @@ def plan_circuit(circuit: Circuit, block: int | None = None, distinct_slots: boo
     if relabel_swaps is None:
         layout = ReductionLayout.of(circuit)  # samples walk the state in qubit order, as the reference's do
         relabel_swaps = not layout.host and all(slot.kind not in (STATE, SAMPLE) for slot in layout.slots)
-    ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
+    ops = reference.without_terminal_measurements(circuit.ops, reference.z_diagonal_qubits(circuit))
     plan = lower(circuit, ops, block, distinct_slots, relabel_swaps, precision)
     return plan, (block, distinct_slots, relabel_swaps, precision)
 
@@ -331,7 +331,7 @@ def code_listing(circuit: Circuit, kind: str, precision: str = "double") -> str:
     Only the circuit's own module: the application functions it calls are
     declarations, defined in the runtime library named in the first line.
     """
-    ops = reference.without_terminal_measurements(circuit.ops, reference._z_diagonal_qubits(circuit))
+    ops = reference.without_terminal_measurements(circuit.ops, reference.z_diagonal_qubits(circuit))
     plan = lower(circuit, ops, precision=precision)
     comment, real = (";" if kind == "llvm" else "#"), REALS[precision]
     header = (f"{comment} calls the runtime library {library.library_name(real)} (compiled once, not shown): "

@@ -1,4 +1,4 @@
-"""The compiled reduction of final states against `reference._results`: random results, chunks, IR size."""
+"""The compiled reduction of final states against `reference_results.results`: random results, chunks, IR size."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from llvmlite import ir
 from qdl.compiler.backends.llvm.reduce import emit_reduce
 from qdl.compiler.backends.llvm.results_layout import HOST, SAMPLE, ReductionLayout
 from qdl.compiler.ir import Circuit, ExpVal, Observable, PauliTerm, Probs, Result, Sample, State, Var
-from qdl.runtime import reference
+from qdl.runtime.reference_results import results as reference_reduction
 from qdl.runtime.llvm import jit
 
 TOL = 1e-12
@@ -44,7 +44,7 @@ def reference_results(results: tuple[Result, ...], states: np.ndarray) -> tuple[
     n = dim.bit_length() - 1
     circuit = Circuit("c", (), n, (), results)
     psi = states.reshape((batch,) + (2,) * n)
-    return reference._results(circuit, [(np.ones(batch), psi)], None, np.random.default_rng(0))
+    return reference_reduction(circuit, [(np.ones(batch), psi)], None, np.random.default_rng(0))
 
 
 def random_states(rng: np.random.Generator, batch: int, n: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Emit the reduction of final states to a circuit's results: `reference._results` in LLVM.
+"""Emit the reduction of final states to a circuit's results: `reference_results.results` in LLVM.
 
 Emitted ABI (C)::
 
@@ -9,7 +9,7 @@ kernel writes), or complex64 for a single-precision kernel: amplitudes are
 widened to double as they are loaded, so every sum accumulates in double;
 `out` is (batch, layout.width) float64, every entry written.  Both
 C-contiguous, not aliased.  `ReductionLayout.unpack` turns `out` (and the
-states, for `State`) into exactly the arrays `reference._results` returns.
+states, for `State`) into exactly the arrays `reference_results.results` returns.
 
 Reduced in compiled code: `ExpVal`, `Var` (while H†H stays a modest Pauli
 sum) and `Probs` over distinct qubits; `State` is the state itself; the rest

@@ -145,11 +145,11 @@ class ReductionLayout:
 
     @property
     def host(self) -> tuple[int, ...]:
-        """Indices of the results the host must compute (`reference._results`)."""
+        """Indices of the results the host must compute (`reference_results.results`)."""
         return tuple(k for k, slot in enumerate(self.slots) if slot.kind == HOST)
 
     def unpack(self, out: np.ndarray, states: np.ndarray, batch: int) -> tuple[np.ndarray | None, ...]:
-        """The results as `reference._results` returns them (shots=None); None where `host` says so."""
+        """The results as `reference_results.results` returns them (shots=None); None where `host` says so."""
         rows = np.asarray(out, dtype=np.float64).reshape(batch, self.width)
         return tuple(_unpack(slot, rows, states, batch) for slot in self.slots)
 
