@@ -119,7 +119,7 @@ class AstBuilder(SourceTransformer):
     def subscripted(self, meta, base, items):
         if type(base) is Token:
             base = ast.Name(str(base), self._tok(base))
-        return ast.Index(base, items if type(items) is tuple else (items,), self._span(meta))
+        return ast.Index(base, _subscript(items), self._span(meta))
 
     # ------------------------------------------------------------ expressions
 
@@ -128,7 +128,7 @@ class AstBuilder(SourceTransformer):
         return Folder(list(items), self.file, self._position, self.diagnostics).fold()
 
     def index(self, meta, base, items):
-        return ast.Index(base, items if type(items) is tuple else (items,), self._span(meta))
+        return ast.Index(base, _subscript(items), self._span(meta))
 
     def index_list(self, meta, first, item):
         """Two items or more (an expression or a slice is never a tuple)."""
@@ -172,3 +172,8 @@ class AstBuilder(SourceTransformer):
 
     def pauli(self, meta, letter, qubit):
         return ast.Pauli(str(letter), qubit, self._span(meta))
+
+
+def _subscript(items) -> tuple:
+    """The items of one `[...]`: an `index_list`'s tuple, or the single item (never a tuple) alone."""
+    return items if type(items) is tuple else (items,)

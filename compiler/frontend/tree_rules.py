@@ -83,10 +83,13 @@ class SourceTransformer(Transformer):
     def _remembered(self, value: Any, children: list) -> Any:
         """`value`; a tuple, list or tree (which have no span) keeps its raw children for its extent.
 
-        A list a left-recursive rule extends in place (`_listed`) keeps the
-        extent of its first element: its own would contain itself.
+        A list a left-recursive rule extends in place (`_listed`) is its own
+        first child: its extent runs from where it started to the new children.
         """
-        if isinstance(value, (tuple, list, Tree)) and not (children and value is children[0]):
+        if isinstance(value, (tuple, list, Tree)):
+            if children and value is children[0]:
+                held = self._extents.get(id(value))
+                children = (held[1][:1] if held else []) + children[1:]
             self._extents[id(value)] = (value, children)
         return value
 
