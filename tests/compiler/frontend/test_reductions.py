@@ -55,3 +55,17 @@ def test_the_parse_table_is_keyed_by_plain_strings_and_the_callbacks_own_rules(c
     for actions in inner.parse_table.states.values():
         assert all(type(name) is str for name in actions)
         assert all(id(arg) in keys for action, arg in actions.values() if action is Reduce)
+
+
+def test_a_list_extended_in_place_spans_from_its_first_to_its_newest_element():
+    from lark import Token
+
+    from qdl.compiler.frontend.tree_rules import SourceTransformer
+
+    builder = SourceTransformer("t.qdl")
+    a, comma, b, c = (Token("X", text, start_pos=start, end_pos=start + 1) for text, start in
+                      (("a", 0), (",", 1), ("b", 2), ("c", 4)))
+    items = builder._remembered(builder._listed((a, b)), [a, comma, b])
+    assert builder._remembered(builder._listed((items, c)), [items, comma, c]) is items
+    span = builder._span([items])
+    assert (span.start, span.end) == (0, 5)
